@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// MARK: - Build settings
+
+/// Release builds target this machine's CPU: without a target CPU, SIMD FMA and
+/// bf16/f16 conversions compile to scalar library calls.
+let nativeCPU: [SwiftSetting] = [
+  .unsafeFlags(["-target-cpu", "native", "-Xcc", "-march=native"], .when(configuration: .release)),
+]
+
+// MARK: - Package
+
+let package = Package(
+  name: "lomo",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "lomo", targets: ["lomo"]),
+    .library(name: "LomoKernels", targets: ["LomoKernels"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // oneDNN (Debian's libdnnl-dev) for f32 sgemm and bf16 matmul; OpenMP (libgomp) for its threads.
+    .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+    .target(name: "LomoCore", swiftSettings: nativeCPU),
+    .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
+    .executableTarget(
+      name: "lomo",
+      dependencies: [
+        "LomoCore", "LomoKernels",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: nativeCPU),
+    // Tolerance checks, finite differences and fixture loading shared by the test targets.
+    .target(name: "LomoTestSupport", dependencies: ["LomoCore"], path: "Tests/LomoTestSupport"),
+    .testTarget(
+      name: "LomoCoreTests", dependencies: ["LomoCore", "LomoTestSupport"],
+      swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+  ]
+)

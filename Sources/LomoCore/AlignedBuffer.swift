@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A fixed-size, 64-byte aligned, zero-initialised array of `Element`, accounted in a
+/// `MemoryLedger` under one category for its whole life.
+///
+/// Reference semantics: kernels receive `pointer` and write through it. The buffer frees its
+/// memory and releases its ledger entry on deinit.
+public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
+  public let count: Int
+  public let category: MemoryCategory
+  public let pointer: UnsafeMutablePointer<Element>
+  private let ledger: MemoryLedger
+
+  public static var alignment: Int { 64 }
+
+  public var byteCount: Int { count * MemoryLayout<Element>.stride }
+
+  /// - Precondition: `count >= 0`. Traps if the allocation fails: callers that size a buffer
+  ///   from untrusted input validate the size first.
+  public init(count: Int, category: MemoryCategory, ledger: MemoryLedger = .shared) {
+    precondition(count >= 0, "negative buffer size \(count)")
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
+    precondition(!overflow, "buffer of \(count) elements overflows Int")
+    var raw: UnsafeMutableRawPointer?
+    let status = posix_memalign(&raw, Self.alignment, max(bytes, Self.alignment))
+    precondition(status == 0 && raw != nil, "out of memory allocating \(bytes) bytes")
+    memset(raw!, 0, max(bytes, Self.alignment))
+    self.count = count
+    self.category = category
+    self.ledger = ledger
+    self.pointer = raw!.bindMemory(to: Element.self, capacity: max(count, 1))
+    ledger.allocate(bytes, as: category)
+  }
+
+  /// A buffer holding a copy of `values`.
+  public convenience init(
+    _ values: some Collection<Element>, category: MemoryCategory, ledger: MemoryLedger = .shared
+  ) {
+    self.init(count: values.count, category: category, ledger: ledger)
+    _ = UnsafeMutableBufferPointer(start: pointer, count: count).initialize(from: values)
+  }
+
+  deinit {
+    ledger.release(byteCount, as: category)
+    free(pointer)
+  }
+
+  public var buffer: UnsafeMutableBufferPointer<Element> {
+    UnsafeMutableBufferPointer(start: pointer, count: count)
+  }
+
+  public subscript(index: Int) -> Element {
+    get {
+      precondition(index >= 0 && index < count, "index \(index) out of 0..<\(count)")
+      return pointer[index]
+    }
+    set {
+      precondition(index >= 0 && index < count, "index \(index) out of 0..<\(count)")
+      pointer[index] = newValue
+    }
+  }
+
+  public var array: [Element] { Array(buffer) }
+
+  public func fill(_ value: Element) { buffer.update(repeating: value) }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+struct BenchKernels: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "bench-kernels")
+  func run() throws {}
+}

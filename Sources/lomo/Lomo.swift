@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Lomo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lomo",
+    abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
+    subcommands: [BenchKernels.self])
+}
