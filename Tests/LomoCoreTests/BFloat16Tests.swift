@@ -21,7 +21,7 @@ final class BFloat16Tests: XCTestCase {
   }
 
   func testExactValuesRoundTrip() {
-    for v: Float in [0, 1, -2, 0.5, 3.140625, 1e-38, 65536] {
+    for v: Float in [0, 1, -2, 0.5, 3.140625, 0x1p-126, 65536] {
       XCTAssertEqual(BFloat16(v).float, v)
       XCTAssertEqual(BFloat16(v, stochasticBits: 0xFFFF).float, v)
     }
