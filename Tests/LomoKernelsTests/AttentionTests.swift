@@ -123,15 +123,18 @@ final class AttentionTests: XCTestCase {
 
   /// Odd sizes (T not a multiple of 8 or 16, several query blocks with a ragged last one),
   /// grouped-query heads, one scratch reused across shapes.
-  private static let shapes: [(b: Int, t: Int, h: Int, kvh: Int, d: Int)] = [
-    (2, 7, 4, 2, 6), (1, 13, 3, 1, 10), (2, 70, 6, 2, 64), (1, 150, 4, 4, 17), (1, 1, 2, 1, 5),
-  ]
+  private static func oddProblems(seed: UInt64) -> [Problem] {
+    let shapes = [(2, 7, 4, 2, 6), (1, 13, 3, 1, 10), (2, 70, 6, 2, 64), (1, 150, 4, 4, 17),
+                  (1, 1, 2, 1, 5)]
+    return shapes.enumerated().map { i, s in
+      Problem(batch: s.0, time: s.1, heads: s.2, kvHeads: s.3, headDim: s.4,
+              seed: seed + UInt64(i) * 10)
+    }
+  }
 
   func testForwardMatchesReference() {
     let scratch = AttentionScratch()
-    for (i, s) in Self.shapes.enumerated() {
-      let p = Problem(batch: s.b, time: s.t, heads: s.h, kvHeads: s.kvh, headDim: s.d,
-                      seed: 100 + UInt64(i) * 10)
+    for p in Self.oddProblems(seed: 100) {
       let ref = p.referenceForward()
       let fast = p.fastForward(scratch: scratch)
       XCTAssertNil(allClose(fast.out, ref.out, atol: 1e-5, rtol: 1e-4, "out \(p.label)"))
@@ -141,9 +144,7 @@ final class AttentionTests: XCTestCase {
 
   func testBackwardMatchesReference() {
     let scratch = AttentionScratch()
-    for (i, s) in Self.shapes.enumerated() {
-      let p = Problem(batch: s.b, time: s.t, heads: s.h, kvHeads: s.kvh, headDim: s.d,
-                      seed: 200 + UInt64(i) * 10)
+    for p in Self.oddProblems(seed: 200) {
       let ref = p.referenceBackward()
       let (out, lse) = p.fastForward(scratch: scratch)
       let fast = p.fastBackward(out: out, lse: lse, scratch: scratch)
