@@ -1,6 +1,6 @@
 import Foundation
 import LomoCore
-import LomoKernels
+@testable import LomoKernels
 import LomoTestSupport
 import XCTest
 
@@ -117,6 +117,17 @@ final class AttentionTests: XCTestCase {
       XCTAssertNil(allClose(dK, nk, atol: 1e-8, rtol: 1e-6, "dK \(p.label)"))
       XCTAssertNil(allClose(dV, nv, atol: 1e-8, rtol: 1e-6, "dV \(p.label)"))
     }
+  }
+
+  /// The SIMD exp used by softmax, against Double exp, over the inputs softmax sees (≤ 0) and
+  /// a little above, including a ragged tail handled by `exponentiate`.
+  func testVectorExpMatchesLibm() {
+    let xs = (0..<4001).map { Float(-87 + 97 * Double($0) / 4000) }  // -87...10
+    var row = xs
+    let sum = RowOps.exponentiate(&row, count: row.count, minus: 0)
+    let expected = xs.map { Foundation.exp(Double($0)) }
+    XCTAssertNil(allClose(row, expected, atol: 0, rtol: 1e-6, "exp"))
+    XCTAssertEqual(Double(sum), expected.reduce(0, +), accuracy: 1e-5 * expected.reduce(0, +))
   }
 
   // MARK: Fast kernel vs reference
