@@ -46,7 +46,8 @@ let package = Package(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
-      name: "LomoModelTests", dependencies: ["LomoModel", "LomoCore", "LomoTestSupport"],
-      swiftSettings: nativeCPU),
+      name: "LomoModelTests",
+      dependencies: ["LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )
