@@ -132,9 +132,10 @@ def write_types(path_gguf, path_json):
         w.add_tensor(name, blocks, raw_dtype=qtype)
         expected[name] = tensor_entry(gguf.quants.dequantize(blocks, qtype))
 
-    # Q and K projections in llama.cpp's permuted row order (2 heads / 1 kv head, head dim 4).
-    wq = rng.standard_normal((8, 3)).astype(np.float32)
-    wk = rng.standard_normal((4, 3)).astype(np.float32)
+    # Q and K projections in llama.cpp's permuted row order (2 heads / 1 kv head, head dim 8:
+    # for head dim 4 the permutation is its own inverse, so a test could not tell the direction).
+    wq = rng.standard_normal((16, 3)).astype(np.float32)
+    wk = rng.standard_normal((8, 3)).astype(np.float32)
     w.add_tensor("attn_q.weight", llama_cpp_permute(wq, 2))
     w.add_tensor("attn_k.weight", llama_cpp_permute(wk, 1))
     expected["attn_q.weight.hf"] = tensor_entry(wq)

@@ -17,10 +17,7 @@ public enum Dequantize {
     _ type: GGMLType, from source: UnsafeRawPointer, count: Int,
     into destination: UnsafeMutablePointer<Float>
   ) {
-    precondition(type.isDequantisable, "cannot dequantise \(type)")
-    let blockSize = type.blockSize!
-    precondition(count >= 0 && count % blockSize == 0, "\(count) elements is not whole \(type) blocks")
-    let blocks = count / blockSize
+    let blocks = blockCount(type, count)
     let src = UncheckedSendable(source), dst = UncheckedSendable(destination)
     Threads.parallelFor(blocks, minChunk: minChunk(type)) { range in
       blockRange(type, src.value, dst.value, range)
@@ -32,10 +29,7 @@ public enum Dequantize {
     _ type: GGMLType, from source: UnsafeRawPointer, count: Int,
     into destination: UnsafeMutablePointer<BFloat16>
   ) {
-    precondition(type.isDequantisable, "cannot dequantise \(type)")
-    let blockSize = type.blockSize!
-    precondition(count >= 0 && count % blockSize == 0, "\(count) elements is not whole \(type) blocks")
-    let blocks = count / blockSize
+    let blocks = blockCount(type, count), blockSize = type.blockSize!
     let perStep = max(1, 4096 / blockSize)  // blocks per scratch fill
     let src = UncheckedSendable(source), dst = UncheckedSendable(destination)
     Threads.parallelFor(blocks, minChunk: minChunk(type)) { range in
@@ -51,6 +45,15 @@ public enum Dequantize {
         }
       }
     }
+  }
+
+  /// The number of blocks in `count` elements; traps unless the type is dequantisable and
+  /// `count` is whole blocks.
+  private static func blockCount(_ type: GGMLType, _ count: Int) -> Int {
+    precondition(type.isDequantisable, "cannot dequantise \(type)")
+    let blockSize = type.blockSize!
+    precondition(count >= 0 && count % blockSize == 0, "\(count) elements is not whole \(type) blocks")
+    return count / blockSize
   }
 
   /// Dequantises blocks `range` of the tensor at `src` into `dst` (the whole tensor's output,

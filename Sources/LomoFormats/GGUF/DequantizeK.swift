@@ -19,16 +19,27 @@ extension Dequantize {
     return (Float(sc), Float(m))
   }
 
+  /// Calls `body(c, d0, dm0, d1, dm1)` for the four 64-element chunks of the Q4_K/Q5_K block
+  /// at `p`, with the scale and offset of its two sub-blocks (d·sc and dmin·m, in f32).
+  @inline(__always)
+  static func forEachChunkK4(
+    _ p: UnsafeRawPointer, _ body: (Int, Float, Float, Float, Float) -> Void
+  ) {
+    let d = p.f16(at: 0), dmin = p.f16(at: 2)
+    let scales = p + 4
+    for c in 0..<4 {
+      let (sc0, m0) = scaleMinK4(2 * c, scales)
+      let (sc1, m1) = scaleMinK4(2 * c + 1, scales)
+      body(c, d * sc0, dmin * m0, d * sc1, dmin * m1)
+    }
+  }
+
   static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
     for b in range {
       let p = src + 144 * b
       let y = dst + 256 * b
-      let d = p.f16(at: 0), dmin = p.f16(at: 2)
-      let scales = p + 4, qs = p + 16
-      for c in 0..<4 {
-        let (sc0, m0) = scaleMinK4(2 * c, scales)
-        let (sc1, m1) = scaleMinK4(2 * c + 1, scales)
-        let d0 = d * sc0, dm0 = dmin * m0, d1 = d * sc1, dm1 = dmin * m1
+      let qs = p + 16
+      forEachChunkK4(p) { c, d0, dm0, d1, dm1 in
         let q = qs + 32 * c
         let y0 = y + 64 * c, y1 = y0 + 32
         for l in 0..<32 {
@@ -44,12 +55,8 @@ extension Dequantize {
     for b in range {
       let p = src + 176 * b
       let y = dst + 256 * b
-      let d = p.f16(at: 0), dmin = p.f16(at: 2)
-      let scales = p + 4, qh = p + 16, qs = p + 48
-      for c in 0..<4 {
-        let (sc0, m0) = scaleMinK4(2 * c, scales)
-        let (sc1, m1) = scaleMinK4(2 * c + 1, scales)
-        let d0 = d * sc0, dm0 = dmin * m0, d1 = d * sc1, dm1 = dmin * m1
+      let qh = p + 16, qs = p + 48
+      forEachChunkK4(p) { c, d0, dm0, d1, dm1 in
         let q = qs + 32 * c
         let y0 = y + 64 * c, y1 = y0 + 32
         let bit0 = UInt8(2 * c), bit1 = UInt8(2 * c + 1)

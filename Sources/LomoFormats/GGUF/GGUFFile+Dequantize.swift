@@ -21,14 +21,9 @@ extension GGUFFile {
   public func dequantize(_ name: String, into destination: UnsafeMutableBufferPointer<Float>)
     throws(GGUFError) -> GGUFTensorInfo
   {
-    let info = try dequantisable(name)
-    try checkCount(info, destination.count)
-    withExtendedLifetime(bytes) {
-      Dequantize.toFloat(
-        info.type, from: rawBytes(info).baseAddress!, count: info.elementCount,
-        into: destination.baseAddress!)
+    try withSource(name, count: destination.count) { info, source in
+      Dequantize.toFloat(info.type, from: source, count: info.elementCount, into: destination.baseAddress!)
     }
-    return info
   }
 
   /// Dequantises tensor `name` into bf16 storage (round to nearest even).
@@ -36,13 +31,25 @@ extension GGUFFile {
   public func dequantize(_ name: String, into destination: UnsafeMutableBufferPointer<BFloat16>)
     throws(GGUFError) -> GGUFTensorInfo
   {
-    let info = try dequantisable(name)
-    try checkCount(info, destination.count)
-    withExtendedLifetime(bytes) {
+    try withSource(name, count: destination.count) { info, source in
       Dequantize.toBFloat16(
-        info.type, from: rawBytes(info).baseAddress!, count: info.elementCount,
-        into: destination.baseAddress!)
+        info.type, from: source, count: info.elementCount, into: destination.baseAddress!)
     }
+  }
+
+  /// Checks that `name` exists, can be dequantised and has `count` elements, then calls `body`
+  /// with its info and stored bytes while the mapping is alive.
+  private func withSource(
+    _ name: String, count: Int, _ body: (GGUFTensorInfo, UnsafeRawPointer) -> Void
+  ) throws(GGUFError) -> GGUFTensorInfo {
+    let info = try dequantisable(name)
+    guard count == info.elementCount else {
+      throw .shapeMismatch(
+        path: path, tensor: info.name,
+        description: "destination holds \(count) elements, tensor has \(info.elementCount) "
+          + "(shape \(info.shape))")
+    }
+    withExtendedLifetime(bytes) { body(info, rawBytes(info).baseAddress!) }
     return info
   }
 
@@ -52,14 +59,5 @@ extension GGUFFile {
       throw .unsupportedTensorType(path: path, tensor: name, type: info.type)
     }
     return info
-  }
-
-  private func checkCount(_ info: GGUFTensorInfo, _ count: Int) throws(GGUFError) {
-    guard count == info.elementCount else {
-      throw .shapeMismatch(
-        path: path, tensor: info.name,
-        description: "destination holds \(count) elements, tensor has \(info.elementCount) "
-          + "(shape \(info.shape))")
-    }
   }
 }

@@ -66,12 +66,15 @@ public final class GGUFFile: @unchecked Sendable {
     guard kvCount <= room / UInt64(kvMin), tensorCount <= room / UInt64(tensorMin),
       kvCount * UInt64(kvMin) + tensorCount * UInt64(tensorMin) <= room
     else {
+      func need(_ n: UInt64, _ size: Int) -> String {
+        let (p, overflow) = n.multipliedReportingOverflow(by: UInt64(size))
+        return overflow ? "more than 2^64" : "\(p)"
+      }
       throw .invalidHeader(
         path: path, offset: countsOffset,
         description: "absurd counts: \(tensorCount) tensors and \(kvCount) key-values need at "
-          + "least \(tensorCount.multipliedReportingOverflow(by: UInt64(tensorMin)).overflow ? "more than 2^64" : "\(tensorCount * UInt64(tensorMin))") "
-          + "+ \(kvCount.multipliedReportingOverflow(by: UInt64(kvMin)).overflow ? "more than 2^64" : "\(kvCount * UInt64(kvMin))") bytes "
-          + "but only \(room) remain")
+          + "least \(need(tensorCount, tensorMin)) + \(need(kvCount, kvMin)) bytes but only "
+          + "\(room) remain")
     }
 
     // Metadata.
