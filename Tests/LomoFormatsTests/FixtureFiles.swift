@@ -4,7 +4,8 @@ import XCTest
 /// Paths of the committed fixtures (written by scripts/make_gguf_fixtures.py).
 enum FixtureFiles {
   static func url(_ name: String, _ ext: String) -> URL {
-    guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures")
+    guard
+      let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures")
     else { preconditionFailure("fixture \(name).\(ext) missing from the test bundle") }
     return url
   }

@@ -179,17 +179,26 @@ final class GGUFCorruptionTests: XCTestCase {
     var b: [UInt8] = Array("GGUF".utf8)
     func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
     func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
-    u32(3); u64(0); u64(1)
-    u64(1); b += Array("k".utf8); u32(9)  // key "k", type array
-    for _ in 0..<100_000 { u32(9); u64(1) }  // array of array of ...
-    u32(0); u64(0)
+    u32(3)
+    u64(0)
+    u64(1)
+    u64(1)
+    b += Array("k".utf8)
+    u32(9)  // key "k", type array
+    for _ in 0..<100_000 {
+      u32(9)
+      u64(1)
+    }  // array of array of ...
+    u32(0)
+    u64(0)
     expect(b, "nest deeper", "nesting")
   }
 
   func testBadAlignment() throws {
     let v2 = try FixtureFiles.bytes("v2", "gguf")
     let key = Array("general.alignment".utf8)
-    let at = (0...(v2.count - key.count)).first { Array(v2[$0..<$0 + key.count]) == key }! + key.count
+    let at =
+      (0...(v2.count - key.count)).first { Array(v2[$0..<$0 + key.count]) == key }! + key.count
     for bad: UInt32 in [0, 48, 3] {
       do {
         _ = try GGUFFile(contentsOf: patch(v2, at: at + 4, bad), name: label)
@@ -229,7 +238,8 @@ final class GGUFCorruptionTests: XCTestCase {
 
   func testInnermostDimNotWholeBlocks() throws {
     expect(
-      patch(valid, at: try infoFields("q8_0").dims, UInt64(48)), "not a multiple of the Q8_0 block size",
+      patch(valid, at: try infoFields("q8_0").dims, UInt64(48)),
+      "not a multiple of the Q8_0 block size",
       "48 of Q8_0")
   }
 

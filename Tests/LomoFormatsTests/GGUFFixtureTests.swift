@@ -35,7 +35,8 @@ final class GGUFFixtureTests: XCTestCase {
       .array(.array, [.array(.int32, [.int32(1), .int32(2)]), .array(.int32, [.int32(3)])]))
     XCTAssertEqual(
       m["test.array.nested_strings"],
-      .array(.array, [.array(.string, [.string("x")]), .array(.string, [.string("y"), .string("z")])]))
+      .array(
+        .array, [.array(.string, [.string("x")]), .array(.string, [.string("y"), .string("z")])]))
 
     // Typed accessors.
     XCTAssertEqual(try m.int("test.uint8"), 200)
@@ -79,10 +80,13 @@ final class GGUFFixtureTests: XCTestCase {
     XCTAssertEqual(file.dataOffset % 32, 0)
     XCTAssertEqual(
       file.tensors.map(\.name),
-      ["f32", "f16", "bf16", "f32_1d", "f32_3d", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-       "q4_k", "q5_k", "q6_k", "attn_q.weight", "attn_k.weight"])
+      [
+        "f32", "f16", "bf16", "f32_1d", "f32_3d", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+        "q4_k", "q5_k", "q6_k", "attn_q.weight", "attn_k.weight",
+      ])
     let types: [GGMLType] = [
-      .f32, .f16, .bf16, .f32, .f32, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f32, .f32,
+      .f32, .f16, .bf16, .f32, .f32, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f32,
+      .f32,
     ]
     XCTAssertEqual(file.tensors.map(\.type), types)
     let f32 = try file.tensor("f32")
@@ -105,8 +109,10 @@ final class GGUFFixtureTests: XCTestCase {
   func testDequantisationMatchesGGUFPy() throws {
     let file = try GGUFFile(path: FixtureFiles.path("types", "gguf"))
     let expected = try Fixture(contentsOf: FixtureFiles.url("types", "json"))
-    let names = ["f32", "f16", "bf16", "f32_1d", "f32_3d", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-                 "q4_k", "q5_k", "q6_k"]
+    let names = [
+      "f32", "f16", "bf16", "f32_1d", "f32_3d", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+      "q4_k", "q5_k", "q6_k",
+    ]
     for name in names {
       let info = try file.tensor(name)
       XCTAssertEqual(info.shape, expected.shape(name), name)
@@ -141,7 +147,9 @@ final class GGUFFixtureTests: XCTestCase {
   func testQKPermutationUndoneOnFixture() throws {
     let file = try GGUFFile(path: FixtureFiles.path("types", "gguf"))
     let expected = try Fixture(contentsOf: FixtureFiles.url("types", "json"))
-    for (name, headKey) in [("attn_q.weight", "test.head_count"), ("attn_k.weight", "test.head_count_kv")] {
+    for (name, headKey) in [
+      ("attn_q.weight", "test.head_count"), ("attn_k.weight", "test.head_count_kv"),
+    ] {
       let info = try file.tensor(name)
       let stored = try file.tensorData(name)
       let hf = try QKPermutation.undo(
@@ -152,6 +160,24 @@ final class GGUFFixtureTests: XCTestCase {
         XCTAssertNotEqual(stored, hf, "\(name): the fixture must actually be permuted")
       }
     }
+  }
+
+  func testTypeTable() {
+    let sizes: [(GGMLType, Int, Int)] = [
+      (.f32, 1, 4), (.f16, 1, 2), (.bf16, 1, 2), (.q8_0, 32, 34), (.q4_0, 32, 18), (.q4_1, 32, 20),
+      (.q5_0, 32, 22), (.q5_1, 32, 24), (.q4_K, 256, 144), (.q5_K, 256, 176), (.q6_K, 256, 210),
+    ]
+    for (type, block, bytes) in sizes {
+      XCTAssertEqual(type.blockSize, block, type.name)
+      XCTAssertEqual(type.bytesPerBlock, bytes, type.name)
+      XCTAssertTrue(type.isDequantisable, type.name)
+      XCTAssertEqual(GGMLType(id: type.id), type)
+    }
+    for id: UInt32 in 0..<64 { XCTAssertEqual(GGMLType(id: id).id, id) }
+    XCTAssertEqual(GGMLType(id: 5), .unknown(5))
+    XCTAssertEqual(GGMLType(id: 5).name, "unknown type 5")
+    XCTAssertNil(GGMLType(id: 5).blockSize)
+    XCTAssertFalse(GGMLType.q2_K.isDequantisable)
   }
 
   /// Version 2 (patched by the fixture script), custom alignment 64.

@@ -24,7 +24,8 @@ final class QKPermutationTests: XCTestCase {
   func testHandWorkedExample() throws {
     // One head of dim 4: HF rows [0, 1, 2, 3] are stored as [0, 2, 1, 3].
     XCTAssertEqual(forward([0, 1, 2, 3], rows: 4, columns: 1, heads: 1), [0, 2, 1, 3])
-    XCTAssertEqual(try QKPermutation.undo([0, 2, 1, 3] as [Float], rows: 4, columns: 1, heads: 1), [0, 1, 2, 3])
+    XCTAssertEqual(
+      try QKPermutation.undo([0, 2, 1, 3] as [Float], rows: 4, columns: 1, heads: 1), [0, 1, 2, 3])
   }
 
   func testUndoInvertsForward() throws {

@@ -53,7 +53,10 @@ final class SmolLM2Tests: XCTestCase {
     XCTAssertEqual(file.tensors.count, 272)
     XCTAssertEqual(file.tensors.count, e.tensorCount)
     for t in file.tensors {
-      guard let s = e.sums[t.name] else { XCTFail("unexpected tensor \(t.name)"); continue }
+      guard let s = e.sums[t.name] else {
+        XCTFail("unexpected tensor \(t.name)")
+        continue
+      }
       XCTAssertEqual(t.type.name, s.type, t.name)
       XCTAssertEqual(t.shape, s.shape, t.name)
     }
@@ -67,7 +70,8 @@ final class SmolLM2Tests: XCTestCase {
   func testPickedValues() throws {
     let file = try GGUFFile(path: try FixtureFiles.smolLM2())
     let e = try expected()
-    XCTAssertEqual(Set(e.picks.keys), ["token_embd.weight", "blk.0.attn_q.weight", "blk.29.ffn_down.weight"])
+    XCTAssertEqual(
+      Set(e.picks.keys), ["token_embd.weight", "blk.0.attn_q.weight", "blk.29.ffn_down.weight"])
     for (name, pick) in e.picks.sorted(by: { $0.key < $1.key }) {
       let info = try file.tensor(name)
       let values = try file.tensorData(name)
@@ -91,7 +95,8 @@ final class SmolLM2Tests: XCTestCase {
       let values = try file.tensorData(t.name)
       seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       params += values.count
-      var sum = 0.0, squares = 0.0
+      var sum = 0.0
+      var squares = 0.0
       for v in values {
         let d = Double(v)
         sum += d
@@ -112,8 +117,10 @@ final class SmolLM2Tests: XCTestCase {
   /// restores the stored order, and each row keeps its values.
   func testQKPermutationOnRealWeights() throws {
     let file = try GGUFFile(path: try FixtureFiles.smolLM2())
-    for (name, key) in [("blk.0.attn_q.weight", "llama.attention.head_count"),
-                        ("blk.0.attn_k.weight", "llama.attention.head_count_kv")] {
+    for (name, key) in [
+      ("blk.0.attn_q.weight", "llama.attention.head_count"),
+      ("blk.0.attn_k.weight", "llama.attention.head_count_kv"),
+    ] {
       let info = try file.tensor(name)
       let heads = try file.metadata.int(key)
       let stored = try file.tensorData(name)

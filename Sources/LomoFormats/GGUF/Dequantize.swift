@@ -18,7 +18,8 @@ public enum Dequantize {
     into destination: UnsafeMutablePointer<Float>
   ) {
     let blocks = blockCount(type, count)
-    let src = UncheckedSendable(source), dst = UncheckedSendable(destination)
+    let src = UncheckedSendable(source)
+    let dst = UncheckedSendable(destination)
     Threads.parallelFor(blocks, minChunk: minChunk(type)) { range in
       blockRange(type, src.value, dst.value, range)
     }
@@ -29,9 +30,11 @@ public enum Dequantize {
     _ type: GGMLType, from source: UnsafeRawPointer, count: Int,
     into destination: UnsafeMutablePointer<BFloat16>
   ) {
-    let blocks = blockCount(type, count), blockSize = type.blockSize!
+    let blocks = blockCount(type, count)
+    let blockSize = type.blockSize!
     let perStep = max(1, 4096 / blockSize)  // blocks per scratch fill
-    let src = UncheckedSendable(source), dst = UncheckedSendable(destination)
+    let src = UncheckedSendable(source)
+    let dst = UncheckedSendable(destination)
     Threads.parallelFor(blocks, minChunk: minChunk(type)) { range in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: perStep * blockSize) { scratch in
         var b = range.lowerBound
@@ -52,7 +55,8 @@ public enum Dequantize {
   private static func blockCount(_ type: GGMLType, _ count: Int) -> Int {
     precondition(type.isDequantisable, "cannot dequantise \(type)")
     let blockSize = type.blockSize!
-    precondition(count >= 0 && count % blockSize == 0, "\(count) elements is not whole \(type) blocks")
+    precondition(
+      count >= 0 && count % blockSize == 0, "\(count) elements is not whole \(type) blocks")
     return count / blockSize
   }
 
@@ -86,7 +90,8 @@ public enum Dequantize {
 extension UnsafeRawPointer {
   /// A little-endian IEEE half at byte offset `i`, widened to f32.
   @inline(__always) func f16(at i: Int) -> Float {
-    Float(Float16(bitPattern: UInt16(littleEndian: loadUnaligned(fromByteOffset: i, as: UInt16.self))))
+    Float(
+      Float16(bitPattern: UInt16(littleEndian: loadUnaligned(fromByteOffset: i, as: UInt16.self))))
   }
 
   @inline(__always) func byte(_ i: Int) -> UInt8 { load(fromByteOffset: i, as: UInt8.self) }

@@ -25,7 +25,8 @@ extension Dequantize {
   static func forEachChunkK4(
     _ p: UnsafeRawPointer, _ body: (Int, Float, Float, Float, Float) -> Void
   ) {
-    let d = p.f16(at: 0), dmin = p.f16(at: 2)
+    let d = p.f16(at: 0)
+    let dmin = p.f16(at: 2)
     let scales = p + 4
     for c in 0..<4 {
       let (sc0, m0) = scaleMinK4(2 * c, scales)
@@ -34,14 +35,16 @@ extension Dequantize {
     }
   }
 
-  static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 144 * b
       let y = dst + 256 * b
       let qs = p + 16
       forEachChunkK4(p) { c, d0, dm0, d1, dm1 in
         let q = qs + 32 * c
-        let y0 = y + 64 * c, y1 = y0 + 32
+        let y0 = y + 64 * c
+        let y1 = y0 + 32
         for l in 0..<32 {
           let v = q.byte(l)
           y0[l] = d0 * Float(v & 0xF) - dm0
@@ -51,17 +54,22 @@ extension Dequantize {
     }
   }
 
-  static func q5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 176 * b
       let y = dst + 256 * b
-      let qh = p + 16, qs = p + 48
+      let qh = p + 16
+      let qs = p + 48
       forEachChunkK4(p) { c, d0, dm0, d1, dm1 in
         let q = qs + 32 * c
-        let y0 = y + 64 * c, y1 = y0 + 32
-        let bit0 = UInt8(2 * c), bit1 = UInt8(2 * c + 1)
+        let y0 = y + 64 * c
+        let y1 = y0 + 32
+        let bit0 = UInt8(2 * c)
+        let bit1 = UInt8(2 * c + 1)
         for l in 0..<32 {
-          let v = q.byte(l), h = qh.byte(l)
+          let v = q.byte(l)
+          let h = qh.byte(l)
           y0[l] = d0 * Float((v & 0xF) | (((h >> bit0) & 1) << 4)) - dm0
           y1[l] = d1 * Float((v >> 4) | (((h >> bit1) & 1) << 4)) - dm1
         }
@@ -69,13 +77,16 @@ extension Dequantize {
     }
   }
 
-  static func q6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 210 * b
       let y = dst + 256 * b
       let d = p.f16(at: 208)
       for h in 0..<2 {
-        let ql = p + 64 * h, qh = p + 128 + 32 * h, sc = p + 192 + 8 * h
+        let ql = p + 64 * h
+        let qh = p + 128 + 32 * h
+        let sc = p + 192 + 8 * h
         let yh = y + 128 * h
         for part in 0..<4 {  // 32 elements each: w in 32*part ..< 32*part + 32
           let shift = UInt8(2 * part)

@@ -7,7 +7,8 @@
 //   Q5_1 (24 B): d f16, m f16, qh u32, qs[16]          y = q * d + m
 
 extension Dequantize {
-  static func q8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 34 * b
       let y = dst + 32 * b
@@ -16,7 +17,8 @@ extension Dequantize {
     }
   }
 
-  static func q4_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q4_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 18 * b
       let y = dst + 32 * b
@@ -29,11 +31,13 @@ extension Dequantize {
     }
   }
 
-  static func q4_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q4_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 20 * b
       let y = dst + 32 * b
-      let d = p.f16(at: 0), m = p.f16(at: 2)
+      let d = p.f16(at: 0)
+      let m = p.f16(at: 2)
       for j in 0..<16 {
         let q = p.byte(4 + j)
         y[j] = Float(q & 0xF) * d + m
@@ -42,7 +46,8 @@ extension Dequantize {
     }
   }
 
-  static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 22 * b
       let y = dst + 32 * b
@@ -58,11 +63,13 @@ extension Dequantize {
     }
   }
 
-  static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+  static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+  {
     for b in range {
       let p = src + 24 * b
       let y = dst + 32 * b
-      let d = p.f16(at: 0), m = p.f16(at: 2)
+      let d = p.f16(at: 0)
+      let m = p.f16(at: 2)
       let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
       for j in 0..<16 {
         let q = UInt32(p.byte(8 + j))

@@ -9,10 +9,11 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
   case badMagic(path: String, found: UInt32)
   /// Only versions 2 and 3 (64-bit counts, little-endian) are read.
   case unsupportedVersion(path: String, version: UInt32)
-  /// A header or metadata field is malformed (absurd count, unknown value type, bad alignment,
-  /// duplicate key, nesting too deep...).
+  /// A header or metadata field is malformed (absurd count, unknown value type, bad
+  /// alignment, duplicate key, nesting too deep...).
   case invalidHeader(path: String, offset: Int, description: String)
-  /// A tensor info or a tensor's data is malformed (bad dims, unknown type, offset past the end...).
+  /// A tensor info or a tensor's data is malformed (bad dims, unknown type, offset past the
+  /// end...).
   case invalidTensor(path: String, tensor: String, offset: Int, description: String)
   /// A metadata key that the caller asked for is absent.
   case missingKey(path: String, key: String)

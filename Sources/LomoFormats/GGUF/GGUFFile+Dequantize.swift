@@ -22,7 +22,8 @@ extension GGUFFile {
     throws(GGUFError) -> GGUFTensorInfo
   {
     try withSource(name, count: destination.count) { info, source in
-      Dequantize.toFloat(info.type, from: source, count: info.elementCount, into: destination.baseAddress!)
+      Dequantize.toFloat(
+        info.type, from: source, count: info.elementCount, into: destination.baseAddress!)
     }
   }
 

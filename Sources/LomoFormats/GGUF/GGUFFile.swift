@@ -61,7 +61,8 @@ public final class GGUFFile: @unchecked Sendable {
     let kvCount = try r.read(UInt64.self, "metadata key-value count")
     // Each key-value takes at least 13 bytes (key length, value type, one byte); each tensor
     // info at least 24 (name length, n_dims, type, offset).
-    let kvMin = 8 + 4 + 1, tensorMin = 8 + 4 + 4 + 8
+    let kvMin = 8 + 4 + 1
+    let tensorMin = 8 + 4 + 4 + 8
     let room = UInt64(r.remaining)
     guard kvCount <= room / UInt64(kvMin), tensorCount <= room / UInt64(tensorMin),
       kvCount * UInt64(kvMin) + tensorCount * UInt64(tensorMin) <= room
@@ -107,7 +108,9 @@ public final class GGUFFile: @unchecked Sendable {
       guard let a = v.intValue, a > 0, a & (a - 1) == 0, a <= 1 << 30 else {
         throw .invalidHeader(
           path: path, offset: keyOffsets["general.alignment"] ?? 0,
-          description: "general.alignment must be a power of two up to 2^30, found \(v) (\(v.typeDescription))")
+          description:
+            "general.alignment must be a power of two up to 2^30, found \(v) (\(v.typeDescription))"
+        )
       }
       alignment = a
     }
@@ -121,7 +124,8 @@ public final class GGUFFile: @unchecked Sendable {
       guard index[info.name] == nil else {
         throw .invalidTensor(
           path: path, tensor: info.name, offset: info.infoOffset,
-          description: "duplicate tensor name (first info at offset \(infos[index[info.name]!].infoOffset))")
+          description:
+            "duplicate tensor name (first info at offset \(infos[index[info.name]!].infoOffset))")
       }
       index[info.name] = infos.count
       infos.append(info)
@@ -245,7 +249,8 @@ public final class GGUFFile: @unchecked Sendable {
     guard dims[0] % blockSize == 0 else {
       throw bad("innermost dim \(dims[0]) is not a multiple of the \(type) block size \(blockSize)")
     }
-    let (byteCount, overflow) = (elementCount / blockSize).multipliedReportingOverflow(by: blockBytes)
+    let (byteCount, overflow) = (elementCount / blockSize).multipliedReportingOverflow(
+      by: blockBytes)
     guard !overflow else { throw bad("byte size overflows: dims \(dims), type \(type)") }
     let rawOffset = try r.read(UInt64.self, "data offset of tensor '\(name)'")
     guard rawOffset <= UInt64(Int.max) else { throw bad("data offset \(rawOffset) is absurd") }

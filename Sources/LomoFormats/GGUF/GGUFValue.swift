@@ -1,7 +1,18 @@
 /// The type tag of a GGUF metadata value, as stored in the file.
 public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-  case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6
-  case bool = 7, string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
+  case uint8 = 0
+  case int8 = 1
+  case uint16 = 2
+  case int16 = 3
+  case uint32 = 4
+  case int32 = 5
+  case float32 = 6
+  case bool = 7
+  case string = 8
+  case array = 9
+  case uint64 = 10
+  case int64 = 11
+  case float64 = 12
 
   /// Bytes a value of this type occupies at least: its exact size for scalars, the length
   /// prefix for strings, the element type and count for arrays. Used to reject absurd counts
@@ -38,9 +49,16 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertib
 /// One GGUF metadata value. Arrays keep their element type, so an empty array is still typed;
 /// arrays may nest.
 public enum GGUFValue: Equatable, Sendable, CustomStringConvertible {
-  case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16)
-  case uint32(UInt32), int32(Int32), uint64(UInt64), int64(Int64)
-  case float32(Float), float64(Double)
+  case uint8(UInt8)
+  case int8(Int8)
+  case uint16(UInt16)
+  case int16(Int16)
+  case uint32(UInt32)
+  case int32(Int32)
+  case uint64(UInt64)
+  case int64(Int64)
+  case float32(Float)
+  case float64(Double)
   case bool(Bool)
   /// GGUF strings are UTF-8; invalid sequences are replaced with U+FFFD.
   case string(String)

@@ -40,7 +40,9 @@ final class MappedBytes: @unchecked Sendable {
   /// An owned copy of `bytes`.
   static func copy(_ bytes: UnsafeRawBufferPointer) -> MappedBytes {
     let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
-    if let src = bytes.baseAddress, bytes.count > 0 { p.copyMemory(from: src, byteCount: bytes.count) }
+    if let src = bytes.baseAddress, bytes.count > 0 {
+      p.copyMemory(from: src, byteCount: bytes.count)
+    }
     return MappedBytes(base: UnsafeRawPointer(p), count: bytes.count, mapped: false)
   }
 

@@ -38,7 +38,8 @@ public enum QKPermutation {
     throws(Error) -> [T]
   {
     var out = data
-    try out.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<T>) throws(Error) in
+    try out.withUnsafeMutableBufferPointer {
+      (b: inout UnsafeMutableBufferPointer<T>) throws(Error) in
       try undo(b, rows: rows, columns: columns, heads: heads)
     }
     return out
@@ -52,7 +53,8 @@ public enum QKPermutation {
     else {
       throw .badShape(rows: rows, columns: columns, heads: heads, count: data.count)
     }
-    let d = rows / heads, half = d / 2
+    let d = rows / heads
+    let half = d / 2
     let headElements = d * columns
     // One head at a time through a scratch copy of that head's rows.
     let scratch = UnsafeMutableBufferPointer<T>.allocate(capacity: headElements)
@@ -63,7 +65,8 @@ public enum QKPermutation {
       _ = scratch.initialize(from: UnsafeBufferPointer(start: head, count: headElements))
       for s in 0..<2 {
         for i in 0..<half {
-          let ggufRow = 2 * i + s, hfRow = s * half + i
+          let ggufRow = 2 * i + s
+          let hfRow = s * half + i
           let (to, from) = inverse ? (hfRow, ggufRow) : (ggufRow, hfRow)
           (head + to * columns).update(from: scratch.baseAddress! + from * columns, count: columns)
         }
