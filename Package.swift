@@ -26,6 +26,8 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
     .target(name: "LomoCore", swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
+    // Model file formats: GGUF (reader, dequantisation, llama.cpp's Q/K row permutation) and
+    // safetensors.
     .target(name: "LomoFormats", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
     .target(
       name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
@@ -44,6 +46,9 @@ let package = Package(
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoModelTests",
