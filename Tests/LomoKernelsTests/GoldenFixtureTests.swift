@@ -1,0 +1,127 @@
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoTestSupport
+import XCTest
+
+/// Every kernel against the golden fixtures of `scripts/make_kernel_fixtures.py` (PyTorch
+/// 2.13.0+cpu and transformers as the oracle). Each test compares every output and every
+/// gradient; a failure names the fixture, the tensor and its worst index.
+///
+/// Tolerances: f32 kernels against float64 references get atol 1e-5, rtol 1e-4 (about a
+/// thousand f32 ulps: room for reordered sums and fused multiply-adds, none for a wrong
+/// formula). Looser or exact tolerances say why where they are used.
+final class GoldenFixtureTests: XCTestCase {
+  // MARK: - MatMul
+
+  func testMatMulF32() throws {
+    let g = try Golden("matmul_f32")
+    let w = g.buffer("weight")  // [O, I]
+    try checkMatMul(g, weight: .f32(w.pointer), bf16Operands: false, dWeight: "dweight")
+  }
+
+  /// bf16 weights: activations are rounded to bf16, products are exact and accumulated in f32.
+  func testMatMulBF16() throws {
+    let g = try Golden("matmul_bf16")
+    let w = g.bf16Buffer("weight")  // [O, I], values already bf16 in the fixture
+    try checkMatMul(g, weight: .bf16(w.pointer), bf16Operands: false, dWeight: "dweight")
+    try checkMatMul(g, weight: .bf16(w.pointer), bf16Operands: true, dWeight: "dweight_bf16")
+  }
+
+  private func checkMatMul(
+    _ g: Golden, weight: WeightPointer, bf16Operands: Bool, dWeight dWeightName: String
+  ) throws {
+    let (n, i, o) = (g.int("rows"), g.int("inDim"), g.int("outDim"))
+    let scratch = GemmScratch()
+    let inp = g.buffer("inp"), dOut = g.buffer("dout")  // [N, I], [N, O]
+    let out = g.zeros(like: "out"), dInp = g.zeros(like: "dinp"), dW = g.zeros(like: dWeightName)
+    MatMul.forward(out: out.pointer, inp: inp.pointer, weight: weight,
+                   rows: n, inDim: i, outDim: o, scratch: scratch)
+    MatMul.backwardInput(dInp: dInp.pointer, dOut: dOut.pointer, weight: weight,
+                         rows: n, inDim: i, outDim: o, scratch: scratch)
+    MatMul.backwardWeight(dWeight: dW.pointer, dOut: dOut.pointer, inp: inp.pointer,
+                          rows: n, inDim: i, outDim: o, bf16Operands: bf16Operands,
+                          scratch: scratch)
+    g.expect(out, "out")
+    g.expect(dInp, "dinp")
+    g.expect(dW, dWeightName)
+  }
+
+  // MARK: - Conversions
+
+  /// Bit-exact: round to nearest even is fully specified, including ties, overflow to
+  /// infinity, subnormals and signed zero.
+  func testConversions() throws {
+    let g = try Golden("conversions")
+    let count = g.int("count")
+    let inp = g.buffer("inp")
+    let bf16 = AlignedBuffer<BFloat16>(count: count, category: .scratch)
+    let f16 = AlignedBuffer<Float16>(count: count, category: .scratch)
+    Convert.toBF16(bf16.pointer, inp.pointer, count: count)
+    Convert.toF16(f16.pointer, inp.pointer, count: count)
+    g.expectExact(bf16.array.map { Float($0.bitPattern) }, "bf16_bits")
+    g.expectExact(f16.array.map { Float($0.bitPattern) }, "f16_bits")
+  }
+}
+
+/// A loaded fixture with the buffers and comparisons the tests need.
+private struct Golden {
+  let name: String
+  let fixture: Fixture
+
+  init(_ name: String) throws {
+    let url = try XCTUnwrap(
+      Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
+      "missing fixture \(name).json: run scripts/make_kernel_fixtures.py")
+    self.name = name
+    fixture = try Fixture(contentsOf: url)
+  }
+
+  func int(_ key: String) -> Int { fixture.int(key) }
+  func float(_ key: String) -> Float { fixture.float(key) }
+
+  /// A copy of tensor `tensor`, for a kernel to read (or to transform in place).
+  func buffer(_ tensor: String) -> AlignedBuffer<Float> {
+    AlignedBuffer(fixture.data(tensor), category: .activations)
+  }
+
+  /// Tensor `tensor` stored as bf16; its fixture values must be bf16-exact.
+  func bf16Buffer(_ tensor: String) -> AlignedBuffer<BFloat16> {
+    let values = fixture.data(tensor).map { BFloat16($0) }
+    precondition(zip(values, fixture.data(tensor)).allSatisfy { $0.float == $1 },
+                 "\(name).\(tensor) is not bf16-exact")
+    return AlignedBuffer(values, category: .parameters)
+  }
+
+  /// Integer tensor `tensor` (token ids, targets) as Int32.
+  func int32Buffer(_ tensor: String) -> AlignedBuffer<Int32> {
+    AlignedBuffer(fixture.data(tensor).map { Int32(exactly: $0)! }, category: .activations)
+  }
+
+  /// Zeros shaped like tensor `tensor`: an output, or a gradient to accumulate into.
+  func zeros(like tensor: String) -> AlignedBuffer<Float> {
+    AlignedBuffer(count: fixture.data(tensor).count, category: .activations)
+  }
+
+  func expect(
+    _ actual: AlignedBuffer<Float>, _ tensor: String, atol: Double = 1e-5, rtol: Double = 1e-4,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
+    expect(actual.array, tensor, atol: atol, rtol: rtol, file: file, line: line)
+  }
+
+  func expect(
+    _ actual: [Float], _ tensor: String, atol: Double = 1e-5, rtol: Double = 1e-4,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertNil(
+      allClose(actual, fixture.data(tensor), atol: atol, rtol: rtol, "\(name).\(tensor)"),
+      file: file, line: line)
+  }
+
+  func expectExact(
+    _ actual: [Float], _ tensor: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    expect(actual, tensor, atol: 0, rtol: 0, file: file, line: line)
+  }
+}
