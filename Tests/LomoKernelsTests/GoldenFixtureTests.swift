@@ -47,6 +47,87 @@ final class GoldenFixtureTests: XCTestCase {
     g.expect(dW, dWeightName)
   }
 
+  // MARK: - Embedding
+
+  /// The lookup is a copy (exact); the backward sums rows of repeated tokens.
+  func testEmbedding() throws {
+    let g = try Golden("embedding")
+    let (n, c, v) = (g.int("rows"), g.int("channels"), g.int("vocab"))
+    let tokens = g.int32Buffer("tokens")  // [N]
+    let table = g.buffer("table"), tableBF16 = g.bf16Buffer("table_bf16")  // [V, C]
+    let out = g.zeros(like: "out"), outBF16 = g.zeros(like: "out_bf16")  // [N, C]
+    let dTable = g.zeros(like: "dtable")  // [V, C]
+    Embedding.forward(out: out.pointer, tokens: tokens.pointer, table: .f32(table.pointer),
+                      rows: n, channels: c, vocab: v)
+    Embedding.forward(out: outBF16.pointer, tokens: tokens.pointer,
+                      table: .bf16(tableBF16.pointer), rows: n, channels: c, vocab: v)
+    Embedding.backward(dTable: dTable.pointer, dOut: g.buffer("dout").pointer,
+                       tokens: tokens.pointer, rows: n, channels: c)
+    g.expectExact(out.array, "out")
+    g.expectExact(outBF16.array, "out_bf16")
+    g.expect(dTable, "dtable")
+  }
+
+  // MARK: - RMSNorm
+
+  func testRMSNorm() throws {
+    try checkRMSNorm("rmsnorm_c40")
+    try checkRMSNorm("rmsnorm_c24")  // inputs of magnitude ~30, eps 1e-6
+  }
+
+  private func checkRMSNorm(_ name: String) throws {
+    let g = try Golden(name)
+    let (n, c) = (g.int("rows"), g.int("channels"))
+    let inp = g.buffer("inp"), weight = g.buffer("weight")  // [N, C], [C]
+    let out = g.zeros(like: "out"), rstd = g.zeros(like: "rstd")  // [N, C], [N]
+    let dInp = g.zeros(like: "dinp"), dWeight = g.zeros(like: "dweight")
+    RMSNorm.forward(out: out.pointer, rstd: rstd.pointer, inp: inp.pointer,
+                    weight: weight.pointer, rows: n, channels: c, eps: g.float("eps"))
+    RMSNorm.backward(dInp: dInp.pointer, dWeight: dWeight.pointer,
+                     dOut: g.buffer("dout").pointer, inp: inp.pointer, weight: weight.pointer,
+                     rstd: rstd.pointer, rows: n, channels: c)
+    g.expect(out, "out")
+    g.expect(rstd, "rstd")
+    g.expect(dInp, "dinp")
+    g.expect(dWeight, "dweight")
+  }
+
+  // MARK: - RoPE
+
+  func testRoPE() throws {
+    try checkRoPE("rope_theta1e4")
+    try checkRoPE("rope_theta1e5")  // position offset 5
+  }
+
+  private func checkRoPE(_ name: String) throws {
+    let g = try Golden(name)
+    let (b, t, h, d) = (g.int("batch"), g.int("time"), g.int("heads"), g.int("headDim"))
+    let offset = g.int("positionOffset")
+    let table = RoPETable(headDim: d, maxPositions: offset + t, theta: g.float("theta"))
+    let x = g.buffer("inp"), dx = g.buffer("dout")  // [B, T, heads, D], rotated in place
+    RoPE.forward(x.pointer, table: table, batch: b, time: t, heads: h, headDim: d,
+                 positionOffset: offset)
+    RoPE.backward(dx.pointer, table: table, batch: b, time: t, heads: h, headDim: d,
+                  positionOffset: offset)
+    g.expect(x, "out")
+    g.expect(dx, "dinp")
+  }
+
+  // MARK: - SwiGLU
+
+  func testSwiGLU() throws {
+    let g = try Golden("swiglu")
+    let count = g.int("count")
+    let gate = g.buffer("gate"), up = g.buffer("up")  // [count]
+    let out = g.zeros(like: "out"), dGate = g.zeros(like: "dgate"), dUp = g.zeros(like: "dup")
+    SwiGLU.forward(out: out.pointer, gate: gate.pointer, up: up.pointer, count: count)
+    SwiGLU.backward(dGate: dGate.pointer, dUp: dUp.pointer, dOut: g.buffer("dout").pointer,
+                    gate: gate.pointer, up: up.pointer, count: count)
+    g.expect(out, "out")
+    g.expect(dGate, "dgate")
+    g.expect(dUp, "dup")
+  }
+
   // MARK: - Conversions
 
   /// Bit-exact: round to nearest even is fully specified, including ties, overflow to
@@ -55,8 +136,7 @@ final class GoldenFixtureTests: XCTestCase {
     let g = try Golden("conversions")
     let count = g.int("count")
     let inp = g.buffer("inp")
-    let bf16 = AlignedBuffer<BFloat16>(count: count, category: .scratch)
-    let f16 = AlignedBuffer<Float16>(count: count, category: .scratch)
+    let bf16 = g.zeros(count, of: BFloat16.self), f16 = g.zeros(count, of: Float16.self)
     Convert.toBF16(bf16.pointer, inp.pointer, count: count)
     Convert.toF16(f16.pointer, inp.pointer, count: count)
     g.expectExact(bf16.array.map { Float($0.bitPattern) }, "bf16_bits")
@@ -65,9 +145,15 @@ final class GoldenFixtureTests: XCTestCase {
 }
 
 /// A loaded fixture with the buffers and comparisons the tests need.
-private struct Golden {
+///
+/// Golden owns every buffer it hands out, so the memory behind `buffer.pointer` lives as long
+/// as the fixture: Swift may free an object right after its last use, which for
+/// `g.buffer("dout").pointer` (or a local whose only use is `.pointer`) would be before the
+/// kernel reads it. Every test uses `g` after its kernel calls.
+private final class Golden {
   let name: String
   let fixture: Fixture
+  private var owned: [AnyObject] = []
 
   init(_ name: String) throws {
     let url = try XCTUnwrap(
@@ -82,7 +168,7 @@ private struct Golden {
 
   /// A copy of tensor `tensor`, for a kernel to read (or to transform in place).
   func buffer(_ tensor: String) -> AlignedBuffer<Float> {
-    AlignedBuffer(fixture.data(tensor), category: .activations)
+    own(AlignedBuffer(fixture.data(tensor), category: .activations))
   }
 
   /// Tensor `tensor` stored as bf16; its fixture values must be bf16-exact.
@@ -90,17 +176,26 @@ private struct Golden {
     let values = fixture.data(tensor).map { BFloat16($0) }
     precondition(zip(values, fixture.data(tensor)).allSatisfy { $0.float == $1 },
                  "\(name).\(tensor) is not bf16-exact")
-    return AlignedBuffer(values, category: .parameters)
+    return own(AlignedBuffer(values, category: .parameters))
   }
 
   /// Integer tensor `tensor` (token ids, targets) as Int32.
   func int32Buffer(_ tensor: String) -> AlignedBuffer<Int32> {
-    AlignedBuffer(fixture.data(tensor).map { Int32(exactly: $0)! }, category: .activations)
+    own(AlignedBuffer(fixture.data(tensor).map { Int32(exactly: $0)! }, category: .activations))
   }
 
   /// Zeros shaped like tensor `tensor`: an output, or a gradient to accumulate into.
   func zeros(like tensor: String) -> AlignedBuffer<Float> {
-    AlignedBuffer(count: fixture.data(tensor).count, category: .activations)
+    zeros(fixture.data(tensor).count)
+  }
+
+  func zeros<T: BitwiseCopyable>(_ count: Int, of: T.Type = Float.self) -> AlignedBuffer<T> {
+    own(AlignedBuffer(count: count, category: .activations))
+  }
+
+  private func own<B: AnyObject>(_ buffer: B) -> B {
+    owned.append(buffer)
+    return buffer
   }
 
   func expect(
