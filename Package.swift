@@ -26,6 +26,7 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
     .target(name: "LomoCore", swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
+    .target(name: "LomoModel", dependencies: ["LomoCore", "LomoKernels"], swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [

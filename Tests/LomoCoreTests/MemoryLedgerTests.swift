@@ -44,3 +44,25 @@ final class MemoryLedgerTests: XCTestCase {
     XCTAssertTrue(b.array.allSatisfy { $0 == 0 })
   }
 }
+
+final class ProcessMemoryTests: XCTestCase {
+  /// The ledger's bytes must show up in the RSS: buffers are zero-filled on allocation, so
+  /// their pages are resident, and freeing a large block returns it to the kernel.
+  func testLedgerAgreesWithResidentSetSize() throws {
+    guard let before = ProcessMemory.residentBytes else { throw XCTSkip("no /proc/self/status") }
+    let ledger = MemoryLedger()
+    let bytes = 256 << 20
+    var buffer: AlignedBuffer<UInt8>? = AlignedBuffer(count: bytes, category: .activations, ledger: ledger)
+    let during = try XCTUnwrap(ProcessMemory.residentBytes)
+    XCTAssertEqual(ledger.usage.live[.activations], bytes)
+    let grown = during - before
+    XCTAssertGreaterThan(grown, bytes * 98 / 100, "RSS grew \(grown) for a \(bytes)-byte buffer")
+    XCTAssertLessThan(grown, bytes + (16 << 20), "RSS grew \(grown) for a \(bytes)-byte buffer")
+    XCTAssertEqual(buffer?.count, bytes)
+    buffer = nil
+    let after = try XCTUnwrap(ProcessMemory.residentBytes)
+    XCTAssertLessThan(after - before, 16 << 20, "memory not returned after free")
+    // The kernel updates the high-water mark lazily (per-CPU RSS counters), so allow 1 MiB.
+    XCTAssertGreaterThanOrEqual(try XCTUnwrap(ProcessMemory.peakResidentBytes), during - (1 << 20))
+  }
+}

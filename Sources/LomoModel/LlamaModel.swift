@@ -1,0 +1,183 @@
+import LomoCore
+import LomoKernels
+
+/// A LLaMA decoder with hand-sequenced forward and backward passes over lomo's kernels.
+///
+/// Training is `forward(tokens:targets:...)` followed by one or more `backward(updater:...)`
+/// passes over the saved activations (two for LOMO's measure-then-update gradient clipping).
+/// Backward hands each parameter's gradient to a `ParameterUpdater` as soon as it is final,
+/// so gradient memory is one buffer the size of the largest tensor (plus the [V, C] sum buffer
+/// of a tied embedding). Not thread-safe: one model, one caller.
+public final class LlamaModel {
+  public let config: LlamaConfig
+  public let parameters: LlamaParameters
+  /// Keep only each layer's input in forward and recompute the layer in backward.
+  public var activationCheckpointing: Bool
+  let ledger: MemoryLedger
+  let rope: RoPETable
+
+  var state: ForwardState?
+  var backwardScratch: BackwardScratch?
+  let gemm = GemmScratch()
+  let attention = AttentionScratch()
+  let crossEntropy = CrossEntropyScratch()
+  /// f32 copy of the f16 weight or norm scale currently in use.
+  let widened = ScratchBuffer<Float>()
+  /// ∂L/∂W of the parameter being finished. [largest non-tied tensor]
+  var gradient: AlignedBuffer<Float>?
+  /// Sum of LM-head and embedding gradients when tied. [V, C]
+  var tiedGradient: AlignedBuffer<Float>?
+
+  public init(
+    parameters: LlamaParameters, activationCheckpointing: Bool = false,
+    ledger: MemoryLedger = .shared
+  ) {
+    self.config = parameters.config
+    self.parameters = parameters
+    self.activationCheckpointing = activationCheckpointing
+    self.ledger = ledger
+    rope = RoPETable(headDim: config.headDim, maxPositions: config.maxContext, theta: config.ropeTheta)
+  }
+
+  var rows: Int { (state?.batch ?? 0) * (state?.time ?? 0) }
+
+  // MARK: Weights as the kernels take them
+
+  func weight(_ p: ParameterTensor) -> WeightPointer {
+    if let w = p.gemmWeight { return w }
+    let out = widened.pointer(count: p.count)
+    p.copyAsFloat(into: out)
+    return .f32(out)
+  }
+
+  func normWeight(_ p: ParameterTensor) -> UnsafePointer<Float> {
+    if case .f32(let b) = p.storage { return UnsafePointer(b.pointer) }
+    let out = widened.pointer(count: p.count)
+    p.copyAsFloat(into: out)
+    return UnsafePointer(out)
+  }
+
+  // MARK: Forward
+
+  /// Runs the model over `tokens` [B, T] and keeps what backward needs. `targets` [B, T] holds
+  /// each position's next-token label, negative where the position is not trained on.
+  ///
+  /// - Precondition: B·T > 0, T ≤ maxContext, tokens in 0..<V, targets < V.
+  public func forward(tokens: [Int32], targets: [Int32], batch: Int, time: Int) {
+    let s = prepareState(batch: batch, time: time, checkpointing: activationCheckpointing)
+    load(tokens: tokens, targets: targets, into: s)
+    runLayers(s)
+  }
+
+  /// Mean cross-entropy over the non-negative targets, without keeping activations. Writes each
+  /// row's negative log-likelihood into `nll` [B·T] when given (0 where the target is ignored).
+  public func loss(
+    tokens: [Int32], targets: [Int32], batch: Int, time: Int,
+    nll: UnsafeMutablePointer<Float>? = nil
+  ) -> CrossEntropyResult {
+    let s = prepareState(batch: batch, time: time, checkpointing: true)
+    load(tokens: tokens, targets: targets, into: s)
+    runLayers(s)
+    return CrossEntropy.forward(
+      nll: nll, hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead),
+      targets: s.targets.pointer, rows: rows, channels: config.hiddenSize,
+      vocab: config.vocabSize, scratch: crossEntropy)
+  }
+
+  /// Logits [B·T, V] for every position (allocates B·T·V floats: for tests and short prompts).
+  public func logits(tokens: [Int32], batch: Int, time: Int) -> [Float] {
+    let s = prepareState(batch: batch, time: time, checkpointing: true)
+    load(tokens: tokens, targets: [Int32](repeating: -1, count: tokens.count), into: s)
+    runLayers(s)
+    let n = rows, v = config.vocabSize
+    return [Float](unsafeUninitializedCapacity: n * v) { out, initialized in
+      MatMul.forward(out: out.baseAddress!, inp: s.finalNorm.pointer,
+                     weight: weight(parameters.lmHead), rows: n, inDim: config.hiddenSize,
+                     outDim: v, scratch: gemm)
+      initialized = n * v
+    }
+  }
+
+  func prepareState(batch: Int, time: Int, checkpointing: Bool) -> ForwardState {
+    precondition(batch > 0 && time > 0, "empty batch \(batch)x\(time)")
+    precondition(time <= config.maxContext,
+                 "sequence length \(time) exceeds the model's context \(config.maxContext)")
+    if let s = state, s.batch == batch, s.time == time, s.checkpointing == checkpointing {
+      return s
+    }
+    state = nil
+    backwardScratch = nil
+    let s = ForwardState(config: config, batch: batch, time: time, checkpointing: checkpointing,
+                         ledger: ledger)
+    state = s
+    return s
+  }
+
+  func load(tokens: [Int32], targets: [Int32], into s: ForwardState) {
+    let n = s.batch * s.time
+    precondition(tokens.count == n && targets.count == n,
+                 "expected \(n) tokens and targets, got \(tokens.count) and \(targets.count)")
+    for (i, t) in targets.enumerated() {
+      precondition(t < config.vocabSize, "target \(t) at \(i) outside vocabulary")
+    }
+    _ = s.tokens.buffer.update(fromContentsOf: tokens)
+    _ = s.targets.buffer.update(fromContentsOf: targets)
+  }
+
+  func runLayers(_ s: ForwardState) {
+    let c = config
+    Embedding.forward(out: s.residual[0].pointer, tokens: s.tokens.pointer,
+                      table: weight(parameters.embedding), rows: rows, channels: c.hiddenSize,
+                      vocab: c.vocabSize)
+    for l in 0..<c.layers {
+      layerForward(l, input: s.residual[l].pointer, output: s.residual[l + 1].pointer,
+                   into: s.activations(ofLayer: l), state: s)
+    }
+    RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer,
+                    inp: s.residual[c.layers].pointer, weight: normWeight(parameters.finalNorm),
+                    rows: rows, channels: c.hiddenSize, eps: c.rmsEps)
+  }
+
+  /// One block: output = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid)))),
+  /// mid = input + o(attention(rope(q(norm1(input))), rope(k(…)), v(…))).
+  /// `output` nil recomputes the activations only (activation checkpointing).
+  func layerForward(
+    _ l: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>?,
+    into a: LayerActivations, state s: ForwardState
+  ) {
+    let c = config, p = parameters.layers[l], n = rows
+    RMSNorm.forward(out: a.norm1.pointer, rstd: a.rstd1.pointer, inp: input,
+                    weight: normWeight(p.attentionNorm), rows: n, channels: c.hiddenSize,
+                    eps: c.rmsEps)
+    MatMul.forward(out: a.q.pointer, inp: a.norm1.pointer, weight: weight(p.query), rows: n,
+                   inDim: c.hiddenSize, outDim: c.queryDim, scratch: gemm)
+    MatMul.forward(out: a.k.pointer, inp: a.norm1.pointer, weight: weight(p.key), rows: n,
+                   inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
+    MatMul.forward(out: a.v.pointer, inp: a.norm1.pointer, weight: weight(p.value), rows: n,
+                   inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
+    RoPE.forward(a.q.pointer, table: rope, batch: s.batch, time: s.time, heads: c.heads,
+                 headDim: c.headDim)
+    RoPE.forward(a.k.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,
+                 headDim: c.headDim)
+    Attention.forward(out: a.attention.pointer, lse: a.lse.pointer, q: a.q.pointer,
+                      k: a.k.pointer, v: a.v.pointer, batch: s.batch, time: s.time,
+                      heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scratch: attention)
+    a.mid.pointer.update(from: input, count: n * c.hiddenSize)
+    MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output),
+                   rows: n, inDim: c.queryDim, outDim: c.hiddenSize, accumulate: true,
+                   scratch: gemm)
+    RMSNorm.forward(out: a.norm2.pointer, rstd: a.rstd2.pointer, inp: a.mid.pointer,
+                    weight: normWeight(p.mlpNorm), rows: n, channels: c.hiddenSize, eps: c.rmsEps)
+    MatMul.forward(out: a.gate.pointer, inp: a.norm2.pointer, weight: weight(p.gate), rows: n,
+                   inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
+    MatMul.forward(out: a.up.pointer, inp: a.norm2.pointer, weight: weight(p.up), rows: n,
+                   inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
+    SwiGLU.forward(out: a.swiglu.pointer, gate: a.gate.pointer, up: a.up.pointer,
+                   count: n * c.intermediateSize)
+    guard let output else { return }
+    output.update(from: a.mid.pointer, count: n * c.hiddenSize)
+    MatMul.forward(out: output, inp: a.swiglu.pointer, weight: weight(p.down), rows: n,
+                   inDim: c.intermediateSize, outDim: c.hiddenSize, accumulate: true,
+                   scratch: gemm)
+  }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import LomoCore
+import LomoKernels
+
+/// The tensors of one transformer block, shapes as in `ParameterID.shape(in:)`.
+public struct LayerParameters: Sendable {
+  public let attentionNorm, query, key, value, output, mlpNorm, gate, up, down: ParameterTensor
+
+  public subscript(_ p: ParameterID.LayerParameter) -> ParameterTensor {
+    switch p {
+    case .attentionNorm: attentionNorm
+    case .query: query
+    case .key: key
+    case .value: value
+    case .output: output
+    case .mlpNorm: mlpNorm
+    case .gate: gate
+    case .up: up
+    case .down: down
+    }
+  }
+}
+
+/// Every parameter of a LLaMA model in one storage dtype (norm scales included).
+public final class LlamaParameters: @unchecked Sendable {
+  public let config: LlamaConfig
+  public let dtype: DType
+  public let embedding: ParameterTensor
+  public let layers: [LayerParameters]
+  public let finalNorm: ParameterTensor
+  /// nil when the LM head is tied to `embedding`.
+  public let untiedLMHead: ParameterTensor?
+
+  /// Zero-filled parameters. - Precondition: `config.problems` is empty.
+  public init(config: LlamaConfig, dtype: DType, ledger: MemoryLedger = .shared) {
+    precondition(config.problems.isEmpty, "invalid config: \(config.problems.joined(separator: "; "))")
+    self.config = config
+    self.dtype = dtype
+    func make(_ id: ParameterID) -> ParameterTensor {
+      ParameterTensor(id: id, shape: id.shape(in: config), dtype: dtype, ledger: ledger)
+    }
+    embedding = make(.embedding)
+    layers = (0..<config.layers).map { l in
+      LayerParameters(
+        attentionNorm: make(.layer(l, .attentionNorm)), query: make(.layer(l, .query)),
+        key: make(.layer(l, .key)), value: make(.layer(l, .value)),
+        output: make(.layer(l, .output)), mlpNorm: make(.layer(l, .mlpNorm)),
+        gate: make(.layer(l, .gate)), up: make(.layer(l, .up)), down: make(.layer(l, .down)))
+    }
+    finalNorm = make(.finalNorm)
+    untiedLMHead = config.tiedEmbeddings ? nil : make(.lmHead)
+  }
+
+  /// The LM head weight [V, C]: the embedding when tied.
+  public var lmHead: ParameterTensor { untiedLMHead ?? embedding }
+
+  public subscript(_ id: ParameterID) -> ParameterTensor {
+    switch id {
+    case .embedding: embedding
+    case .finalNorm: finalNorm
+    case .lmHead: lmHead
+    case .layer(let l, let p): layers[l][p]
+    }
+  }
+
+  /// Every tensor in forward order (the tied LM head not repeated).
+  public var all: [ParameterTensor] { ParameterID.all(for: config).map { self[$0] } }
+
+  /// Size in elements of the largest tensor: the bound of LOMO's gradient memory.
+  public var largestCount: Int { all.map(\.count).max() ?? 0 }
+
+  /// Hugging Face's LLaMA initialisation: linear and embedding weights from N(0, std²),
+  /// norm scales 1. Deterministic for a seed.
+  public static func random(
+    config: LlamaConfig, dtype: DType, seed: UInt64, std: Float = 0.02,
+    ledger: MemoryLedger = .shared
+  ) -> LlamaParameters {
+    let params = LlamaParameters(config: config, dtype: dtype, ledger: ledger)
+    var rng = Xoshiro256(seed: seed)
+    let scratch = ScratchBuffer<Float>(ledger: ledger)
+    for tensor in params.all {
+      let values = scratch.pointer(count: tensor.count)
+      if tensor.id.isNorm {
+        values.update(repeating: 1, count: tensor.count)
+      } else {
+        fillNormal(values, count: tensor.count, std: std, rng: &rng)
+      }
+      tensor.assign(values)
+    }
+    return params
+  }
+}
+
+/// Box–Muller normal samples, N(0, std²).
+func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int, std: Float, rng: inout Xoshiro256) {
+  var i = 0
+  while i < count {
+    let u1 = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &rng)
+    let u2 = Double.random(in: 0..<1, using: &rng)
+    let radius = (-2 * log(u1)).squareRoot() * Double(std)
+    out[i] = Float(radius * cos(2 * .pi * u2))
+    if i + 1 < count { out[i + 1] = Float(radius * sin(2 * .pi * u2)) }
+    i += 2
+  }
+}
+

@@ -1,0 +1,71 @@
+/// Names every parameter tensor of a LLaMA model. The order of `all(for:)` is the order of the
+/// forward pass; backward finalises gradients in roughly the reverse order.
+public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
+  case embedding
+  case finalNorm
+  /// Present only when the LM head is not tied to the embedding.
+  case lmHead
+  case layer(Int, LayerParameter)
+
+  public enum LayerParameter: String, CaseIterable, Sendable {
+    case attentionNorm, query, key, value, output, mlpNorm, gate, up, down
+  }
+
+  public static func all(for config: LlamaConfig) -> [ParameterID] {
+    var ids: [ParameterID] = [.embedding]
+    for l in 0..<config.layers {
+      ids += LayerParameter.allCases.map { .layer(l, $0) }
+    }
+    ids.append(.finalNorm)
+    if !config.tiedEmbeddings { ids.append(.lmHead) }
+    return ids
+  }
+
+  /// Row-major shape as Hugging Face stores it: linear weights are [out, in].
+  public func shape(in c: LlamaConfig) -> [Int] {
+    switch self {
+    case .embedding, .lmHead: [c.vocabSize, c.hiddenSize]
+    case .finalNorm: [c.hiddenSize]
+    case .layer(_, let p):
+      switch p {
+      case .attentionNorm, .mlpNorm: [c.hiddenSize]
+      case .query: [c.queryDim, c.hiddenSize]
+      case .key, .value: [c.kvDim, c.hiddenSize]
+      case .output: [c.hiddenSize, c.queryDim]
+      case .gate, .up: [c.intermediateSize, c.hiddenSize]
+      case .down: [c.hiddenSize, c.intermediateSize]
+      }
+    }
+  }
+
+  /// Norm scales are vectors; everything else is a matrix.
+  public var isNorm: Bool {
+    switch self {
+    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm): true
+    default: false
+    }
+  }
+
+  /// The Hugging Face checkpoint name, e.g. `model.layers.3.self_attn.q_proj.weight`.
+  public var description: String {
+    switch self {
+    case .embedding: "model.embed_tokens.weight"
+    case .finalNorm: "model.norm.weight"
+    case .lmHead: "lm_head.weight"
+    case .layer(let l, let p):
+      "model.layers.\(l)." + {
+        switch p {
+        case .attentionNorm: "input_layernorm.weight"
+        case .query: "self_attn.q_proj.weight"
+        case .key: "self_attn.k_proj.weight"
+        case .value: "self_attn.v_proj.weight"
+        case .output: "self_attn.o_proj.weight"
+        case .mlpNorm: "post_attention_layernorm.weight"
+        case .gate: "mlp.gate_proj.weight"
+        case .up: "mlp.up_proj.weight"
+        case .down: "mlp.down_proj.weight"
+        }
+      }()
+    }
+  }
+}
