@@ -128,6 +128,73 @@ final class GoldenFixtureTests: XCTestCase {
     g.expect(dUp, "dup")
   }
 
+  // MARK: - Attention
+
+  func testAttention() throws {
+    try checkAttention("attention_h4_kv2_t7")
+    try checkAttention("attention_h3_kv1_t13")
+  }
+
+  private func checkAttention(_ name: String) throws {
+    let g = try Golden(name)
+    let (b, t, d) = (g.int("batch"), g.int("time"), g.int("headDim"))
+    let (h, kvh) = (g.int("heads"), g.int("kvHeads"))
+    let scratch = AttentionScratch()
+    let q = g.buffer("q"), k = g.buffer("k"), v = g.buffer("v")  // [B, T, H|KVH, D]
+    let out = g.zeros(like: "out"), lse = g.zeros(like: "lse")  // [B, T, H, D], [B, H, T]
+    let dQ = g.zeros(like: "dq"), dK = g.zeros(like: "dk"), dV = g.zeros(like: "dv")
+    Attention.forward(out: out.pointer, lse: lse.pointer, q: q.pointer, k: k.pointer,
+                      v: v.pointer, batch: b, time: t, heads: h, kvHeads: kvh, headDim: d,
+                      scratch: scratch)
+    Attention.backward(dQ: dQ.pointer, dK: dK.pointer, dV: dV.pointer,
+                       dOut: g.buffer("dout").pointer, q: q.pointer, k: k.pointer,
+                       v: v.pointer, out: out.pointer, lse: lse.pointer, batch: b, time: t,
+                       heads: h, kvHeads: kvh, headDim: d, scratch: scratch)
+    g.expect(out, "out")
+    g.expect(lse, "lse")
+    g.expect(dQ, "dq")
+    g.expect(dK, "dk")
+    g.expect(dV, "dv")
+  }
+
+  // MARK: - Cross-entropy
+
+  /// The default chunking (all rows in one chunk here) and chunks of 4 rows, which split the
+  /// unmasked rows unevenly and gather around the ignored ones.
+  func testCrossEntropy() throws {
+    for name in ["cross_entropy_v37", "cross_entropy_v300"] {
+      for rowsPerChunk in [nil, 4] { try checkCrossEntropy(name, rowsPerChunk: rowsPerChunk) }
+    }
+  }
+
+  private func checkCrossEntropy(_ name: String, rowsPerChunk: Int?) throws {
+    let g = try Golden(name)
+    let (n, c, v) = (g.int("rows"), g.int("channels"), g.int("vocab"))
+    let scratch = CrossEntropyScratch()
+    let hidden = g.buffer("hidden"), weight = g.buffer("weight")  // [N, C], [V, C]
+    let targets = g.int32Buffer("targets")  // [N], -100 = ignored
+    let nll = g.zeros(like: "nll"), nllBackward = g.zeros(like: "nll")  // [N]
+    let dHidden = g.zeros(like: "dhidden"), dWeight = g.zeros(like: "dweight")
+    let lossOnly = CrossEntropy.forward(
+      nll: nll.pointer, hidden: hidden.pointer, weight: .f32(weight.pointer),
+      targets: targets.pointer, rows: n, channels: c, vocab: v, scratch: scratch,
+      rowsPerChunk: rowsPerChunk)
+    let result = CrossEntropy.forwardBackward(
+      dHidden: dHidden.pointer, dWeight: dWeight.pointer, nll: nllBackward.pointer,
+      hidden: hidden.pointer, weight: .f32(weight.pointer), targets: targets.pointer,
+      rows: n, channels: c, vocab: v, gradScale: nil, scratch: scratch,
+      rowsPerChunk: rowsPerChunk)
+    let chunks = "\(rowsPerChunk.map(String.init) ?? "default") rows per chunk"
+    for r in [lossOnly, result] {
+      XCTAssertEqual(r.tokenCount, g.int("tokenCount"), "\(name), \(chunks)")
+      g.expect([r.meanLoss], "loss")
+    }
+    g.expect(nll, "nll")
+    g.expect(nllBackward, "nll")
+    g.expect(dHidden, "dhidden")
+    g.expect(dWeight, "dweight")
+  }
+
   // MARK: - Conversions
 
   /// Bit-exact: round to nearest even is fully specified, including ties, overflow to
