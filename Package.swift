@@ -42,5 +42,8 @@ let package = Package(
     .testTarget(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoModelTests", dependencies: ["LomoModel", "LomoCore", "LomoTestSupport"],
+      swiftSettings: nativeCPU),
   ]
 )
