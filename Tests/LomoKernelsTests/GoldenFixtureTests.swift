@@ -168,7 +168,8 @@ final class GoldenFixtureTests: XCTestCase {
   }
 
   private func checkCrossEntropy(_ name: String, rowsPerChunk: Int?) throws {
-    let g = try Golden(name)
+    let chunks = "\(rowsPerChunk.map(String.init) ?? "default") rows per chunk"
+    let g = try Golden(name, variant: chunks)
     let (n, c, v) = (g.int("rows"), g.int("channels"), g.int("vocab"))
     let scratch = CrossEntropyScratch()
     let hidden = g.buffer("hidden"), weight = g.buffer("weight")  // [N, C], [V, C]
@@ -184,9 +185,8 @@ final class GoldenFixtureTests: XCTestCase {
       hidden: hidden.pointer, weight: .f32(weight.pointer), targets: targets.pointer,
       rows: n, channels: c, vocab: v, gradScale: nil, scratch: scratch,
       rowsPerChunk: rowsPerChunk)
-    let chunks = "\(rowsPerChunk.map(String.init) ?? "default") rows per chunk"
     for r in [lossOnly, result] {
-      XCTAssertEqual(r.tokenCount, g.int("tokenCount"), "\(name), \(chunks)")
+      XCTAssertEqual(r.tokenCount, g.int("tokenCount"), g.label)
       g.expect([r.meanLoss], "loss")
     }
     g.expect(nll, "nll")
@@ -218,15 +218,17 @@ final class GoldenFixtureTests: XCTestCase {
 /// `g.buffer("dout").pointer` (or a local whose only use is `.pointer`) would be before the
 /// kernel reads it. Every test uses `g` after its kernel calls.
 private final class Golden {
-  let name: String
+  /// The fixture's name, and the variant of the run where a test has several: named in
+  /// every failure message.
+  let label: String
   let fixture: Fixture
   private var owned: [AnyObject] = []
 
-  init(_ name: String) throws {
+  init(_ name: String, variant: String? = nil) throws {
     let url = try XCTUnwrap(
       Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
       "missing fixture \(name).json: run scripts/make_kernel_fixtures.py")
-    self.name = name
+    label = variant.map { "\(name) (\($0))" } ?? name
     fixture = try Fixture(contentsOf: url)
   }
 
@@ -242,7 +244,7 @@ private final class Golden {
   func bf16Buffer(_ tensor: String) -> AlignedBuffer<BFloat16> {
     let values = fixture.data(tensor).map { BFloat16($0) }
     precondition(zip(values, fixture.data(tensor)).allSatisfy { $0.float == $1 },
-                 "\(name).\(tensor) is not bf16-exact")
+                 "\(label).\(tensor) is not bf16-exact")
     return own(AlignedBuffer(values, category: .parameters))
   }
 
@@ -277,7 +279,7 @@ private final class Golden {
     file: StaticString = #filePath, line: UInt = #line
   ) {
     XCTAssertNil(
-      allClose(actual, fixture.data(tensor), atol: atol, rtol: rtol, "\(name).\(tensor)"),
+      allClose(actual, fixture.data(tensor), atol: atol, rtol: rtol, "\(label).\(tensor)"),
       file: file, line: line)
   }
 
