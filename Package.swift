@@ -26,7 +26,10 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
     .target(name: "LomoCore", swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
-    .target(name: "LomoModel", dependencies: ["LomoCore", "LomoKernels"], swiftSettings: nativeCPU),
+    .target(name: "LomoFormats", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
+    .target(
+      name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
+      swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [
