@@ -23,11 +23,11 @@ final class TinyLlamaParityTests: XCTestCase {
     func ints(_ name: String) throws -> [Int32] { try floats(name).map { Int32($0) } }
   }
 
-  func expected() throws -> Expected {
+  static func expected() throws -> Expected {
     Expected(file: try SafetensorsFile(path: Self.fixtures.appendingPathComponent("tiny-llama-expected.safetensors").path))
   }
 
-  func loadSafetensorsModel(dtype: DType = .f32) throws -> LlamaModel {
+  static func loadSafetensorsModel(dtype: DType = .f32) throws -> LlamaModel {
     let config = try LlamaConfig(huggingFaceConfig: Self.safetensorsDirectory + "/config.json")
     let checkpoint = try SafetensorsCheckpoint(directory: Self.safetensorsDirectory)
     return LlamaModel(parameters: try LlamaParameters.load(config: config, from: checkpoint, dtype: dtype))
@@ -41,8 +41,8 @@ final class TinyLlamaParityTests: XCTestCase {
   }
 
   func testLogitsLossAndEveryGradientMatchPyTorch() throws {
-    let model = try loadSafetensorsModel()
-    let e = try expected()
+    let model = try Self.loadSafetensorsModel()
+    let e = try Self.expected()
     let tokens = try e.ints("tokens"), targets = try e.ints("targets")
     let (batch, time) = (2, 11)
     let logits = model.logits(tokens: tokens, batch: batch, time: time)
@@ -60,9 +60,36 @@ final class TinyLlamaParityTests: XCTestCase {
 
   /// bf16 storage rounds every weight and GEMM operand: logits stay within bf16 precision.
   func testBF16WeightsStayCloseToF32Logits() throws {
-    let model = try loadSafetensorsModel(dtype: .bf16)
-    let e = try expected()
+    let model = try Self.loadSafetensorsModel(dtype: .bf16)
+    let e = try Self.expected()
     let logits = model.logits(tokens: try e.ints("tokens"), batch: 2, time: 11)
     XCTAssertNil(allClose(logits, try e.floats("logits"), atol: 3e-2, rtol: 3e-2, "bf16 logits"))
+  }
+}
+
+/// The same tiny model read from llama.cpp-layout GGUF files.
+final class TinyLlamaGGUFTests: XCTestCase {
+  func model(_ file: String) throws -> LlamaModel {
+    let gguf = try GGUFFile(path: TinyLlamaParityTests.fixtures.appendingPathComponent(file).path)
+    let config = try LlamaConfig(gguf: gguf)
+    return LlamaModel(parameters: try LlamaParameters.load(config: config, from: gguf, dtype: .f32))
+  }
+
+  func testF32GGUFGivesTheSameConfigParametersAndLogitsAsSafetensors() throws {
+    let fromGGUF = try model("tiny-llama-f32.gguf")
+    let fromSafetensors = try TinyLlamaParityTests.loadSafetensorsModel()
+    XCTAssertEqual(fromGGUF.config, fromSafetensors.config)
+    for id in ParameterID.all(for: fromGGUF.config) {
+      XCTAssertEqual(fromGGUF.parameters[id].floats, fromSafetensors.parameters[id].floats, "\(id)")
+    }
+    let tokens = try TinyLlamaParityTests.expected().ints("tokens")
+    XCTAssertEqual(fromGGUF.logits(tokens: tokens, batch: 2, time: 11),
+                   fromSafetensors.logits(tokens: tokens, batch: 2, time: 11))
+  }
+
+  func testQ8GGUFMatchesPyTorchOnTheDequantisedWeights() throws {
+    let e = try TinyLlamaParityTests.expected()
+    let logits = try model("tiny-llama-q8_0.gguf").logits(tokens: try e.ints("tokens"), batch: 2, time: 11)
+    XCTAssertNil(allClose(logits, try e.floats("logits_q8_0"), atol: 2e-5, rtol: 1e-4, "Q8_0 logits"))
   }
 }
