@@ -35,7 +35,7 @@ let package = Package(
     .executableTarget(
       name: "lomo",
       dependencies: [
-        "LomoCore", "LomoKernels",
+        "LomoCore", "LomoKernels", "LomoFormats", "LomoModel",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: nativeCPU),

@@ -5,5 +5,5 @@ struct Lomo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lomo",
     abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
-    subcommands: [BenchKernels.self])
+    subcommands: [Inspect.self, BenchKernels.self])
 }
