@@ -56,9 +56,10 @@ struct Inspect: ParsableCommand {
   func printTensors(_ tensors: [(name: String, type: String, shape: [Int])]) {
     print("\ntensors")
     let shown = allTensors || tensors.count <= 12 ? tensors : Array(tensors.prefix(6)) + Array(tensors.suffix(6))
+    let width = shown.map(\.name.count).max() ?? 0
     for (i, t) in shown.enumerated() {
       if !allTensors && tensors.count > 12 && i == 6 { print("  … \(tensors.count - 12) more (--all-tensors lists them)") }
-      print("  \(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(t.type.padding(toLength: 6, withPad: " ", startingAt: 0)) \(t.shape)")
+      print("  \(t.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.type.padding(toLength: 6, withPad: " ", startingAt: 0)) \(t.shape)")
     }
   }
 
