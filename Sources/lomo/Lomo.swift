@@ -1,9 +1,8 @@
 import ArgumentParser
 
-@main
 struct Lomo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lomo",
     abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
-    subcommands: [Inspect.self, BenchKernels.self])
+    subcommands: [Inspect.self, BenchKernels.self, BenchStep.self])
 }
