@@ -44,6 +44,7 @@ final class LayerKernelTests: XCTestCase {
       XCTAssertNil(allClose(out.array, expectedOut, atol: 1e-5, rtol: 1e-5, "forward \(tag)"))
       XCTAssertNil(allClose(dInp.array, zip(prior, expected.dInp).map(+), atol: 1e-5, rtol: 1e-5, "dInp accumulates \(tag)"))
       XCTAssertNil(allClose(dW.array, expected.dWeight, atol: 1e-5, rtol: 1e-5, "dWeight \(tag)"))
+      keepAlive(xb, wb, dyb)
     }
   }
 
@@ -67,6 +68,7 @@ final class LayerKernelTests: XCTestCase {
     XCTAssertNil(allClose(out.array, expectedOut, atol: 1e-5, rtol: 1e-5, "bf16 forward"))
     XCTAssertNil(allClose(dInp.array, expected.dInp, atol: 1e-5, rtol: 1e-5, "bf16 dInp"))
     XCTAssertNil(allClose(dW.array, expected.dWeight, atol: 1e-5, rtol: 1e-5, "bf16 dWeight"))
+    keepAlive(wBF16, xb, dyb)
   }
 
   func testGemmHonoursTransposesLeadingDimensionsAndAlpha() {
@@ -84,6 +86,7 @@ final class LayerKernelTests: XCTestCase {
     let cbf = AlignedBuffer<Float>(count: m * n, category: .scratch)
     Gemm.bf16(transA: true, transB: false, m: m, n: n, k: k, alpha: 0.5, a: abf.pointer, lda: 5, b: bbf.pointer, ldb: 3, c: cbf.pointer, ldc: n)
     XCTAssertNil(allClose(cbf.array, expected, atol: 2e-2, rtol: 2e-2, "bf16 transA"))
+    keepAlive(ab, bb, abf, bbf)
   }
 
   // MARK: Embedding
@@ -107,6 +110,7 @@ final class LayerKernelTests: XCTestCase {
     Embedding.forward(out: out.pointer, tokens: tokB.pointer, table: .bf16(tableBF16.pointer), rows: tokens.count, channels: channels, vocab: vocab)
     let rounded = table.map { Double(BFloat16(Float($0)).float) }
     XCTAssertNil(allClose(out.array, EmbeddingReference.forward(tokens: tokens, table: rounded, channels: channels), atol: 0, rtol: 0, "bf16 forward"))
+    keepAlive(tableB, dyb, tokB, tableBF16)
   }
 
   // MARK: RMSNorm
@@ -142,6 +146,7 @@ final class LayerKernelTests: XCTestCase {
       XCTAssertNil(allClose(rstd.array, ref.rstd, atol: 1e-6, rtol: 1e-5, "rstd \(tag)"))
       XCTAssertNil(allClose(dInp.array, zip(prior, refGrads.dInp).map(+), atol: 1e-5, rtol: 1e-4, "dInp \(tag)"))
       XCTAssertNil(allClose(dW.array, refGrads.dWeight, atol: 1e-5, rtol: 1e-4, "dWeight \(tag)"))
+      keepAlive(xb, wb, dyb)
     }
   }
 
@@ -189,5 +194,6 @@ final class LayerKernelTests: XCTestCase {
     XCTAssertNil(allClose(out.array, SwiGLUReference.forward(gate: g, up: u), atol: 1e-6, rtol: 1e-5, "forward"))
     XCTAssertNil(allClose(dG.array, zip(priorG, ref.dGate).map(+), atol: 1e-6, rtol: 1e-5, "dGate"))
     XCTAssertNil(allClose(dU.array, zip(priorU, ref.dUp).map(+), atol: 1e-6, rtol: 1e-5, "dUp"))
+    keepAlive(gb, ub, dyb)
   }
 }

@@ -53,5 +53,6 @@ final class VectorMathTests: XCTestCase {
       let up = BFloat16(bitPattern: UInt16(v.bitPattern >> 16) &+ 1).float
       XCTAssertTrue(r.float == down || r.float == up, "\(v) -> \(r.float)")
     }
+    keepAlive(src)
   }
 }

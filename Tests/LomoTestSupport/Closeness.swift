@@ -31,3 +31,10 @@ public func maxAbsDifference<A: BinaryFloatingPoint, E: BinaryFloatingPoint>(
   precondition(a.count == b.count, "length mismatch \(a.count) vs \(b.count)")
   return zip(a, b).reduce(0) { max($0, abs(Double($1.0) - Double($1.1))) }
 }
+
+/// Keeps objects alive up to this call. A buffer whose only use is reading its `pointer` may
+/// otherwise be freed right after that read, before the kernel that uses the pointer runs:
+/// Swift ends an object's lifetime at its last use, not at the end of its scope.
+public func keepAlive(_ objects: AnyObject...) {
+  withExtendedLifetime(objects) {}
+}
