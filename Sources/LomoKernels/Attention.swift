@@ -138,8 +138,8 @@ public enum Attention {
           // dS = P ∘ (dP − Di), Di = dO_i · O_i
           for r in 0..<rows {
             let valid = i0 + r + 1
-            let di = RowOps.dot(dOBlock + r * g.qStride, out + qo + (i0 + r) * g.qStride,
-                                count: headDim)
+            let di = VectorMath.dot(dOBlock + r * g.qStride, out + qo + (i0 + r) * g.qStride,
+                                    headDim)
             RowOps.softmaxGrad(dS + r * i1, probs: p + r * i1, count: valid, rowDot: di)
             (dS + r * i1 + valid).update(repeating: 0, count: i1 - valid)
           }
@@ -195,6 +195,8 @@ private struct Heads {
 /// Vectorised row loops of softmax and its gradient (16 f32 lanes; AVX-512 with -target-cpu).
 enum RowOps {
   typealias V = SIMD16<Float>
+  static func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p) }
+  static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p) }
 
   /// In place: row[0..<count] = softmax(row[0..<count]). Returns the log-sum-exp.
   static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) -> Float {
@@ -209,7 +211,7 @@ enum RowOps {
     var m = V(repeating: -.infinity)
     var j = 0
     while j + V.scalarCount <= count {
-      m = greater(m, load(row + j))
+      m = VectorMath.maximum(m, load(row + j))
       j += V.scalarCount
     }
     var result = m.max()
@@ -229,7 +231,7 @@ enum RowOps {
     var acc = V()
     var j = 0
     while j + V.scalarCount <= count {
-      let e = exp(load(row + j) - s)
+      let e = VectorMath.exp(load(row + j) - s)
       store(e, row + j)
       acc += e
       j += V.scalarCount
@@ -238,7 +240,7 @@ enum RowOps {
     if j < count {
       var x = V(repeating: shift)
       for l in 0..<(count - j) { x[l] = row[j + l] }
-      let e = exp(x - s)
+      let e = VectorMath.exp(x - s)
       for l in 0..<(count - j) {
         row[j + l] = e[l]
         total += e[l]
@@ -274,58 +276,5 @@ enum RowOps {
       grad[j] = probs[j] * (grad[j] - rowDot)
       j += 1
     }
-  }
-
-  /// Σ a[j]·b[j] for j < count.
-  static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var acc = V()
-    var j = 0
-    while j + V.scalarCount <= count {
-      acc.addProduct(load(a + j), load(b + j))
-      j += V.scalarCount
-    }
-    var total = acc.sum()
-    while j < count {
-      total += a[j] * b[j]
-      j += 1
-    }
-    return total
-  }
-
-  /// e^x per lane for x ≤ 88 (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial,
-  /// about 1 ulp). Inputs below −87.3 are clamped: the result is then ≤ 1.2e-38, not 0.
-  @inline(__always)
-  static func exp(_ x: V) -> V {
-    let lo = V(repeating: -87.3), hi = V(repeating: 88.3)
-    let x = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
-    // Round x·log2(e) to an integer n with the 1.5·2^23 trick: t's low mantissa bits hold n.
-    let magic = V(repeating: 12_582_912)
-    let t = magic.addingProduct(x, V(repeating: 1.442_695_04))
-    let n = t - magic
-    var r = x.addingProduct(n, V(repeating: -0.693_359_375))
-    r = r.addingProduct(n, V(repeating: 2.121_944_4e-4))
-    var p = V(repeating: 1.987_569_15e-4)
-    p = V(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-    p = V(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-    p = V(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-    p = V(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-    p = V(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-    let y = (r + 1).addingProduct(p, r * r)
-    let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-    return y * unsafeBitCast(bits, to: V.self)
-  }
-
-  /// Lane-wise maximum as compare + blend (`pointwiseMax` compiles to a scalar loop).
-  @inline(__always)
-  static func greater(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .> a) }
-
-  @inline(__always)
-  static func load(_ p: UnsafePointer<Float>) -> V {
-    UnsafeRawPointer(p).loadUnaligned(as: V.self)
-  }
-
-  @inline(__always)
-  static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
   }
 }

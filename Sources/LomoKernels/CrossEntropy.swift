@@ -289,8 +289,8 @@ public enum CrossEntropy {
     var s0 = V16(), s1 = V16()
     j = 0
     while j + 32 <= V {
-      let a = expOfNonPositive(raw.loadUnaligned(fromByteOffset: j * 4, as: V16.self) - mx)
-      let b = expOfNonPositive(raw.loadUnaligned(fromByteOffset: (j + 16) * 4, as: V16.self) - mx)
+      let a = VectorMath.exp(raw.loadUnaligned(fromByteOffset: j * 4, as: V16.self) - mx)
+      let b = VectorMath.exp(raw.loadUnaligned(fromByteOffset: (j + 16) * 4, as: V16.self) - mx)
       if store {
         raw.storeBytes(of: a, toByteOffset: j * 4, as: V16.self)
         raw.storeBytes(of: b, toByteOffset: (j + 16) * 4, as: V16.self)
@@ -304,7 +304,7 @@ public enum CrossEntropy {
       let n = min(16, V - j)
       var x = V16(repeating: rowMax)
       for l in 0..<n { x[l] = row[j + l] }
-      let e = expOfNonPositive(x - mx)
+      let e = VectorMath.exp(x - mx)
       for l in 0..<n {
         sum += e[l]
         if store { row[j + l] = e[l] }
@@ -350,31 +350,6 @@ public enum CrossEntropy {
                      as: BFloat16.self)
     }
     return nll
-  }
-
-  /// exp(x) for x ≤ 0 (Cephes expf polynomial, about 1 ulp); x below −87 is clamped, giving
-  /// ~1e-38 instead of an underflow. NaN propagates. No float→int conversion (which would trap
-  /// per lane): the exponent comes from the bits of `x·log2(e) + 1.5·2²³`.
-  @inline(__always)
-  static func expOfNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    typealias V16 = SIMD16<Float>
-    let x = x.replacing(with: -87, where: x .< -87)
-    let magic = V16(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer
-    let shifted = magic.addingProduct(x, V16(repeating: 1.442_695_04))
-    let n = shifted - magic  // round(x·log2 e)
-    var r = x.addingProduct(n, V16(repeating: -0.693_359_375))
-    r = r.addingProduct(n, V16(repeating: 2.121_944_4e-4))
-    var p = V16(repeating: 1.987_569_15e-4)
-    p = V16(repeating: 1.398_199_95e-3).addingProduct(p, r)
-    p = V16(repeating: 8.333_451_9e-3).addingProduct(p, r)
-    p = V16(repeating: 4.166_579_59e-2).addingProduct(p, r)
-    p = V16(repeating: 1.666_666_55e-1).addingProduct(p, r)
-    p = V16(repeating: 5.000_000_12e-1).addingProduct(p, r)
-    let y = (r + 1).addingProduct(p, r * r)
-    // 2ⁿ: the low bits of `shifted` hold n (two's complement); (n + 127) << 23 is the float.
-    let bits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self)
-    let pow2 = unsafeBitCast((bits &+ 127) &<< 23, to: V16.self)
-    return y * pow2
   }
 
   /// bf16 bit patterns of `v`, round to nearest even (finite inputs).

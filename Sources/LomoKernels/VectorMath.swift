@@ -41,29 +41,33 @@ public enum VectorMath {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
   }
 
-  /// e^x elementwise, within 2 ulp of the correctly rounded result for x in [-87.3, 88.7]
-  /// (Cody–Waite range reduction, degree-6 polynomial on [-ln2/2, ln2/2]). Inputs below the
-  /// range give 0 or a tiny normal number, above it +infinity's neighbourhood is clamped to
-  /// e^88.7; NaN inputs are not supported.
+  /// e^x per lane, about 1 ulp (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-6
+  /// polynomial). Inputs are clamped to [−87.3, 88.3]: below, the result is ≤ 1.2e-38 instead
+  /// of 0; above, e^88.3. NaN is not supported. No float→int conversion (which compiles to a
+  /// per-lane loop): the exponent comes from the bits of x·log2(e) + 1.5·2²³.
   @inlinable public static func exp(_ x: Vec) -> Vec {
-    let clamped = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.7))
-    let n = (clamped * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
-    var r = clamped - n * 0.693_359_375
-    r = r + n * 2.121_944_400_546_905_8e-4
-    var p = Vec(repeating: 1.987_569_150_0e-4)
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    let y = p * r * r + r + 1
-    // 2^n as 2^(n/2) · 2^(n - n/2): both factors stay normal for n in [-126, 128].
-    let whole = SIMD16<Int32>(n, rounding: .towardZero)
-    let low = whole &>> 1
-    let high = whole &- low
-    let lowScale = unsafeBitCast((low &+ 127) &<< 23, to: Vec.self)
-    let highScale = unsafeBitCast((high &+ 127) &<< 23, to: Vec.self)
-    return y * lowScale * highScale
+    let lo = Vec(repeating: -87.3), hi = Vec(repeating: 88.3)
+    let x = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+    let magic = Vec(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer
+    let t = magic.addingProduct(x, Vec(repeating: 1.442_695_04))
+    let n = t - magic  // round(x·log2 e)
+    var r = x.addingProduct(n, Vec(repeating: -0.693_359_375))
+    r = r.addingProduct(n, Vec(repeating: 2.121_944_4e-4))
+    var p = Vec(repeating: 1.987_569_15e-4)
+    p = Vec(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
+    p = Vec(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+    p = Vec(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+    p = Vec(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+    p = Vec(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+    let y = (r + 1).addingProduct(p, r * r)
+    // 2ⁿ: the low bits of t hold n (two's complement); (n + 127) << 23 is the float.
+    let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return y * unsafeBitCast(bits, to: Vec.self)
+  }
+
+  /// Lane-wise maximum as compare + blend (`pointwiseMax` compiles to a scalar loop).
+  @inlinable public static func maximum(_ a: Vec, _ b: Vec) -> Vec {
+    a.replacing(with: b, where: b .> a)
   }
 
   /// e^x for one value through the same polynomial as the vector form.
