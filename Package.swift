@@ -26,6 +26,8 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
     .target(name: "LomoCore", swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
+    // Model file formats: GGUF (reader, dequantisation, llama.cpp's Q/K row permutation) and
+    // safetensors.
     .target(name: "LomoFormats", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
     .target(
       name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
@@ -49,8 +51,12 @@ let package = Package(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
-      name: "LomoModelTests", dependencies: ["LomoModel", "LomoCore", "LomoTestSupport"],
-      swiftSettings: nativeCPU),
+      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoModelTests",
+      dependencies: ["LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoOptimTests",
       dependencies: ["LomoOptim", "LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
