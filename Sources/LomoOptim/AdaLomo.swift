@@ -187,12 +187,8 @@ public final class AdaLomo: StepOptimizer {
     let divisor = max(rmsU / options.clipThreshold, 1)
     let rmsP = Float(UpdateKernel.sumOfSquares(parameter).squareRoot() / rootCount)
     let lr = options.learningRate * max(options.eps2, rmsP)
-    let rounding: RoundingMode
-    switch parameter.dtype {
-    case .f32: rounding = .nearest
-    case .bf16: rounding = options.bf16Rounding
-    case .f16: rounding = options.f16Rounding
-    }
+    let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
+                                           f16: options.f16Rounding)
     let seed = rounding == .stochastic ? generator.next() : 0
     UpdateKernel.apply(SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor),
                        to: parameter, gradient: g, rounding: rounding, seed: seed)

@@ -127,22 +127,16 @@ public final class AdamWBaseline: StepOptimizer {
                  seed: UInt64) {
     switch p.storage {
     case .f32(let b): b.pointer.update(from: x, count: p.count)
-    case .bf16(let b):
+    case .bf16(let b): round(b.pointer)
+    case .f16(let b): round(b.pointer)
+    }
+    func round<E: HalfStorage>(_ out: UnsafeMutablePointer<E>) {
       var rng = Xoshiro256(seed: seed)
       var i = 0
       while i < p.count {
         let n = min(16, p.count - i)
-        StorageIO.store(StorageIO.load(x, i, n), b.pointer, i, n,
-                        stochastic: rounding == .stochastic, rng: &rng)
-        i += 16
-      }
-    case .f16(let b):
-      var rng = Xoshiro256(seed: seed)
-      var i = 0
-      while i < p.count {
-        let n = min(16, p.count - i)
-        StorageIO.store(StorageIO.load(x, i, n), b.pointer, i, n,
-                        stochastic: rounding == .stochastic, rng: &rng)
+        StorageIO.store(StorageIO.load(x, i, n), out, i, n, stochastic: rounding == .stochastic,
+                        rng: &rng)
         i += 16
       }
     }

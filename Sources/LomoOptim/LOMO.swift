@@ -75,14 +75,9 @@ public final class LOMO: StepOptimizer {
       updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
         gradient, count: parameter.count, divisor: lossScale))
     }
-    let rounding: RoundingMode
-    var seed: UInt64 = 0
-    switch parameter.dtype {
-    case .f32: rounding = .nearest
-    case .bf16: rounding = options.bf16Rounding
-    case .f16: rounding = options.f16Rounding
-    }
-    if rounding == .stochastic { seed = generator.next() }
+    let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
+                                           f16: options.f16Rounding)
+    let seed = rounding == .stochastic ? generator.next() : 0
     UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
   }
 

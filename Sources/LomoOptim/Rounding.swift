@@ -57,57 +57,72 @@ public extension Float16 {
     for j in 0..<n { p[i + j] = v[j] }
   }
 
+  /// Loads up to 16 values of 16-bit storage starting at `i` (`n` valid, the rest 0).
   @inlinable @inline(__always)
-  static func load(_ p: UnsafeMutablePointer<BFloat16>, _ i: Int, _ n: Int) -> SIMD16<Float> {
+  static func load<E: HalfStorage>(_ p: UnsafeMutablePointer<E>, _ i: Int, _ n: Int) -> SIMD16<Float> {
     var v = SIMD16<Float>()
-    for j in 0..<n { v[j] = p[i + j].float }
+    for j in 0..<n { v[j] = p[i + j].widened }
     return v
   }
 
+  /// Stores `n` values into 16-bit storage, rounding to nearest or stochastically with bits
+  /// drawn from `rng` (`E.valuesPerDraw` values per 64-bit draw).
   @inlinable @inline(__always)
-  static func load(_ p: UnsafeMutablePointer<Float16>, _ i: Int, _ n: Int) -> SIMD16<Float> {
-    var v = SIMD16<Float>()
-    for j in 0..<n { v[j] = Float(p[i + j]) }
-    return v
-  }
-
-  @inlinable @inline(__always)
-  static func store(
-    _ v: SIMD16<Float>, _ p: UnsafeMutablePointer<BFloat16>, _ i: Int, _ n: Int,
+  static func store<E: HalfStorage>(
+    _ v: SIMD16<Float>, _ p: UnsafeMutablePointer<E>, _ i: Int, _ n: Int,
     stochastic: Bool, rng: inout Xoshiro256
   ) {
     if !stochastic {
-      for j in 0..<n { p[i + j] = BFloat16(v[j]) }
+      for j in 0..<n { p[i + j] = E(nearest: v[j]) }
       return
     }
+    let perDraw = E.valuesPerDraw, shift = UInt64(64 / perDraw)
     var j = 0
     while j < n {
       var bits = rng.next()
-      for k in j..<min(j + 4, n) {
-        p[i + k] = BFloat16(v[k], stochasticBits: UInt16(truncatingIfNeeded: bits))
-        bits >>= 16
+      for k in j..<min(j + perDraw, n) {
+        p[i + k] = E(v[k], randomBits: bits)
+        bits >>= shift
       }
-      j += 4
+      j += perDraw
     }
   }
+}
 
-  @inlinable @inline(__always)
-  static func store(
-    _ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float16>, _ i: Int, _ n: Int,
-    stochastic: Bool, rng: inout Xoshiro256
-  ) {
-    if !stochastic {
-      for j in 0..<n { p[i + j] = Float16(v[j]) }
-      return
-    }
-    var j = 0
-    while j < n {
-      var bits = rng.next()
-      for k in j..<min(j + 2, n) {
-        p[i + k] = Float16(v[k], stochasticUniform24: UInt32(truncatingIfNeeded: bits) & 0xFF_FFFF)
-        bits >>= 32
-      }
-      j += 2
+/// A 16-bit storage type that f32 results are rounded into.
+public protocol HalfStorage: BitwiseCopyable {
+  var widened: Float { get }
+  init(nearest value: Float)
+  /// Stochastic rounding using the low `64 / valuesPerDraw` bits of `randomBits`.
+  init(_ value: Float, randomBits: UInt64)
+  static var valuesPerDraw: Int { get }
+}
+
+extension BFloat16: HalfStorage {
+  @inlinable public var widened: Float { float }
+  @inlinable public init(nearest value: Float) { self.init(value) }
+  @inlinable public init(_ value: Float, randomBits: UInt64) {
+    self.init(value, stochasticBits: UInt16(truncatingIfNeeded: randomBits))
+  }
+  @inlinable public static var valuesPerDraw: Int { 4 }
+}
+
+extension Float16: HalfStorage {
+  @inlinable public var widened: Float { Float(self) }
+  @inlinable public init(nearest value: Float) { self.init(value) }
+  @inlinable public init(_ value: Float, randomBits: UInt64) {
+    self.init(value, stochasticUniform24: UInt32(truncatingIfNeeded: randomBits) & 0xFF_FFFF)
+  }
+  @inlinable public static var valuesPerDraw: Int { 2 }
+}
+
+extension RoundingMode {
+  /// The mode for storage `dtype`: f32 is always exact (`nearest` is a no-op there).
+  static func forStorage(_ dtype: DType, bf16: RoundingMode, f16: RoundingMode) -> RoundingMode {
+    switch dtype {
+    case .f32: .nearest
+    case .bf16: bf16
+    case .f16: f16
     }
   }
 }

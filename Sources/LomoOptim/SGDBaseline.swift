@@ -44,12 +44,8 @@ public final class SGDBaseline: StepOptimizer {
                        divisor: lossScale)
     for id in store.arrivals {
       let p = store.tensors[id]!
-      let rounding: RoundingMode
-      switch p.dtype {
-      case .f32: rounding = .nearest
-      case .bf16: rounding = options.bf16Rounding
-      case .f16: rounding = options.f16Rounding
-      }
+      let rounding = RoundingMode.forStorage(p.dtype, bf16: options.bf16Rounding,
+                                             f16: options.f16Rounding)
       let seed = rounding == .stochastic ? generator.next() : 0
       UpdateKernel.apply(rule, to: p, gradient: store.buffers[id]!.pointer, rounding: rounding,
                          seed: seed)

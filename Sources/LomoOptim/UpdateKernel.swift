@@ -79,23 +79,11 @@ enum UpdateKernel {
           }
         }
       }
-    case .bf16(let b):
-      let p = b.pointer
-      Threads.parallelFor(blocks, minChunk: 4) { r in
-        for blk in r {
-          var rng = blockGenerator(seed: seed, block: blk)
-          var i = blk * block
-          let end = min(i + block, count)
-          while i < end {
-            let n = min(16, end - i)
-            StorageIO.store(step(StorageIO.load(p, i, n), i, n), p, i, n, stochastic: stochastic,
-                            rng: &rng)
-            i += 16
-          }
-        }
-      }
-    case .f16(let b):
-      let p = b.pointer
+    case .bf16(let b): applyHalf(b.pointer)
+    case .f16(let b): applyHalf(b.pointer)
+    }
+
+    func applyHalf<E: HalfStorage>(_ p: UnsafeMutablePointer<E>) {
       Threads.parallelFor(blocks, minChunk: 4) { r in
         for blk in r {
           var rng = blockGenerator(seed: seed, block: blk)
