@@ -32,6 +32,9 @@ let package = Package(
     .target(
       name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
       swiftSettings: nativeCPU),
+    .target(
+      name: "LomoOptim", dependencies: ["LomoCore", "LomoKernels", "LomoModel"],
+      swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [
@@ -53,6 +56,10 @@ let package = Package(
     .testTarget(
       name: "LomoModelTests",
       dependencies: ["LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoOptimTests",
+      dependencies: ["LomoOptim", "LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )

@@ -1,0 +1,257 @@
+import Foundation
+import LomoCore
+import LomoModel
+
+/// AdaLomo (Lv et al. 2023b) as lomo-optim 0.1.1 computes it, fused into backward like LOMO:
+///
+/// ```
+/// t += 1 per step;  beta2 = 1 - t^decayRate (decayRate -0.8);  eps = (1e-30, 1e-3)
+/// g = grad / lossScale; optional clamp(g, ±clipGradValue); g *= clipCoefficient
+/// s = g² + eps1
+/// matrix [m, n]: row = beta2·row + (1-beta2)·mean_cols(s)   [m]
+///                col = beta2·col + (1-beta2)·mean_rows(s)   [n]
+///                u   = rsqrt(row_i / mean(row)) · rsqrt(col_j) · g
+/// vector [n]:    v = beta2·v + (1-beta2)·s;  u = rsqrt(v) · g
+/// u /= max(1, RMS(u) / clipThreshold)                       RMS(x) = ‖x‖₂ / √numel
+/// lr_t = lr · max(eps2, RMS(p))
+/// p = p · (1 - lr_t · weightDecay) - lr_t · u;  p = cast(p)
+/// ```
+///
+/// f32 elementwise arithmetic in the reference's order; means and norms accumulate in Double
+/// (the reference reduces in f32), so results agree to float rounding. The loss scale is static
+/// (default 2^10 as lomo-optim; no overflow check). The second-moment state is f32 under
+/// `MemoryCategory.optimizerState`, (m + n) floats per matrix and n per vector; `state()`
+/// exports it with the step count and the rounding generator, and `restore(_:)` reloads it.
+public final class AdaLomo: StepOptimizer {
+  public struct Options: Sendable, Equatable {
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0
+    public var clipGradValue: Float = 0
+    public var lossScale: Float = 1024
+    public var eps1: Float = 1e-30
+    public var eps2: Float = 1e-3
+    public var clipThreshold: Float = 1
+    public var decayRate: Double = -0.8
+    public var bf16Rounding: RoundingMode = .stochastic
+    public var f16Rounding: RoundingMode = .nearest
+    public var seed: UInt64 = 0xADA_10_40
+
+    public init(learningRate: Float = 1e-3, weightDecay: Float = 0, clipGradValue: Float = 0,
+                lossScale: Float = 1024) {
+      self.learningRate = learningRate
+      self.weightDecay = weightDecay
+      self.clipGradValue = clipGradValue
+      self.lossScale = lossScale
+    }
+  }
+
+  /// Second-moment state of one tensor: factored for matrices, full for vectors. [m], [n] or [n]
+  final class Moments {
+    let rows: AlignedBuffer<Float>?
+    let cols: AlignedBuffer<Float>?
+    let full: AlignedBuffer<Float>?
+
+    init(shape: [Int], ledger: MemoryLedger) {
+      if shape.count >= 2 {
+        let n = shape[shape.count - 1], m = shape.reduce(1, *) / max(n, 1)
+        rows = AlignedBuffer(count: m, category: .optimizerState, ledger: ledger)
+        cols = AlignedBuffer(count: n, category: .optimizerState, ledger: ledger)
+        full = nil
+      } else {
+        rows = nil
+        cols = nil
+        full = AlignedBuffer(count: shape.reduce(1, *), category: .optimizerState, ledger: ledger)
+      }
+    }
+  }
+
+  public var options: Options
+  public var learningRate: Float {
+    get { options.learningRate }
+    set { options.learningRate = newValue }
+  }
+  public var lossScale: Float
+  public var clipCoefficient: Float = 1
+  public var measuresNorm = false
+  public private(set) var updateNorm = GradientNorm()
+  public var updatesDuringBackward: Bool { true }
+  /// Steps begun so far (t of the current step once `beginStep()` ran).
+  public private(set) var step: Int = 0
+  public var generator: Xoshiro256
+  let moments: [ParameterID: Moments]
+  let ids: [ParameterID]
+  /// Double accumulators of column sums and row means. [max(m, n) over tensors]
+  let reduce: AlignedBuffer<Double>
+  /// rsqrt(col) of the tensor being updated. [max n]
+  let colFactor: AlignedBuffer<Float>
+
+  /// Allocates the state for every tensor of `parameters` (zero, as the reference).
+  public init(parameters: LlamaParameters, options: Options = Options(),
+              ledger: MemoryLedger = .shared) {
+    self.options = options
+    lossScale = options.lossScale
+    generator = Xoshiro256(seed: options.seed)
+    var moments: [ParameterID: Moments] = [:]
+    var widest = 1, longest = 1
+    for p in parameters.all {
+      moments[p.id] = Moments(shape: p.shape, ledger: ledger)
+      if p.shape.count >= 2 {
+        widest = max(widest, p.shape.last!)
+        longest = max(longest, p.count / p.shape.last!)
+      }
+    }
+    self.moments = moments
+    ids = parameters.all.map(\.id)
+    reduce = AlignedBuffer(count: max(widest, longest), category: .scratch, ledger: ledger)
+    colFactor = AlignedBuffer(count: widest, category: .scratch, ledger: ledger)
+  }
+
+  public func beginStep() {
+    step += 1
+    updateNorm = GradientNorm()
+  }
+
+  /// 1 - t^decayRate; at t = 0 (an update before any beginStep) the reference flips the sign
+  /// of the exponent to avoid 0^negative.
+  var beta2: Double {
+    let rate = step == 0 && options.decayRate < 0 ? -options.decayRate : options.decayRate
+    return 1 - pow(Double(step), rate)
+  }
+
+  public func update(_ parameter: ParameterTensor, gradient g: UnsafeMutablePointer<Float>) {
+    guard let state = moments[parameter.id] else {
+      preconditionFailure("AdaLomo has no state for \(parameter.id); build it from these parameters")
+    }
+    let count = parameter.count
+    if measuresNorm {
+      updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(g, count: count, divisor: lossScale))
+    }
+    // g = clip(grad / lossScale) * clipCoefficient, in place.
+    let prep = SGDRule(learningRate: 0, clipValue: options.clipGradValue,
+                       clipCoefficient: clipCoefficient, divisor: lossScale)
+    Self.prepare(g, count: count, rule: prep)
+
+    let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2)
+    let eps1 = options.eps1
+    if let rowState = state.rows, let colState = state.cols {
+      let n = colState.count, m = rowState.count
+      let row = rowState.pointer, col = colState.pointer, acc = reduce.pointer
+      // Row means of s = g² + eps1, folded into the row state. [m]
+      Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
+        for i in r {
+          let gi = g + i * n
+          var s = 0.0
+          for j in 0..<n { s += Double(gi[j] * gi[j] + eps1) }
+          let mean = Float(s / Double(n))
+          row[i] = (row[i] * beta2).addingProduct(oneMinus, mean)
+        }
+      }
+      // Column means, in column blocks so each thread owns its columns. [n]
+      let colBlock = 64
+      Threads.parallelFor((n + colBlock - 1) / colBlock) { r in
+        for blk in r {
+          let lo = blk * colBlock, hi = min(lo + colBlock, n)
+          for j in lo..<hi { acc[j] = 0 }
+          for i in 0..<m {
+            let gi = g + i * n
+            for j in lo..<hi { acc[j] += Double(gi[j] * gi[j] + eps1) }
+          }
+          for j in lo..<hi {
+            col[j] = (col[j] * beta2).addingProduct(oneMinus, Float(acc[j] / Double(m)))
+          }
+        }
+      }
+      var rowSum = 0.0
+      for i in 0..<m { rowSum += Double(row[i]) }
+      let rowMean = Float(rowSum / Double(m))
+      let cf = colFactor.pointer
+      for j in 0..<n { cf[j] = 1 / col[j].squareRoot() }
+      // u = (rsqrt(row_i / mean(row)) · rsqrt(col_j)) · g, in place.
+      Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
+        for i in r {
+          let rf = 1 / (row[i] / rowMean).squareRoot()
+          let gi = g + i * n
+          for j in 0..<n { gi[j] = (rf * cf[j]) * gi[j] }
+        }
+      }
+    } else if let v = state.full?.pointer {
+      for i in 0..<count {
+        let s = g[i] * g[i] + eps1
+        v[i] = (v[i] * beta2).addingProduct(oneMinus, s)
+        g[i] = (1 / v[i].squareRoot()) * g[i]
+      }
+    }
+    // Update RMS clipping, then the parameter-scaled learning rate.
+    let rootCount = Double(count).squareRoot()
+    let rmsU = Float(UpdateKernel.sumOfSquares(g, count: count).squareRoot() / rootCount)
+    let divisor = max(rmsU / options.clipThreshold, 1)
+    let rmsP = Float(UpdateKernel.sumOfSquares(parameter).squareRoot() / rootCount)
+    let lr = options.learningRate * max(options.eps2, rmsP)
+    let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
+                                           f16: options.f16Rounding)
+    let seed = rounding == .stochastic ? generator.next() : 0
+    UpdateKernel.apply(SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor),
+                       to: parameter, gradient: g, rounding: rounding, seed: seed)
+  }
+
+  /// g = clamp(g / divisor, ±clipValue) · clipCoefficient in place (the LOMO gradient prep).
+  static func prepare(_ g: UnsafeMutablePointer<Float>, count: Int, rule: SGDRule) {
+    let useDiv = rule.divisor != 1, useClip = rule.clipValue > 0, useCoef = rule.clipCoefficient != 1
+    guard useDiv || useClip || useCoef else { return }
+    Threads.parallelFor(count, minChunk: 1 << 15) { r in
+      for i in r {
+        var v = g[i]
+        if useDiv { v = v / rule.divisor }
+        if useClip { v = min(max(v, -rule.clipValue), rule.clipValue) }
+        if useCoef { v = v * rule.clipCoefficient }
+        g[i] = v
+      }
+    }
+  }
+
+  // MARK: Checkpointing
+
+  /// Bytes of second-moment state (what the ledger counts under optimizerState).
+  public var stateBytes: Int {
+    moments.values.reduce(0) {
+      $0 + ($1.rows?.byteCount ?? 0) + ($1.cols?.byteCount ?? 0) + ($1.full?.byteCount ?? 0)
+    }
+  }
+
+  /// Arrays named `<HF tensor name>.exp_avg_sq_row` / `.exp_avg_sq_col` / `.exp_avg_sq` (the
+  /// reference's names), the step count and the rounding generator.
+  public func state() -> OptimizerState {
+    var s = OptimizerState(integers: ["step": UInt64(step)])
+    for id in ids {
+      let m = moments[id]!
+      if let r = m.rows { s.arrays["\(id).exp_avg_sq_row"] = r.array }
+      if let c = m.cols { s.arrays["\(id).exp_avg_sq_col"] = c.array }
+      if let f = m.full { s.arrays["\(id).exp_avg_sq"] = f.array }
+    }
+    OptimizerState.encode(generator, into: &s.integers, prefix: "generator")
+    return s
+  }
+
+  /// Restores `state()` output; throws naming the first missing or mis-sized array.
+  public func restore(_ s: OptimizerState) throws {
+    guard let t = s.integers["step"] else { throw OptimizerStateError("missing 'step'") }
+    let rng = try s.generator("generator")
+    var pending: [(AlignedBuffer<Float>, [Float])] = []
+    for id in ids {
+      let m = moments[id]!
+      for (suffix, buffer) in [("exp_avg_sq_row", m.rows), ("exp_avg_sq_col", m.cols),
+                               ("exp_avg_sq", m.full)] {
+        guard let buffer else { continue }
+        let name = "\(id).\(suffix)"
+        guard let values = s.arrays[name] else { throw OptimizerStateError("missing '\(name)'") }
+        guard values.count == buffer.count else {
+          throw OptimizerStateError("'\(name)' has \(values.count) values, expected \(buffer.count)")
+        }
+        pending.append((buffer, values))
+      }
+    }
+    for (buffer, values) in pending { _ = buffer.buffer.update(fromContentsOf: values) }
+    step = Int(t)
+    generator = rng
+  }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import LomoCore
+import LomoModel
+
+/// AdamW with torch.optim.AdamW's semantics (defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+/// weight decay 1e-2, no amsgrad), the memory-hungry baseline LOMO is measured against.
+/// Gradients are copied into full-size buffers (`gradients`) during backward; the moments
+/// m and v are f32 per parameter (`optimizerState`); `finishStep()` applies, per element:
+///
+/// ```
+/// g = grad / lossScale (· clipCoefficient when clipping by global norm)
+/// p = p · (1 - lr·wd)
+/// m = m + (g - m)·(1 - β1)           (torch's lerp)
+/// v = β2·v + (1 - β2)·g²
+/// p = p - (lr / (1 - β1^t)) · m / (√v / √(1 - β2^t) + eps)
+/// ```
+public final class AdamWBaseline: StepOptimizer {
+  public struct Options: Sendable, Equatable {
+    public var learningRate: Float = 1e-3
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var eps: Float = 1e-8
+    public var weightDecay: Float = 1e-2
+    public var clipGradNorm: Float?
+    public var rounding: RoundingMode = .stochastic
+    public var seed: UInt64 = 0xADA_3
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 1e-2, clipGradNorm: Float? = nil) {
+      self.learningRate = learningRate
+      self.beta1 = beta1
+      self.beta2 = beta2
+      self.eps = eps
+      self.weightDecay = weightDecay
+      self.clipGradNorm = clipGradNorm
+    }
+  }
+
+  public var options: Options
+  public var learningRate: Float {
+    get { options.learningRate }
+    set { options.learningRate = newValue }
+  }
+  public var lossScale: Float = 1
+  public var clipCoefficient: Float = 1
+  public var measuresNorm = false
+  public private(set) var updateNorm = GradientNorm()
+  public var updatesDuringBackward: Bool { false }
+  public private(set) var step = 0
+  public var generator: Xoshiro256
+  let store: GradientStore
+  let m: [ParameterID: AlignedBuffer<Float>]
+  let v: [ParameterID: AlignedBuffer<Float>]
+  /// f32 copy of a 16-bit parameter while it is updated. [largest tensor]
+  let widened: AlignedBuffer<Float>
+
+  public init(parameters: LlamaParameters, options: Options = Options(),
+              ledger: MemoryLedger = .shared) {
+    self.options = options
+    generator = Xoshiro256(seed: options.seed)
+    store = GradientStore(parameters: parameters, ledger: ledger)
+    var m: [ParameterID: AlignedBuffer<Float>] = [:], v = m
+    for p in parameters.all {
+      m[p.id] = AlignedBuffer(count: p.count, category: .optimizerState, ledger: ledger)
+      v[p.id] = AlignedBuffer(count: p.count, category: .optimizerState, ledger: ledger)
+    }
+    self.m = m
+    self.v = v
+    widened = AlignedBuffer(count: parameters.dtype == .f32 ? 0 : parameters.largestCount,
+                            category: .scratch, ledger: ledger)
+  }
+
+  public func beginStep() {
+    store.reset()
+    step += 1
+  }
+
+  public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
+    store.store(parameter, gradient: gradient)
+  }
+
+  public func finishStep() {
+    updateNorm = store.norm(divisor: lossScale)
+    if let maxNorm = options.clipGradNorm {
+      clipCoefficient = updateNorm.clipCoefficient(maxNorm: maxNorm)
+    }
+    let o = options
+    let t = Double(step)
+    let bias1 = Float(1 - pow(Double(o.beta1), t))
+    let bias2Root = Float((1 - pow(Double(o.beta2), t)).squareRoot())
+    let stepSize = o.learningRate / bias1
+    let decay = 1 - o.learningRate * o.weightDecay
+    let oneMinusBeta1 = 1 - o.beta1, oneMinusBeta2 = 1 - o.beta2
+    let divisor = lossScale, coef = clipCoefficient
+    for id in store.arrivals {
+      let p = store.tensors[id]!
+      let g = store.buffers[id]!.pointer, mp = m[id]!.pointer, vp = v[id]!.pointer
+      let x: UnsafeMutablePointer<Float>
+      if case .f32(let b) = p.storage { x = b.pointer } else {
+        x = widened.pointer
+        p.copyAsFloat(into: x)
+      }
+      Threads.parallelFor(p.count, minChunk: 1 << 14) { r in
+        for i in r {
+          var gi = g[i]
+          if divisor != 1 { gi = gi / divisor }
+          if coef != 1 { gi = gi * coef }
+          var xi = x[i] * decay
+          mp[i] = mp[i] + (gi - mp[i]) * oneMinusBeta1
+          vp[i] = vp[i] * o.beta2 + oneMinusBeta2 * gi * gi
+          let denom = vp[i].squareRoot() / bias2Root + o.eps
+          xi = xi - stepSize * (mp[i] / denom)
+          x[i] = xi
+        }
+      }
+      switch p.storage {
+      case .f32: break
+      default:
+        let seed = o.rounding == .stochastic ? generator.next() : 0
+        // Writes x back through the SGD kernel with a zero step: rounding only.
+        writeBack(x, into: p, rounding: o.rounding, seed: seed)
+      }
+    }
+  }
+
+  func writeBack(_ x: UnsafeMutablePointer<Float>, into p: ParameterTensor, rounding: RoundingMode,
+                 seed: UInt64) {
+    switch p.storage {
+    case .f32(let b): b.pointer.update(from: x, count: p.count)
+    case .bf16(let b): round(b.pointer)
+    case .f16(let b): round(b.pointer)
+    }
+    func round<E: HalfStorage>(_ out: UnsafeMutablePointer<E>) {
+      var rng = Xoshiro256(seed: seed)
+      var i = 0
+      while i < p.count {
+        let n = min(16, p.count - i)
+        StorageIO.store(StorageIO.load(x, i, n), out, i, n, stochastic: rounding == .stochastic,
+                        rng: &rng)
+        i += 16
+      }
+    }
+  }
+}

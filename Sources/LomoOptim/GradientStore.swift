@@ -1,0 +1,44 @@
+import LomoCore
+import LomoModel
+
+/// Full-size f32 gradient buffers for every parameter, accounted under
+/// `MemoryCategory.gradients`: what a conventional optimizer holds between backward and its
+/// step, and what LOMO avoids. Records the order gradients arrived in (backward order).
+final class GradientStore {
+  let buffers: [ParameterID: AlignedBuffer<Float>]
+  let tensors: [ParameterID: ParameterTensor]
+  private(set) var arrivals: [ParameterID] = []
+
+  init(parameters: LlamaParameters, ledger: MemoryLedger) {
+    var buffers: [ParameterID: AlignedBuffer<Float>] = [:]
+    var tensors: [ParameterID: ParameterTensor] = [:]
+    for p in parameters.all {
+      buffers[p.id] = AlignedBuffer(count: p.count, category: .gradients, ledger: ledger)
+      tensors[p.id] = p
+    }
+    self.buffers = buffers
+    self.tensors = tensors
+    arrivals.reserveCapacity(buffers.count)
+  }
+
+  func reset() { arrivals.removeAll(keepingCapacity: true) }
+
+  func store(_ parameter: ParameterTensor, gradient: UnsafePointer<Float>) {
+    guard let b = buffers[parameter.id] else {
+      preconditionFailure("no gradient buffer for \(parameter.id); build the baseline from these parameters")
+    }
+    b.pointer.update(from: gradient, count: parameter.count)
+    arrivals.append(parameter.id)
+  }
+
+  /// Global norm of the stored gradients divided by `divisor`, summed in arrival order (the same
+  /// order and arithmetic as `NormAccumulator`, so both give bit-identical norms).
+  func norm(divisor: Float) -> GradientNorm {
+    var n = GradientNorm()
+    for id in arrivals {
+      n.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
+        buffers[id]!.pointer, count: tensors[id]!.count, divisor: divisor))
+    }
+    return n
+  }
+}

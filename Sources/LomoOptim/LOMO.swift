@@ -1,0 +1,94 @@
+import LomoCore
+import LomoModel
+
+/// LOMO (Lv et al. 2023): SGD fused into backward. Each parameter is updated the moment its
+/// gradient is final, with lomo-optim's rule in f32 (`SGDRule`):
+///
+/// ```
+/// g = grad / lossScale; g = clamp(g, ±clipGradValue); g *= clipCoefficient
+/// p = p * (1 - lr * weightDecay); p = p - lr * g; p = cast(p)   (no f32 master copy)
+/// ```
+///
+/// Weight decay is decoupled and applies to every tensor (norm scales included), as in the
+/// reference. Writing back: f32 exact; bf16 and f16 by `rounding` (default stochastic for bf16,
+/// nearest for f16), drawing from a seeded generator the updater owns: one 64-bit seed per
+/// tensor update, split into independent streams per 4096-element block, so results are
+/// reproducible for a seed regardless of the thread count, and `state()` saves the generator.
+///
+/// Holds no gradient or optimizer memory: the gradient is backward's scratch.
+public final class LOMO: StepOptimizer {
+  public struct Options: Sendable, Equatable {
+    public var learningRate: Float
+    public var weightDecay: Float = 0
+    /// Clamp each gradient element to ±clipGradValue (0: off).
+    public var clipGradValue: Float = 0
+    /// Rounding of bf16 storage; f16 storage uses `f16Rounding`.
+    public var bf16Rounding: RoundingMode = .stochastic
+    public var f16Rounding: RoundingMode = .nearest
+    public var seed: UInt64 = 0x10_40_0
+
+    public init(learningRate: Float, weightDecay: Float = 0, clipGradValue: Float = 0,
+                bf16Rounding: RoundingMode = .stochastic, f16Rounding: RoundingMode = .nearest,
+                seed: UInt64 = 0x10_40_0) {
+      self.learningRate = learningRate
+      self.weightDecay = weightDecay
+      self.clipGradValue = clipGradValue
+      self.bf16Rounding = bf16Rounding
+      self.f16Rounding = f16Rounding
+      self.seed = seed
+    }
+  }
+
+  public var options: Options
+  public var learningRate: Float {
+    get { options.learningRate }
+    set { options.learningRate = newValue }
+  }
+  public var lossScale: Float = 1
+  public var clipCoefficient: Float = 1
+  public var measuresNorm = false
+  public private(set) var updateNorm = GradientNorm()
+  /// Source of the stochastic-rounding seeds; saved and restored with `state()`.
+  public var generator: Xoshiro256
+  public var updatesDuringBackward: Bool { true }
+
+  public init(_ options: Options) {
+    self.options = options
+    generator = Xoshiro256(seed: options.seed)
+  }
+
+  public convenience init(learningRate: Float, weightDecay: Float = 0, clipGradValue: Float = 0) {
+    self.init(Options(learningRate: learningRate, weightDecay: weightDecay,
+                      clipGradValue: clipGradValue))
+  }
+
+  public func beginStep() { updateNorm = GradientNorm() }
+
+  /// The rule this updater applies with its current settings.
+  public var rule: SGDRule {
+    SGDRule(learningRate: options.learningRate, weightDecay: options.weightDecay,
+            clipValue: options.clipGradValue, clipCoefficient: clipCoefficient, divisor: lossScale)
+  }
+
+  public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
+    if measuresNorm {
+      updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
+        gradient, count: parameter.count, divisor: lossScale))
+    }
+    let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
+                                           f16: options.f16Rounding)
+    let seed = rounding == .stochastic ? generator.next() : 0
+    UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
+  }
+
+  /// The random generator, the only state LOMO has.
+  public func state() -> OptimizerState {
+    var s = OptimizerState()
+    OptimizerState.encode(generator, into: &s.integers, prefix: "generator")
+    return s
+  }
+
+  public func restore(_ state: OptimizerState) throws {
+    generator = try state.generator("generator")
+  }
+}

@@ -1,0 +1,28 @@
+import LomoModel
+
+/// The measuring pass of two-pass gradient clipping and of loss-scale overflow detection: an
+/// updater that changes no parameter and only accumulates `GradientNorm` of the unscaled
+/// gradients (`gradient / lossScale`, taken before any value clipping, as lomo-optim does).
+///
+/// After a backward pass, `norm.total` is the global norm and `norm.hasNonFinite` reports an
+/// overflow; `clipCoefficient(maxNorm:)` is `min(1, maxNorm / (total + 1e-6))`.
+public final class NormAccumulator: ParameterUpdater {
+  public private(set) var norm = GradientNorm()
+  /// The gradients handed in are of `lossScale · loss`.
+  public var lossScale: Float
+
+  public init(lossScale: Float = 1) { self.lossScale = lossScale }
+
+  /// Starts a new measurement.
+  public func reset(lossScale: Float? = nil) {
+    norm = GradientNorm()
+    if let lossScale { self.lossScale = lossScale }
+  }
+
+  public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
+    norm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
+      gradient, count: parameter.count, divisor: lossScale))
+  }
+
+  public func clipCoefficient(maxNorm: Float) -> Float { norm.clipCoefficient(maxNorm: maxNorm) }
+}
