@@ -27,6 +27,7 @@ let package = Package(
     .target(name: "LomoCore", swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
     .target(name: "LomoModel", dependencies: ["LomoCore", "LomoKernels"], swiftSettings: nativeCPU),
+    .target(name: "LomoTokenizer", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [
@@ -41,6 +42,9 @@ let package = Package(
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoTokenizerTests", dependencies: ["LomoTokenizer", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )
