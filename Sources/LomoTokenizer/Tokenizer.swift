@@ -57,7 +57,9 @@ public final class Tokenizer: @unchecked Sendable {
     self.spec = spec
     self.tokens = spec.tokens
     var vocab = [String: Int32](minimumCapacity: n)
-    for (i, t) in spec.tokens.enumerated() { vocab[t] = Int32(i) }  // a later duplicate wins, as in HF
+    // The first of duplicate spellings wins (none occur in real vocabularies, but Foundation's JSON
+    // bridging on Linux turns "\u{FEFF}x" into "x", which must not shadow the real "x").
+    for (i, t) in spec.tokens.enumerated() where vocab[t] == nil { vocab[t] = Int32(i) }
     self.vocab = vocab
     self.added = AddedTokenMatcher(spec.addedTokens)
     self.specialIDs = Set(spec.addedTokens.filter(\.special).map(\.id))
@@ -80,8 +82,21 @@ public final class Tokenizer: @unchecked Sendable {
     self.byteFallbackID = byteFallbackID
     self.scalarID = scalarID
 
-    if let list = spec.merges {
-      self.merges = try Tokenizer.mergeTable(list, vocab: vocab)
+    if let pairs = spec.mergePairs {
+      self.merges = try Tokenizer.mergeTable(pairs, vocab: vocab)
+    } else if let list = spec.merges {
+      // Split on the UTF-8 space byte: as Characters, a space before a combining mark ("ह ै")
+      // would be one grapheme with it.
+      let pairs = try list.enumerated().map { rank, m in
+        let parts = m.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+          let l = String(parts[0]), let r = String(parts[1])
+        else {
+          throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "not of the form \"left right\"")
+        }
+        return MergePair(l, r)
+      }
+      self.merges = try Tokenizer.mergeTable(pairs, vocab: vocab)
     } else if spec.model == .sentencePieceBPE {
       self.merges = Tokenizer.derivedMerges(spec, vocab: vocab)
     } else {
@@ -89,17 +104,16 @@ public final class Tokenizer: @unchecked Sendable {
     }
   }
 
-  /// Merges given as "left right", rank in list order.
-  static func mergeTable(_ list: [String], vocab: [String: Int32]) throws -> MergeTable {
+  /// Merges in rank order.
+  static func mergeTable(_ list: [MergePair], vocab: [String: Int32]) throws -> MergeTable {
     guard list.count <= maxMerges else { throw TokenizerError.tooLarge(what: "merges", count: list.count, limit: maxMerges) }
     var table = MergeTable()
     table.table.reserveCapacity(list.count)
-    for (rank, m) in list.enumerated() {
-      let parts = m.split(separator: " ", omittingEmptySubsequences: false)
-      guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-        throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "not of the form \"left right\"")
-      }
-      let l = String(parts[0]), r = String(parts[1])
+    for (rank, p) in list.enumerated() {
+      let l = p.left, r = p.right, m = l + " " + r
+      // Foundation's JSON bridging on Linux drops a leading U+FEFF from strings, so merges with a
+      // U+FEFF side cannot be trusted: they are left out (text with U+FEFF may tokenise differently).
+      if l.isEmpty || r.isEmpty || l.unicodeScalars.contains("\u{FEFF}") || r.unicodeScalars.contains("\u{FEFF}") { continue }
       guard let li = vocab[l] else { throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "\(l.debugDescription) is not in the vocabulary") }
       guard let ri = vocab[r] else { throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "\(r.debugDescription) is not in the vocabulary") }
       guard let mi = vocab[l + r] else { throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "result \((l + r).debugDescription) is not in the vocabulary") }
@@ -116,7 +130,7 @@ public final class Tokenizer: @unchecked Sendable {
     var cands: [Candidate] = []
     var seq: Int32 = 0
     for (i, t) in spec.tokens.enumerated() {
-      guard vocab[t] == Int32(i) else { continue }  // shadowed duplicate
+      guard vocab[t] == Int32(i) else { continue }  // a duplicate spelling
       let scalars = Array(t.unicodeScalars)
       if scalars.count < 2 || scalars.count > maxTokenLength { continue }
       let key: Float =

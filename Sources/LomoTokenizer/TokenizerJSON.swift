@@ -74,7 +74,7 @@ extension TokenizerSpec {
     let index = Dictionary(byID.map { ($0.value, Int32($0.key)) }, uniquingKeysWith: { max($0, $1) })
 
     // Merges: "a b" strings, or [a, b] pairs.
-    var merges: [String] = []
+    var merges: [MergePair] = []
     if let m = model["merges"], !(m is NSNull) {
       let arr = try J.array(m, "$.model.merges")
       guard arr.count <= Tokenizer.maxMerges else {
@@ -83,12 +83,13 @@ extension TokenizerSpec {
       merges.reserveCapacity(arr.count)
       for (k, item) in arr.enumerated() {
         if let s = item as? String {
-          merges.append(s)
-        } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
-          guard !a.contains(" ") && !b.contains(" ") else {
-            throw TokenizerError.unsupported("merge #\(k) has a token containing a space")
+          let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
+          guard parts.count == 2, let a = String(parts[0]), let b = String(parts[1]) else {
+            throw TokenizerError.invalidMerge(index: k, merge: s, reason: "not of the form \"left right\"")
           }
-          merges.append(a + " " + b)
+          merges.append(MergePair(a, b))
+        } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+          merges.append(MergePair(a, b))
         } else {
           throw TokenizerError.invalidField(path: "$.model.merges[\(k)]", reason: "expected \"a b\" or [a, b]")
         }
@@ -226,13 +227,14 @@ extension TokenizerSpec {
     }
 
     self.init(
-      model: modelKind, tokens: tokens, merges: modelKind == .bytePairGPT2 || !merges.isEmpty ? merges : nil,
+      model: modelKind, tokens: tokens, merges: nil,
       preTokenizer: preTokenizer, addedTokens: added, bosID: bosID, eosID: eosID, unkID: unkID, padID: padID,
       addBOS: addBOS, addEOS: addEOS, spacePrefix: spacePrefix,
       byteFallback: try J.optBool(model["byte_fallback"], "$.model.byte_fallback") ?? false,
       ignoreMerges: try J.optBool(model["ignore_merges"], "$.model.ignore_merges") ?? false,
       fuseUnknown: try J.optBool(model["fuse_unk"], "$.model.fuse_unk") ?? false,
       stripDecodedPrefixSpace: strip)
+    if modelKind == .bytePairGPT2 || !merges.isEmpty { self.mergePairs = merges }
   }
 
   /// A component or the members of a `Sequence` component (`pretokenizers`, `normalizers`, `decoders`).

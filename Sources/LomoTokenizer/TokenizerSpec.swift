@@ -82,6 +82,15 @@ public struct AddedToken: Sendable, Equatable {
   }
 }
 
+public struct MergePair: Sendable, Equatable {
+  public var left: String
+  public var right: String
+  public init(_ left: String, _ right: String) {
+    self.left = left
+    self.right = right
+  }
+}
+
 /// Everything a tokenizer is built from, as plain data (from GGUF metadata or a tokenizer.json).
 public struct TokenizerSpec: Sendable {
   public enum Model: Sendable, Equatable {
@@ -115,6 +124,9 @@ public struct TokenizerSpec: Sendable {
   public var types: [TokenType]?
   /// "left right" pairs in rank order (rank 0 first). Nil for SentencePiece: derived from the vocabulary.
   public var merges: [String]?
+  /// Merges as (left, right) pairs, for vocabularies whose tokens contain spaces (tokenizer.json
+  /// pair form); used instead of `merges` when set.
+  public var mergePairs: [MergePair]?
   public var preTokenizer: PreTokenizer
   public var addedTokens: [AddedToken]
   public var bosID: Int32?
