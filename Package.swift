@@ -26,7 +26,12 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
     .target(name: "LomoCore", swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
-    .target(name: "LomoModel", dependencies: ["LomoCore", "LomoKernels"], swiftSettings: nativeCPU),
+    // Model file formats: GGUF (reader, dequantisation, llama.cpp's Q/K row permutation) and
+    // safetensors.
+    .target(name: "LomoFormats", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
+    .target(
+      name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
+      swiftSettings: nativeCPU),
     .target(name: "LomoTokenizer", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
@@ -42,6 +47,13 @@ let package = Package(
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoModelTests",
+      dependencies: ["LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoTokenizerTests", dependencies: ["LomoTokenizer", "LomoTestSupport"],

@@ -10,3 +10,5 @@ if [ ! -f /usr/include/oneapi/dnnl/dnnl.h ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libdnnl-dev >/dev/null
 fi
+
+bash "$(dirname "$0")/fetch-default-model.sh"

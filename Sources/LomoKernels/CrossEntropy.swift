@@ -20,18 +20,18 @@ public struct CrossEntropyResult: Sendable, Equatable {
   }
 }
 
-/// Reusable memory of `CrossEntropy`: one chunk of logits and, for bf16 weights, bf16 copies
-/// of the chunk's hidden rows and logit gradients; all accounted under `.scratch` in `ledger`.
+/// Reusable memory of `CrossEntropy`: one chunk of logits (with bf16 weights the bf16 logit
+/// gradients overwrite them in place) and, for bf16 weights, bf16 copies of the chunk's hidden
+/// rows; all accounted under `.scratch` in `ledger`.
 /// Its size is bounded by `CrossEntropy.scratchBudgetBytes` (see `defaultRowsPerChunk`),
 /// whatever N is. Not thread-safe: one scratch per concurrent caller.
 public final class CrossEntropyScratch: @unchecked Sendable {
-  let logits: ScratchBuffer<Float>          // [rowsChunk, V]
+  let logits: ScratchBuffer<Float>          // [rowsChunk, V], or bf16 dlogits with row stride 2V
   let rowNLL: ScratchBuffer<Float>          // [rowsChunk]
   let rowIndex: ScratchBuffer<Int32>        // [N] rows whose target is not ignored
   let packedHidden: ScratchBuffer<Float>    // [rowsChunk, C] gathered rows (non-contiguous chunks)
   let packedDHidden: ScratchBuffer<Float>   // [rowsChunk, C] their gradient before scatter-add
   let hiddenBF16: ScratchBuffer<BFloat16>   // [rowsChunk, C] GEMM operand for bf16 weights
-  let dLogitsBF16: ScratchBuffer<BFloat16>  // [rowsChunk, V] GEMM operand for bf16 weights
 
   public init(ledger: MemoryLedger = .shared) {
     logits = ScratchBuffer(ledger: ledger)
@@ -40,7 +40,6 @@ public final class CrossEntropyScratch: @unchecked Sendable {
     packedHidden = ScratchBuffer(ledger: ledger)
     packedDHidden = ScratchBuffer(ledger: ledger)
     hiddenBF16 = ScratchBuffer(ledger: ledger)
-    dLogitsBF16 = ScratchBuffer(ledger: ledger)
   }
 }
 
@@ -62,11 +61,15 @@ public final class CrossEntropyScratch: @unchecked Sendable {
 /// need an online (running max / running sum) softmax over the vocab chunks and then a second
 /// pass recomputing every chunk's logits to form the gradient (four or more GEMMs), because a
 /// softmax gradient needs the final normaliser. The price of row chunks is that `dWeight`
-/// `[V, C]` is read and written once per chunk, so chunks should not be tiny.
+/// `[V, C]` is read and written, and `W` read twice, once per chunk, so chunks should not be
+/// tiny (measured with bf16 weights at V=49152, C=576: 111-row chunks made the two backward
+/// GEMMs about twice as costly as 256-row chunks); pass a larger `rowsPerChunk` where memory
+/// allows.
 ///
-/// **Memory.** The scratch is about `rowsChunk · (4V + 8C)` bytes for f32 weights, plus
-/// `rowsChunk · (2V + 2C)` for bf16 weights; the default `rowsPerChunk` keeps it within
-/// `scratchBudgetBytes` (32 MiB), with at least `minimumRowsPerChunk` rows.
+/// **Memory.** The scratch is about `rowsChunk · (4V + 8C)` bytes, plus `rowsChunk · 2C` for
+/// bf16 weights (whose bf16 dlogits overwrite the f32 logits in place, row stride 2V); the
+/// default `rowsPerChunk` keeps it within `scratchBudgetBytes` (32 MiB), with at least
+/// `minimumRowsPerChunk` rows: 170 rows at V=49152, 61 at V=128256 (C=4096).
 ///
 /// **Precision.** Logits, softmax and loss are f32 (loss sums in Double). With bf16 weights
 /// the hidden rows and the logit gradients are rounded to bf16 (nearest even) as GEMM
@@ -79,7 +82,7 @@ public enum CrossEntropy {
 
   /// Rows per chunk so that the scratch stays within `scratchBudgetBytes`.
   public static func defaultRowsPerChunk(vocab: Int, channels: Int, bf16Weights: Bool) -> Int {
-    let perRow = vocab * 4 + channels * 8 + (bf16Weights ? vocab * 2 + channels * 2 : 0)
+    let perRow = vocab * 4 + channels * 8 + (bf16Weights ? channels * 2 : 0)
     return max(minimumRowsPerChunk, scratchBudgetBytes / max(1, perRow))
   }
 
@@ -159,8 +162,9 @@ public enum CrossEntropy {
     let logits = scratch.logits.pointer(count: chunk * V)  // [chunk, V]
     let rowNLL = scratch.rowNLL.pointer(count: chunk)      // [chunk]
     let hiddenBF16 = isBF16 ? scratch.hiddenBF16.pointer(count: chunk * C) : nil  // [chunk, C]
-    let dLogitsBF16 = isBF16 && backward != nil
-      ? scratch.dLogitsBF16.pointer(count: chunk * V) : nil  // [chunk, V]
+    // With bf16 weights, row r's bf16 dlogits overwrite the first half of its f32 logits:
+    // a [chunk, V] bf16 matrix with leading dimension 2V, no extra buffer.
+    let dLogitsBF16 = UnsafeMutableRawPointer(logits).assumingMemoryBound(to: BFloat16.self)
 
     var lossSum = 0.0
     var start = 0
@@ -199,9 +203,8 @@ public enum CrossEntropy {
           let target = Int(targets[Int(rowIDs[r])])
           if backward == nil {
             rowNLL[r] = softmaxRow(row, vocab: V, target: target, mode: .lossOnly)
-          } else if let dLogitsBF16 {
-            rowNLL[r] = softmaxRow(row, vocab: V, target: target,
-                                   mode: .gradientBF16(dLogitsBF16 + r * V, scale))
+          } else if isBF16 {
+            rowNLL[r] = softmaxRow(row, vocab: V, target: target, mode: .gradientBF16(scale))
           } else {
             rowNLL[r] = softmaxRow(row, vocab: V, target: target, mode: .gradientInPlace(scale))
           }
@@ -226,9 +229,9 @@ public enum CrossEntropy {
           Gemm.f32(transA: true, transB: false, m: V, n: C, k: n, a: logits, lda: V, b: h,
                    ldb: C, beta: betaW, c: backward.dWeight, ldc: C)
         case .bf16(let w):
-          Gemm.bf16(transA: false, transB: false, m: n, n: C, k: V, a: dLogitsBF16!, lda: V,
+          Gemm.bf16(transA: false, transB: false, m: n, n: C, k: V, a: dLogitsBF16, lda: 2 * V,
                     b: w, ldb: C, beta: beta, c: dh, ldc: C)
-          Gemm.bf16(transA: true, transB: false, m: V, n: C, k: n, a: dLogitsBF16!, lda: V,
+          Gemm.bf16(transA: true, transB: false, m: V, n: C, k: n, a: dLogitsBF16, lda: 2 * V,
                     b: hiddenBF16!, ldb: C, beta: betaW, c: backward.dWeight, ldc: C)
         }
         if !contiguous {
@@ -248,8 +251,8 @@ public enum CrossEntropy {
     case lossOnly
     /// row ← scale · (softmax − onehot(target))
     case gradientInPlace(Float)
-    /// out ← bf16(scale · (softmax − onehot(target))); row keeps exp(x − max)
-    case gradientBF16(UnsafeMutablePointer<BFloat16>, Float)
+    /// bf16(scale · (softmax − onehot(target))) written over the row's first 2V bytes
+    case gradientBF16(Float)
   }
 
   /// −log softmax(row)[target], and in the gradient modes the scaled softmax gradient.
@@ -327,20 +330,24 @@ public enum CrossEntropy {
         j += 1
       }
       row[target] -= scale
-    case .gradientBF16(let out, let scale):
+    case .gradientBF16(let scale):
+      // In place: bf16 element j goes to bytes [2j, 2j+2), which only holds f32 elements
+      // < j (already read) once the vector at j has been loaded. Raw accesses only.
+      let eTarget = row[target]
       let f = V16(repeating: scale / sum)
-      let outRaw = UnsafeMutableRawPointer(out)
       j = 0
       while j + 16 <= V {
         let e = raw.loadUnaligned(fromByteOffset: j * 4, as: V16.self)
-        outRaw.storeBytes(of: roundToBF16Bits(e * f), toByteOffset: j * 2, as: SIMD16<UInt16>.self)
+        raw.storeBytes(of: roundToBF16Bits(e * f), toByteOffset: j * 2, as: SIMD16<UInt16>.self)
         j += 16
       }
       while j < V {
-        out[j] = BFloat16(row[j] * (scale / sum))
+        let e = raw.load(fromByteOffset: j * 4, as: Float.self)
+        raw.storeBytes(of: BFloat16(e * (scale / sum)), toByteOffset: j * 2, as: BFloat16.self)
         j += 1
       }
-      out[target] = BFloat16(row[target] * (scale / sum) - scale)
+      raw.storeBytes(of: BFloat16(eTarget * (scale / sum) - scale), toByteOffset: target * 2,
+                     as: BFloat16.self)
     }
     return nll
   }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hyperparameters of a LLaMA-architecture decoder (LLaMA 1/2/3, SmolLM2, TinyLlama,
 /// Mistral without sliding window). Shape legend used across lomo: B batch, T time,
 /// C = `hiddenSize`, H = `heads`, KVH = `kvHeads`, D = `headDim`, F = `intermediateSize`,
@@ -15,11 +17,13 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   /// The LM head shares the token embedding matrix.
   public var tiedEmbeddings: Bool
   public var maxContext: Int
+  /// LLaMA 3's frequency-dependent RoPE scaling; nil for plain RoPE.
+  public var ropeScaling: Llama3RopeScaling?
 
   public init(
     layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
     headDim: Int? = nil, vocabSize: Int, ropeTheta: Float = 10_000, rmsEps: Float = 1e-5,
-    tiedEmbeddings: Bool, maxContext: Int = 2048
+    tiedEmbeddings: Bool, maxContext: Int = 2048, ropeScaling: Llama3RopeScaling? = nil
   ) {
     self.layers = layers
     self.hiddenSize = hiddenSize
@@ -32,6 +36,16 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     self.rmsEps = rmsEps
     self.tiedEmbeddings = tiedEmbeddings
     self.maxContext = maxContext
+    self.ropeScaling = ropeScaling
+  }
+
+  /// RoPE inverse frequencies [D/2] as transformers computes them in f32:
+  /// 1 / theta^(2i/D), rescaled by `ropeScaling` when present.
+  public var ropeInverseFrequencies: [Float] {
+    let plain = (0..<headDim / 2).map { i in
+      1 / Float(pow(Double(ropeTheta), Double(Float(2 * i) / Float(headDim))))
+    }
+    return ropeScaling.map { s in plain.map(s.scale) } ?? plain
   }
 
   /// Width of the query projection output, H·D.
@@ -60,5 +74,33 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   /// Number of scalar parameters (the tied LM head counted once).
   public var parameterCount: Int {
     ParameterID.all(for: self).reduce(0) { $0 + $1.shape(in: self).reduce(1, *) }
+  }
+}
+
+/// LLaMA 3.1's RoPE scaling ("rope_type": "llama3"): wavelengths longer than
+/// `originalContext / lowFrequencyFactor` are divided by `factor`, shorter than
+/// `originalContext / highFrequencyFactor` are kept, and those between are interpolated.
+public struct Llama3RopeScaling: Sendable, Equatable, Codable {
+  public var factor: Float
+  public var lowFrequencyFactor: Float
+  public var highFrequencyFactor: Float
+  public var originalContext: Int
+
+  public init(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalContext: Int) {
+    self.factor = factor
+    self.lowFrequencyFactor = lowFrequencyFactor
+    self.highFrequencyFactor = highFrequencyFactor
+    self.originalContext = originalContext
+  }
+
+  func scale(_ inverseFrequency: Float) -> Float {
+    let wavelength = 2 * Float.pi / inverseFrequency
+    let lowWavelength = Float(originalContext) / lowFrequencyFactor
+    let highWavelength = Float(originalContext) / highFrequencyFactor
+    if wavelength > lowWavelength { return inverseFrequency / factor }
+    if wavelength < highWavelength { return inverseFrequency }
+    let smooth = (Float(originalContext) / wavelength - lowFrequencyFactor)
+      / (highFrequencyFactor - lowFrequencyFactor)
+    return (1 - smooth) * inverseFrequency / factor + smooth * inverseFrequency
   }
 }

@@ -36,7 +36,7 @@ public final class LlamaModel {
     self.parameters = parameters
     self.activationCheckpointing = activationCheckpointing
     self.ledger = ledger
-    rope = RoPETable(headDim: config.headDim, maxPositions: config.maxContext, theta: config.ropeTheta)
+    rope = RoPETable(inverseFrequencies: config.ropeInverseFrequencies, maxPositions: config.maxContext)
   }
 
   var rows: Int { (state?.batch ?? 0) * (state?.time ?? 0) }

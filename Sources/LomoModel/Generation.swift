@@ -1,0 +1,89 @@
+import LomoCore
+import LomoKernels
+
+/// How `LlamaModel.generate` picks each next token.
+public struct SamplingOptions: Sendable {
+  /// 0 picks the most likely token (greedy); otherwise logits are divided by it.
+  public var temperature: Float
+  /// Nucleus sampling: keep the smallest set of tokens whose probability reaches `topP`.
+  public var topP: Float
+  public var seed: UInt64
+
+  public init(temperature: Float = 0, topP: Float = 1, seed: UInt64 = 0) {
+    self.temperature = temperature
+    self.topP = topP
+    self.seed = seed
+  }
+
+  public static let greedy = SamplingOptions()
+}
+
+extension LlamaModel {
+  /// Logits [V] of the next token after `tokens` (one sequence). Runs the whole sequence:
+  /// no KV cache, so each call costs a forward over `tokens.count` positions.
+  public func nextTokenLogits(_ tokens: [Int32]) -> [Float] {
+    let t = tokens.count
+    let s = prepareState(batch: 1, time: t, checkpointing: true)
+    load(tokens: tokens, targets: [Int32](repeating: -1, count: t), into: s)
+    runLayers(s)
+    let c = config.hiddenSize
+    return [Float](unsafeUninitializedCapacity: config.vocabSize) { out, initialized in
+      MatMul.forward(out: out.baseAddress!, inp: s.finalNorm.pointer + (t - 1) * c,
+                     weight: weight(parameters.lmHead), rows: 1, inDim: c,
+                     outDim: config.vocabSize, scratch: gemm)
+      initialized = config.vocabSize
+    }
+  }
+
+  /// Continues `prompt` by up to `maxNewTokens` tokens, stopping after any of `stopTokens`
+  /// (which is included in the result). Calls `onToken` with each new token as it is chosen.
+  /// - Precondition: the prompt is non-empty and prompt + new tokens fit the context.
+  public func generate(
+    prompt: [Int32], maxNewTokens: Int, options: SamplingOptions = .greedy,
+    stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }
+  ) -> [Int32] {
+    precondition(!prompt.isEmpty, "generation needs a non-empty prompt")
+    var tokens = prompt
+    var rng = Xoshiro256(seed: options.seed)
+    var generated: [Int32] = []
+    while generated.count < maxNewTokens && tokens.count < config.maxContext {
+      let next = Sampler.pick(nextTokenLogits(tokens), options: options, rng: &rng)
+      tokens.append(next)
+      generated.append(next)
+      onToken(next)
+      if stopTokens.contains(next) { break }
+    }
+    return generated
+  }
+}
+
+/// Token choice from logits: argmax, or temperature + nucleus sampling.
+enum Sampler {
+  static func pick(_ logits: [Float], options: SamplingOptions, rng: inout Xoshiro256) -> Int32 {
+    guard options.temperature > 0 else {
+      // First index of the maximum, as torch.argmax.
+      var best = 0
+      for i in logits.indices where logits[i] > logits[best] { best = i }
+      return Int32(best)
+    }
+    let scaled = logits.map { $0 / options.temperature }
+    let maxLogit = scaled.max() ?? 0
+    var probabilities = scaled.map { Double(VectorMath.exp($0 - maxLogit)) }
+    let total = probabilities.reduce(0, +)
+    probabilities = probabilities.map { $0 / total }
+    let order = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
+    var kept: [Int] = []
+    var mass = 0.0
+    for i in order {
+      kept.append(i)
+      mass += probabilities[i]
+      if mass >= Double(options.topP) { break }
+    }
+    var draw = Double.random(in: 0..<mass, using: &rng)
+    for i in kept {
+      draw -= probabilities[i]
+      if draw < 0 { return Int32(i) }
+    }
+    return Int32(kept.last!)
+  }
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Writes the tiny-LLaMA model fixtures for Tests/LomoModelTests.
+
+A random LlamaForCausalLM (2 layers, hidden 64, 4 heads, 2 kv heads, intermediate 96, vocab 256,
+untied LM head) is saved three ways:
+  tiny-llama/config.json + model.safetensors    (Hugging Face layout, f32)
+  tiny-llama-f32.gguf                            (llama.cpp layout: GGUF names, Q/K rows permuted)
+  tiny-llama-q8_0.gguf                           (same, 2-D weights quantised to Q8_0)
+and the reference results of PyTorch on one fixed batch go to tiny-llama-expected.safetensors:
+  logits [B, T, V] (f32 weights), logits_q8_0 [B, T, V] (weights dequantised from the Q8_0 file),
+  loss (mean over unmasked next-token targets), tokens and targets, and grad.<name> for every
+  parameter. targets[b, t] is the token at t+1 (or -100: ignored) -- already shifted, which is
+  the convention of lomo's LlamaModel.
+
+Regenerate: pip install -r scripts/requirements-fixtures.txt && python3 scripts/make_model_fixtures.py
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+if not torch.__version__.startswith("2.13.0"):
+    sys.exit(f"torch 2.13.0+cpu is required (found {torch.__version__}): pip install torch==2.13.0+cpu")
+
+import gguf
+from gguf.quants import dequantize, quantize
+from safetensors.torch import save_file
+from transformers import LlamaConfig, LlamaForCausalLM
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "LomoModelTests", "Fixtures")
+HEADS, KV_HEADS = 4, 2
+ROPE_THETA = 10000.0
+
+
+def make_model():
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=256, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+        num_attention_heads=HEADS, num_key_value_heads=KV_HEADS, max_position_embeddings=64,
+        rms_norm_eps=1e-5, rope_theta=ROPE_THETA, tie_word_embeddings=False,
+        attention_bias=False, mlp_bias=False, bos_token_id=1, eos_token_id=2)
+    model = LlamaForCausalLM(config).float()
+    with torch.no_grad():  # non-trivial norm scales, so their gradients are tested too
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.copy_(1 + 0.1 * torch.randn_like(p))
+    return model
+
+
+def llama_cpp_permute(w, n_head):
+    """convert_hf_to_gguf's Q/K row permutation (HF rotate-half -> llama.cpp interleaved)."""
+    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+GGUF_NAMES = {
+    "model.embed_tokens.weight": "token_embd.weight",
+    "model.norm.weight": "output_norm.weight",
+    "lm_head.weight": "output.weight",
+}
+LAYER_NAMES = {
+    "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+    "post_attention_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+
+
+def gguf_name(hf):
+    if hf in GGUF_NAMES:
+        return GGUF_NAMES[hf]
+    parts = hf.split(".")  # model.layers.{l}.{module...}.weight
+    return f"blk.{parts[2]}.{LAYER_NAMES['.'.join(parts[3:-1])]}.weight"
+
+
+def write_gguf(model, path, quant):
+    """Returns the state dict as the GGUF file stores it, dequantised back to f32 (HF layout)."""
+    cfg = model.config
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_block_count(cfg.num_hidden_layers)
+    writer.add_context_length(cfg.max_position_embeddings)
+    writer.add_embedding_length(cfg.hidden_size)
+    writer.add_feed_forward_length(cfg.intermediate_size)
+    writer.add_head_count(cfg.num_attention_heads)
+    writer.add_head_count_kv(cfg.num_key_value_heads)
+    writer.add_rope_freq_base(ROPE_THETA)
+    writer.add_layer_norm_rms_eps(cfg.rms_norm_eps)
+    writer.add_vocab_size(cfg.vocab_size)
+    writer.add_rope_dimension_count(cfg.hidden_size // cfg.num_attention_heads)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0 if quant else gguf.LlamaFileType.ALL_F32)
+    stored = {}
+    for name, p in model.state_dict().items():
+        w = p.detach().numpy().astype(np.float32)
+        if name.endswith("q_proj.weight"):
+            w = llama_cpp_permute(w, HEADS)
+        elif name.endswith("k_proj.weight"):
+            w = llama_cpp_permute(w, KV_HEADS)
+        if quant and w.ndim == 2:
+            q = quantize(w, gguf.GGMLQuantizationType.Q8_0)
+            writer.add_tensor(gguf_name(name), q, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+            stored[name] = dequantize(q, gguf.GGMLQuantizationType.Q8_0).reshape(w.shape)
+        else:
+            writer.add_tensor(gguf_name(name), w)
+            stored[name] = w
+        if name.endswith(("q_proj.weight", "k_proj.weight")):  # back to HF layout
+            n = HEADS if name.endswith("q_proj.weight") else KV_HEADS
+            s = stored[name]
+            stored[name] = s.reshape(n, s.shape[0] // n // 2, 2, *s.shape[1:]).swapaxes(1, 2).reshape(s.shape)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return stored
+
+
+def main():
+    os.makedirs(os.path.join(OUT, "tiny-llama"), exist_ok=True)
+    model = make_model()
+    model.save_pretrained(os.path.join(OUT, "tiny-llama"), safe_serialization=True)
+    write_gguf(model, os.path.join(OUT, "tiny-llama-f32.gguf"), quant=False)
+    q8_weights = write_gguf(model, os.path.join(OUT, "tiny-llama-q8_0.gguf"), quant=True)
+
+    torch.manual_seed(1)
+    batch, time = 2, 11  # T not a multiple of 8
+    tokens = torch.randint(0, 256, (batch, time))
+    targets = torch.full((batch, time), -100)
+    targets[:, :-1] = tokens[:, 1:]
+    targets[0, :3] = -100  # a prompt that is not trained on
+    targets[1, 7:] = -100  # right padding
+
+    logits = model(input_ids=tokens).logits
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 256), targets.reshape(-1), ignore_index=-100)
+    loss.backward()
+    expected = {
+        "tokens": tokens.float(), "targets": targets.float(),  # small integers, exact in f32
+        "logits": logits.detach().contiguous(), "loss": loss.detach().reshape(1),
+    }
+    for name, p in model.named_parameters():
+        expected["grad." + name] = p.grad.detach().contiguous()
+
+    q8 = make_model()
+    q8.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in q8_weights.items()})
+    with torch.no_grad():
+        expected["logits_q8_0"] = q8(input_ids=tokens).logits.contiguous()
+    save_file(expected, os.path.join(OUT, "tiny-llama-expected.safetensors"))
+    print("wrote fixtures to", os.path.abspath(OUT))
+
+
+if __name__ == "__main__":
+    main()
