@@ -32,7 +32,8 @@ let package = Package(
     .target(
       name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
       swiftSettings: nativeCPU),
-    .target(name: "LomoTokenizer", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
+    // Byte-level and SentencePiece BPE, from GGUF metadata or tokenizer.json.
+    .target(name: "LomoTokenizer", dependencies: ["LomoCore", "LomoFormats"], swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [
@@ -56,7 +57,8 @@ let package = Package(
       dependencies: ["LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
-      name: "LomoTokenizerTests", dependencies: ["LomoTokenizer", "LomoTestSupport"],
+      name: "LomoTokenizerTests",
+      dependencies: ["LomoTokenizer", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )

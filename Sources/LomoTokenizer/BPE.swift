@@ -19,6 +19,26 @@ struct MergeTable {
     if table[k] == nil { table[k] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: id)) }
   }
 
+  /// Adds the merge `left right` of rank `rank`, looking up both sides and their concatenation by
+  /// exact bytes. `scratch` is reused for the concatenation; `merge` names it in errors.
+  mutating func insert(
+    rank: Int, _ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer, vocab: VocabIndex,
+    scratch: inout [UInt8], merge: @autoclosure () -> String
+  ) throws {
+    func fail(_ reason: String) -> TokenizerError { .invalidMerge(index: rank, merge: merge(), reason: reason) }
+    func show(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self).debugDescription }
+    guard !left.isEmpty, !right.isEmpty else { throw fail("not of the form \"left right\"") }
+    guard let l = vocab.id(left) else { throw fail("\(show(left)) is not in the vocabulary") }
+    guard let r = vocab.id(right) else { throw fail("\(show(right)) is not in the vocabulary") }
+    scratch.removeAll(keepingCapacity: true)
+    scratch.append(contentsOf: left)
+    scratch.append(contentsOf: right)
+    guard let m = vocab.id(scratch) else {
+      throw scratch.withUnsafeBytes { fail("result \(show($0)) is not in the vocabulary") }
+    }
+    insert(l, r, rank: UInt32(rank), id: m)
+  }
+
   /// Merges `ids` in place (the initial symbols) and returns the final ids.
   func merge(_ ids: inout [Int32]) {
     let n = ids.count

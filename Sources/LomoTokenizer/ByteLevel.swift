@@ -17,6 +17,9 @@ public enum ByteLevel {
     return table
   }()
 
+  /// The UTF-8 bytes of each byte's character (one or two bytes), for lookups by spelling.
+  static let utf8Spelling: [[UInt8]] = byteToScalar.map { Array(UTF8.encode($0)!) }
+
   /// The byte of each alphabet character, indexed by scalar value (< 324); -1 outside the alphabet.
   static let scalarToByte: [Int16] = {
     var table = [Int16](repeating: -1, count: 324)

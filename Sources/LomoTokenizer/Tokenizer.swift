@@ -16,7 +16,8 @@ public final class Tokenizer: @unchecked Sendable {
   public var unkID: Int32? { spec.unkID }
   public var padID: Int32? { spec.padID }
 
-  let vocab: [String: Int32]
+  /// Ids by exact UTF-8 spelling (never by `String` equality: see `VocabIndex`).
+  let vocab: VocabIndex
   let merges: MergeTable
   let added: AddedTokenMatcher
   let specialIDs: Set<Int32>
@@ -56,10 +57,7 @@ public final class Tokenizer: @unchecked Sendable {
     }
     self.spec = spec
     self.tokens = spec.tokens
-    var vocab = [String: Int32](minimumCapacity: n)
-    // The first of duplicate spellings wins (none occur in real vocabularies, but Foundation's JSON
-    // bridging on Linux turns "\u{FEFF}x" into "x", which must not shadow the real "x").
-    for (i, t) in spec.tokens.enumerated() where vocab[t] == nil { vocab[t] = Int32(i) }
+    let vocab = VocabIndex(spec.tokens)
     self.vocab = vocab
     self.added = AddedTokenMatcher(spec.addedTokens)
     self.specialIDs = Set(spec.addedTokens.filter(\.special).map(\.id))
@@ -69,13 +67,14 @@ public final class Tokenizer: @unchecked Sendable {
     var scalarID: [UInt32: Int32] = [:]
     switch spec.model {
     case .bytePairGPT2:
-      for b in 0..<256 { byteSymbol[b] = vocab[String(Character(ByteLevel.byteToScalar[b]))] ?? -1 }
+      for b in 0..<256 { byteSymbol[b] = vocab.id(ByteLevel.utf8Spelling[b]) ?? -1 }
     case .sentencePieceBPE:
       let hex = Array("0123456789ABCDEF")
-      for b in 0..<256 { byteFallbackID[b] = vocab["<0x\(hex[b >> 4])\(hex[b & 15])>"] ?? -1 }
-      for (t, id) in vocab {
-        var it = t.unicodeScalars.makeIterator()
-        if let s = it.next(), it.next() == nil { scalarID[s.value] = id }
+      for b in 0..<256 { byteFallbackID[b] = vocab.id("<0x\(hex[b >> 4])\(hex[b & 15])>") ?? -1 }
+      for i in 0..<n {
+        vocab.withSpelling(i) { t in
+          if let s = Tokenizer.singleScalar(t), vocab.id(t) == Int32(i) { scalarID[s.value] = Int32(i) }
+        }
       }
     }
     self.byteSymbol = byteSymbol
@@ -83,20 +82,37 @@ public final class Tokenizer: @unchecked Sendable {
     self.scalarID = scalarID
 
     if let pairs = spec.mergePairs {
-      self.merges = try Tokenizer.mergeTable(pairs, vocab: vocab)
-    } else if let list = spec.merges {
-      // Split on the UTF-8 space byte: as Characters, a space before a combining mark ("ह ै")
-      // would be one grapheme with it.
-      let pairs = try list.enumerated().map { rank, m in
-        let parts = m.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-          let l = String(parts[0]), let r = String(parts[1])
-        else {
-          throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "not of the form \"left right\"")
+      var table = try Tokenizer.emptyMergeTable(count: pairs.count)
+      var scratch: [UInt8] = []
+      for (rank, p) in pairs.enumerated() {
+        var l = p.left, r = p.right
+        try l.withUTF8 { lb in
+          try r.withUTF8 { rb in
+            try table.insert(
+              rank: rank, UnsafeRawBufferPointer(lb), UnsafeRawBufferPointer(rb), vocab: vocab, scratch: &scratch,
+              merge: p.left + " " + p.right)
+          }
         }
-        return MergePair(l, r)
       }
-      self.merges = try Tokenizer.mergeTable(pairs, vocab: vocab)
+      self.merges = table
+    } else if let list = spec.merges {
+      var table = try Tokenizer.emptyMergeTable(count: list.count)
+      var scratch: [UInt8] = []
+      for (rank, m) in list.enumerated() {
+        var spelling = m
+        // Split on the UTF-8 space byte: as Characters, a space before a combining mark ("ह ै")
+        // would be one grapheme with it.
+        try spelling.withUTF8 { u in
+          let raw = UnsafeRawBufferPointer(u)
+          guard let sp = raw.firstIndex(of: 0x20), raw[(sp + 1)...].firstIndex(of: 0x20) == nil else {
+            throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "not of the form \"left right\"")
+          }
+          try table.insert(
+            rank: rank, UnsafeRawBufferPointer(rebasing: raw[..<sp]), UnsafeRawBufferPointer(rebasing: raw[(sp + 1)...]),
+            vocab: vocab, scratch: &scratch, merge: m)
+        }
+      }
+      self.merges = table
     } else if spec.model == .sentencePieceBPE {
       self.merges = Tokenizer.derivedMerges(spec, vocab: vocab)
     } else {
@@ -104,55 +120,70 @@ public final class Tokenizer: @unchecked Sendable {
     }
   }
 
-  /// Merges in rank order.
-  static func mergeTable(_ list: [MergePair], vocab: [String: Int32]) throws -> MergeTable {
-    guard list.count <= maxMerges else { throw TokenizerError.tooLarge(what: "merges", count: list.count, limit: maxMerges) }
+  static func emptyMergeTable(count: Int) throws -> MergeTable {
+    guard count <= maxMerges else { throw TokenizerError.tooLarge(what: "merges", count: count, limit: maxMerges) }
     var table = MergeTable()
-    table.table.reserveCapacity(list.count)
-    for (rank, p) in list.enumerated() {
-      let l = p.left, r = p.right, m = l + " " + r
-      // Foundation's JSON bridging on Linux drops a leading U+FEFF from strings, so merges with a
-      // U+FEFF side cannot be trusted: they are left out (text with U+FEFF may tokenise differently).
-      if l.isEmpty || r.isEmpty || l.unicodeScalars.contains("\u{FEFF}") || r.unicodeScalars.contains("\u{FEFF}") { continue }
-      guard let li = vocab[l] else { throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "\(l.debugDescription) is not in the vocabulary") }
-      guard let ri = vocab[r] else { throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "\(r.debugDescription) is not in the vocabulary") }
-      guard let mi = vocab[l + r] else { throw TokenizerError.invalidMerge(index: rank, merge: m, reason: "result \((l + r).debugDescription) is not in the vocabulary") }
-      table.insert(li, ri, rank: UInt32(rank), id: mi)
-    }
+    table.table.reserveCapacity(count)
     return table
+  }
+
+  /// The scalar of a spelling that is exactly one valid UTF-8 scalar, else nil.
+  static func singleScalar(_ bytes: UnsafeRawBufferPointer) -> Unicode.Scalar? {
+    guard let lead = bytes.first, bytes.count == utf8Length(lead) else { return nil }
+    var it = bytes.makeIterator()
+    var dec = UTF8()
+    if case .scalarValue(let s) = dec.decode(&it) { return s }
+    return nil
+  }
+
+  /// The length of the UTF-8 sequence `lead` starts (0 for a continuation or invalid byte).
+  @inline(__always)
+  static func utf8Length(_ lead: UInt8) -> Int {
+    switch lead {
+    case 0..<0x80: 1
+    case 0xC0..<0xE0: 2
+    case 0xE0..<0xF0: 3
+    case 0xF0..<0xF8: 4
+    default: 0
+    }
   }
 
   /// SentencePiece merges implied by the vocabulary, ranked as Hugging Face's `generate_merges`:
   /// every split of a token into two vocabulary tokens, best merged token first (by score or by
-  /// id), then longer left part, then longer right part.
-  static func derivedMerges(_ spec: TokenizerSpec, vocab: [String: Int32]) -> MergeTable {
+  /// id), then longer left part, then longer right part. Parts are probed as byte slices of the
+  /// token's spelling at scalar boundaries.
+  static func derivedMerges(_ spec: TokenizerSpec, vocab: VocabIndex) -> MergeTable {
     struct Candidate { var key: Float; var leftLen: Int32; var rightLen: Int32; var seq: Int32; var l: Int32; var r: Int32; var id: Int32 }
     var cands: [Candidate] = []
+    var local: [Candidate] = []
+    var starts: [Int] = []
     var seq: Int32 = 0
-    for (i, t) in spec.tokens.enumerated() {
-      guard vocab[t] == Int32(i) else { continue }  // a duplicate spelling
-      let scalars = Array(t.unicodeScalars)
-      if scalars.count < 2 || scalars.count > maxTokenLength { continue }
-      let key: Float =
-        switch spec.mergeOrder {
-        case .byScore: spec.scores?[i] ?? -Float(i)
-        case .byTokenIndex: -Float(i)
+    for i in 0..<vocab.count {
+      vocab.withSpelling(i) { t in
+        guard t.count >= 2, vocab.id(t) == Int32(i) else { return }  // too short, or a duplicate spelling
+        starts.removeAll(keepingCapacity: true)
+        for k in 0..<t.count where t[k] & 0xC0 != 0x80 { starts.append(k) }
+        let scalars = starts.count
+        if scalars < 2 || scalars > maxTokenLength { return }
+        let key: Float =
+          switch spec.mergeOrder {
+          case .byScore: spec.scores?[i] ?? -Float(i)
+          case .byTokenIndex: -Float(i)
+          }
+        local.removeAll(keepingCapacity: true)
+        for k in 1..<scalars {
+          let cut = starts[k]
+          guard let li = vocab.id(UnsafeRawBufferPointer(rebasing: t[..<cut])),
+            let ri = vocab.id(UnsafeRawBufferPointer(rebasing: t[cut...]))
+          else { continue }
+          local.append(Candidate(key: key, leftLen: Int32(k), rightLen: Int32(scalars - k), seq: 0, l: li, r: ri, id: Int32(i)))
         }
-      var local: [Candidate] = []
-      var left = String.UnicodeScalarView()
-      for k in 1..<scalars.count {
-        left.append(scalars[k - 1])
-        guard let li = vocab[String(left)] else { continue }
-        var right = String.UnicodeScalarView()
-        right.append(contentsOf: scalars[k...])
-        guard let ri = vocab[String(right)] else { continue }
-        local.append(Candidate(key: key, leftLen: Int32(k), rightLen: Int32(scalars.count - k), seq: 0, l: li, r: ri, id: Int32(i)))
-      }
-      local.sort { ($0.l, $0.r) < ($1.l, $1.r) }
-      for var c in local {
-        c.seq = seq
-        seq += 1
-        cands.append(c)
+        local.sort { ($0.l, $0.r) < ($1.l, $1.r) }
+        for var c in local {
+          c.seq = seq
+          seq += 1
+          cands.append(c)
+        }
       }
     }
     cands.sort { a, b in
@@ -175,7 +206,7 @@ public final class Tokenizer: @unchecked Sendable {
   }
 
   /// The id of a token string (added tokens included), or nil.
-  public func id(for token: String) -> Int32? { vocab[token] }
+  public func id(for token: String) -> Int32? { vocab.id(token) }
 
   public func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
 
@@ -236,7 +267,7 @@ public final class Tokenizer: @unchecked Sendable {
     cacheLock.unlock()
     if let hit { return hit }
     var ids: [Int32]
-    if spec.ignoreMerges, let whole = vocab[ByteLevel.encode(bytes)] {
+    if spec.ignoreMerges, let whole = vocab.id(bytes.flatMap { ByteLevel.utf8Spelling[Int($0)] }) {
       ids = [whole]
     } else {
       ids = []
@@ -318,7 +349,8 @@ public final class Tokenizer: @unchecked Sendable {
         out += t.replacingOccurrences(of: "\u{2581}", with: " ")
       }
       flush()
-      if spec.stripDecodedPrefixSpace && out.hasPrefix(" ") { out.removeFirst() }
+      // By scalar: `hasPrefix(" ")` is false when a combining mark follows the space.
+      if spec.stripDecodedPrefixSpace && out.unicodeScalars.first == " " { out.unicodeScalars.removeFirst() }
       return out
     }
   }

@@ -36,7 +36,7 @@ extension TokenizerSpec {
     }
     var byID: [Int: String] = [:]
     byID.reserveCapacity(vocabObj.count)
-    for (tok, v) in vocabObj {
+    for (tok, v) in vocabObj.members {
       let id = try J.int(v, "$.model.vocab[\(tok.debugDescription)]")
       guard id >= 0 && id < Tokenizer.maxVocabulary else {
         throw TokenizerError.invalidField(path: "$.model.vocab[\(tok.debugDescription)]", reason: "id \(id) out of range")
@@ -44,7 +44,7 @@ extension TokenizerSpec {
       byID[id] = tok
     }
     var added: [AddedToken] = []
-    if let list = root["added_tokens"], !(list is NSNull) {
+    if let list = root["added_tokens"], !list.isNull {
       let arr = try J.array(list, "$.added_tokens")
       guard arr.count <= Tokenizer.maxVocabulary else {
         throw TokenizerError.tooLarge(what: "added_tokens", count: arr.count, limit: Tokenizer.maxVocabulary)
@@ -58,7 +58,7 @@ extension TokenizerSpec {
         }
         let content = try J.string(o["content"], p + ".content")
         guard !content.isEmpty else { throw TokenizerError.invalidField(path: p + ".content", reason: "empty") }
-        if let existing = byID[id], existing != content {
+        if let existing = byID[id], !existing.utf8.elementsEqual(content.utf8) {
           throw TokenizerError.invalidField(path: p, reason: "id \(id) is \(existing.debugDescription) in the vocabulary")
         }
         byID[id] = content
@@ -71,24 +71,24 @@ extension TokenizerSpec {
     guard let maxID = byID.keys.max() else { throw TokenizerError.invalidVocabulary("empty vocab") }
     var tokens = [String](repeating: "", count: maxID + 1)
     for (id, t) in byID { tokens[id] = t }
-    let index = Dictionary(byID.map { ($0.value, Int32($0.key)) }, uniquingKeysWith: { max($0, $1) })
+    let index = VocabIndex(tokens)
 
     // Merges: "a b" strings, or [a, b] pairs.
     var merges: [MergePair] = []
-    if let m = model["merges"], !(m is NSNull) {
+    if let m = model["merges"], !m.isNull {
       let arr = try J.array(m, "$.model.merges")
       guard arr.count <= Tokenizer.maxMerges else {
         throw TokenizerError.tooLarge(what: "merges", count: arr.count, limit: Tokenizer.maxMerges)
       }
       merges.reserveCapacity(arr.count)
       for (k, item) in arr.enumerated() {
-        if let s = item as? String {
+        if let s = item.stringValue {
           let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
           guard parts.count == 2, let a = String(parts[0]), let b = String(parts[1]) else {
             throw TokenizerError.invalidMerge(index: k, merge: s, reason: "not of the form \"left right\"")
           }
           merges.append(MergePair(a, b))
-        } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+        } else if let pair = item.arrayValue, pair.count == 2, let a = pair[0].stringValue, let b = pair[1].stringValue {
           merges.append(MergePair(a, b))
         } else {
           throw TokenizerError.invalidField(path: "$.model.merges[\(k)]", reason: "expected \"a b\" or [a, b]")
@@ -100,21 +100,21 @@ extension TokenizerSpec {
     let pre = try TokenizerSpec.components(root["pre_tokenizer"], "$.pre_tokenizer")
     let norm = try TokenizerSpec.components(root["normalizer"], "$.normalizer")
     let dec = try TokenizerSpec.components(root["decoder"], "$.decoder")
-    let preTypes = pre.map { $0["type"] as? String ?? "?" }
+    let preTypes = pre.map { $0["type"]?.stringValue ?? "?" }
     let modelKind: Model
     var preTokenizer = PreTokenizer.none
     var spacePrefix = SpacePrefix.never
     if preTypes.contains("ByteLevel") {
       modelKind = .bytePairGPT2
-      let bl = pre.first { $0["type"] as? String == "ByteLevel" }!
+      let bl = pre.first { $0["type"]?.stringValue == "ByteLevel" }!
       if try J.optBool(bl["add_prefix_space"], "$.pre_tokenizer.add_prefix_space") == true {
         throw TokenizerError.unsupported("ByteLevel add_prefix_space = true")
       }
       let useRegex = try J.optBool(bl["use_regex"], "$.pre_tokenizer.use_regex") ?? true
-      let others = pre.filter { $0["type"] as? String != "ByteLevel" }
+      let others = pre.filter { $0["type"]?.stringValue != "ByteLevel" }
       if useRegex {
         preTokenizer = .gpt2
-        if others.count == 1, others[0]["type"] as? String == "Digits",
+        if others.count == 1, others[0]["type"]?.stringValue == "Digits",
           try J.optBool(others[0]["individual_digits"], "$.pre_tokenizer.individual_digits") == true
         {
           preTokenizer = .smollm
@@ -122,8 +122,8 @@ extension TokenizerSpec {
           throw TokenizerError.unsupported("pre-tokenizer sequence \(preTypes)")
         }
       } else {
-        guard others.count == 1, others[0]["type"] as? String == "Split",
-          let pat = (others[0]["pattern"] as? [String: Any])?["Regex"] as? String
+        guard others.count == 1, others[0]["type"]?.stringValue == "Split",
+          let pat = others[0]["pattern"]?.objectValue?["Regex"]?.stringValue
         else { throw TokenizerError.unsupported("pre-tokenizer sequence \(preTypes)") }
         switch pat {
         case TokenizerSpec.gpt2Pattern: preTokenizer = .gpt2
@@ -136,28 +136,28 @@ extension TokenizerSpec {
       modelKind = .sentencePieceBPE
       var replacesSpace = false
       for n in norm {
-        switch n["type"] as? String {
+        switch n["type"]?.stringValue {
         case "Replace":
-          let pat = (n["pattern"] as? [String: Any])?["String"] as? String
-          guard pat == " ", n["content"] as? String == "\u{2581}" else {
+          let pat = n["pattern"]?.objectValue?["String"]?.stringValue
+          guard pat == " ", n["content"]?.stringValue == "\u{2581}" else {
             throw TokenizerError.unsupported("normalizer Replace other than \" \" -> \"▁\"")
           }
           replacesSpace = true
         case "Prepend":
-          guard n["prepend"] as? String == "\u{2581}" else { throw TokenizerError.unsupported("normalizer Prepend") }
+          guard n["prepend"]?.stringValue == "\u{2581}" else { throw TokenizerError.unsupported("normalizer Prepend") }
           spacePrefix = .always
         default:
-          throw TokenizerError.unsupported("normalizer \(n["type"] ?? "?")")
+          throw TokenizerError.unsupported("normalizer \(n["type"]?.stringValue ?? "?")")
         }
       }
       for p in pre {
-        switch p["type"] as? String {
+        switch p["type"]?.stringValue {
         case "Metaspace":
           replacesSpace = true
           if try J.optBool(p["split"], "$.pre_tokenizer.split") == true {
             throw TokenizerError.unsupported("Metaspace split = true")
           }
-          switch p["prepend_scheme"] as? String {
+          switch p["prepend_scheme"]?.stringValue {
           case "first": spacePrefix = .first
           case "always": spacePrefix = .always
           case "never": spacePrefix = .never
@@ -166,43 +166,43 @@ extension TokenizerSpec {
           }
         case "Split" where replacesSpace:
           // Gemma splits on " " after the normaliser has replaced every space: a no-op.
-          guard (p["pattern"] as? [String: Any])?["String"] as? String == " " else {
+          guard p["pattern"]?.objectValue?["String"]?.stringValue == " " else {
             throw TokenizerError.unsupported("pre-tokenizer Split in a SentencePiece tokenizer")
           }
         default:
-          throw TokenizerError.unsupported("pre-tokenizer \(p["type"] ?? "?")")
+          throw TokenizerError.unsupported("pre-tokenizer \(p["type"]?.stringValue ?? "?")")
         }
       }
       guard replacesSpace else {
         throw TokenizerError.unsupported("BPE with neither ByteLevel nor a \"▁\" normaliser / Metaspace")
       }
     }
-    let decTypes = dec.map { $0["type"] as? String ?? "?" }
+    let decTypes = dec.map { $0["type"]?.stringValue ?? "?" }
     let strip = decTypes.contains("Strip") || (decTypes.contains("Metaspace") && spacePrefix != .never)
 
     // Special ids: unk from the model, bos/eos from the post-processor template or the config.
     var unkID: Int32?
     if let u = try J.optString(model["unk_token"], "$.model.unk_token") {
-      guard let id = index[u] else { throw TokenizerError.invalidField(path: "$.model.unk_token", reason: "\(u.debugDescription) not in vocab") }
+      guard let id = index.id(u) else { throw TokenizerError.invalidField(path: "$.model.unk_token", reason: "\(u.debugDescription) not in vocab") }
       unkID = id
     }
     var bosID: Int32?, eosID: Int32?, padID: Int32?
     var addBOS = false, addEOS = false
-    if let post = root["post_processor"] as? [String: Any], post["type"] as? String == "TemplateProcessing",
-      let single = post["single"] as? [Any]
+    if let post = root["post_processor"]?.objectValue, post["type"]?.stringValue == "TemplateProcessing",
+      let single = post["single"]?.arrayValue
     {
       var specials: [(Int, String)] = []
       var seqAt = -1
       for (k, item) in single.enumerated() {
-        guard let o = item as? [String: Any] else { continue }
-        if let s = o["SpecialToken"] as? [String: Any], let name = s["id"] as? String {
+        guard let o = item.objectValue else { continue }
+        if let s = o["SpecialToken"]?.objectValue, let name = s["id"]?.stringValue {
           specials.append((k, name))
         } else if o["Sequence"] != nil {
           seqAt = k
         }
       }
       for (k, name) in specials {
-        guard let id = index[name] else {
+        guard let id = index.id(name) else {
           throw TokenizerError.invalidField(path: "$.post_processor.single", reason: "\(name.debugDescription) not in vocab")
         }
         if k < seqAt { bosID = id; addBOS = true } else { eosID = id; addEOS = true }
@@ -211,17 +211,17 @@ extension TokenizerSpec {
     if let config {
       let c = try J.object(J.parse(config), "tokenizer_config")
       func tokenID(_ key: String) throws -> Int32? {
-        guard let v = c[key], !(v is NSNull) else { return nil }
-        let s = try (v as? [String: Any]).map { try J.string($0["content"], "tokenizer_config.\(key).content") }
+        guard let v = c[key], !v.isNull else { return nil }
+        let s = try v.objectValue.map { try J.string($0["content"], "tokenizer_config.\(key).content") }
           ?? J.string(v, "tokenizer_config.\(key)")
-        guard let id = index[s] else { throw TokenizerError.invalidField(path: "tokenizer_config.\(key)", reason: "\(s.debugDescription) not in vocab") }
+        guard let id = index.id(s) else { throw TokenizerError.invalidField(path: "tokenizer_config.\(key)", reason: "\(s.debugDescription) not in vocab") }
         return id
       }
       bosID = try bosID ?? tokenID("bos_token")
       eosID = try eosID ?? tokenID("eos_token")
       padID = try tokenID("pad_token")
       if unkID == nil { unkID = try tokenID("unk_token") }
-      if let b = try J.optBool(c["add_bos_token"], "tokenizer_config.add_bos_token"), root["post_processor"] == nil || root["post_processor"] is NSNull {
+      if let b = try J.optBool(c["add_bos_token"], "tokenizer_config.add_bos_token"), root["post_processor"]?.isNull ?? true {
         addBOS = b && bosID != nil
       }
     }
@@ -238,10 +238,10 @@ extension TokenizerSpec {
   }
 
   /// A component or the members of a `Sequence` component (`pretokenizers`, `normalizers`, `decoders`).
-  static func components(_ v: Any?, _ path: String) throws -> [[String: Any]] {
-    guard let v, !(v is NSNull) else { return [] }
+  static func components(_ v: JSONValue?, _ path: String) throws -> [JSONObject] {
+    guard let v, !v.isNull else { return [] }
     let o = try J.object(v, path)
-    guard o["type"] as? String == "Sequence" else { return [o] }
+    guard o["type"]?.stringValue == "Sequence" else { return [o] }
     for key in ["pretokenizers", "normalizers", "decoders", "processors"] {
       if let list = o[key] {
         return try J.array(list, path + "." + key).enumerated().flatMap { try components($1, "\(path).\(key)[\($0)]") }
@@ -267,57 +267,46 @@ extension Tokenizer {
   }
 }
 
-/// Typed access to `JSONSerialization` values.
+/// Typed access to `JSONValue`s; every mismatch names its JSON path.
 enum J {
-  static func parse(_ data: Data) throws -> Any {
-    do {
-      return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    } catch {
-      throw TokenizerError.malformedJSON("\(error.localizedDescription)")
-    }
+  static func parse(_ data: Data) throws -> JSONValue {
+    try data.withUnsafeBytes { try JSONParser.parse($0) }
   }
 
-  static func object(_ v: Any?, _ path: String) throws -> [String: Any] {
+  static func object(_ v: JSONValue?, _ path: String) throws -> JSONObject {
     guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let o = v as? [String: Any] else { throw TokenizerError.invalidField(path: path, reason: "expected an object") }
+    guard let o = v.objectValue else { throw TokenizerError.invalidField(path: path, reason: "expected an object") }
     return o
   }
 
-  static func array(_ v: Any?, _ path: String) throws -> [Any] {
+  static func array(_ v: JSONValue?, _ path: String) throws -> [JSONValue] {
     guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let a = v as? [Any] else { throw TokenizerError.invalidField(path: path, reason: "expected an array") }
+    guard let a = v.arrayValue else { throw TokenizerError.invalidField(path: path, reason: "expected an array") }
     return a
   }
 
-  static func string(_ v: Any?, _ path: String) throws -> String {
+  static func string(_ v: JSONValue?, _ path: String) throws -> String {
     guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let s = v as? String else { throw TokenizerError.invalidField(path: path, reason: "expected a string") }
+    guard let s = v.stringValue else { throw TokenizerError.invalidField(path: path, reason: "expected a string") }
     return s
   }
 
-  static func optString(_ v: Any?, _ path: String) throws -> String? {
-    guard let v, !(v is NSNull) else { return nil }
+  static func optString(_ v: JSONValue?, _ path: String) throws -> String? {
+    guard let v, !v.isNull else { return nil }
     return try string(v, path)
   }
 
-  static func optBool(_ v: Any?, _ path: String) throws -> Bool? {
-    guard let v, !(v is NSNull) else { return nil }
-    // NSNumber bridges both numbers and booleans; accept only true booleans.
-    guard let n = v as? NSNumber, J.isBoolean(n) else {
-      throw TokenizerError.invalidField(path: path, reason: "expected a boolean")
-    }
-    return n.boolValue
+  static func optBool(_ v: JSONValue?, _ path: String) throws -> Bool? {
+    guard let v, !v.isNull else { return nil }
+    guard case .bool(let b) = v else { throw TokenizerError.invalidField(path: path, reason: "expected a boolean") }
+    return b
   }
 
-  /// JSON booleans come back as NSNumber with the objCType of a C char.
-  static func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
-
-  static func int(_ v: Any?, _ path: String) throws -> Int {
+  static func int(_ v: JSONValue?, _ path: String) throws -> Int {
     guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let n = v as? NSNumber, !J.isBoolean(n) else { throw TokenizerError.invalidField(path: path, reason: "expected an integer") }
-    let d = n.doubleValue
+    guard case .number(let d) = v else { throw TokenizerError.invalidField(path: path, reason: "expected an integer") }
     guard d.isFinite, d == d.rounded(), abs(d) < 1e15 else {
-      throw TokenizerError.invalidField(path: path, reason: "expected an integer, got \(n)")
+      throw TokenizerError.invalidField(path: path, reason: "expected an integer, got \(d)")
     }
     return Int(d)
   }

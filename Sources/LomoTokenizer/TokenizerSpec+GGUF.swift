@@ -1,6 +1,8 @@
+import LomoFormats
+
 /// Building a spec from GGUF tokenizer metadata, following Hugging Face's GGUF conversion
 /// (`transformers.integrations.gguf`), so ids match what `AutoTokenizer(gguf_file:)` gives.
-/// Takes plain values so it does not depend on the GGUF reader; `init(gguf:)` will read them.
+/// `fromGGUFMetadata` takes plain values; `init(gguf:)` reads them from a `GGUFFile`.
 extension TokenizerSpec {
   /// - Parameters:
   ///   - architecture: `general.architecture` ("llama", "gemma3", ...).
@@ -71,5 +73,59 @@ extension TokenizerSpec {
     default:
       throw TokenizerError.unsupported("tokenizer.ggml.model \(model.debugDescription)")
     }
+  }
+}
+
+extension TokenizerSpec {
+  /// The tokenizer a GGUF file describes (`tokenizer.ggml.*` and `tokenizer.chat_template`).
+  /// Missing or mistyped keys throw `GGUFError` naming the file and key; inconsistent values
+  /// throw `TokenizerError`.
+  public init(gguf: GGUFFile) throws {
+    let m = gguf.metadata
+    func opt<T>(_ key: String, _ read: (String) throws(GGUFError) -> T) throws -> T? {
+      m.contains(key) ? try read(key) : nil
+    }
+    let tokens = try m.stringArray("tokenizer.ggml.tokens")
+    var types: [Int32]?
+    if let raw = try opt("tokenizer.ggml.token_type", m.intArray) {
+      types = try raw.enumerated().map { i, t in
+        guard let v = Int32(exactly: t) else {
+          throw TokenizerError.invalidField(path: "tokenizer.ggml.token_type[\(i)]", reason: "unknown type \(t)")
+        }
+        return v
+      }
+    }
+    var spec = try TokenizerSpec.fromGGUFMetadata(
+      architecture: try opt("general.architecture", m.string) ?? "",
+      model: try m.string("tokenizer.ggml.model"),
+      pre: try opt("tokenizer.ggml.pre", m.string),
+      tokens: tokens,
+      scores: try opt("tokenizer.ggml.scores", m.floatArray),
+      tokenTypes: types,
+      merges: try opt("tokenizer.ggml.merges", m.stringArray),
+      bosID: try opt("tokenizer.ggml.bos_token_id", m.int),
+      eosID: try opt("tokenizer.ggml.eos_token_id", m.int),
+      unkID: try opt("tokenizer.ggml.unknown_token_id", m.int),
+      padID: try opt("tokenizer.ggml.padding_token_id", m.int),
+      addBOS: try opt("tokenizer.ggml.add_bos_token", m.bool),
+      addEOS: try opt("tokenizer.ggml.add_eos_token", m.bool),
+      addSpacePrefix: try opt("tokenizer.ggml.add_space_prefix", m.bool))
+    spec.chatTemplate = try opt("tokenizer.chat_template", m.string)
+    self = spec
+  }
+}
+
+extension Tokenizer {
+  /// The tokenizer of a GGUF file.
+  public convenience init(gguf: GGUFFile) throws {
+    try self.init(TokenizerSpec(gguf: gguf))
+  }
+
+  /// The chat format of the template the vocabulary came with, if lomo knows it.
+  public var chatTemplate: ChatTemplate? {
+    guard let text = spec.chatTemplate else { return nil }
+    return ChatTemplate(
+      template: text, bosToken: bosID.flatMap { token(for: $0) } ?? "<s>",
+      eosToken: eosID.flatMap { token(for: $0) } ?? "</s>")
   }
 }

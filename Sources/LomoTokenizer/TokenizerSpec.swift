@@ -145,6 +145,8 @@ public struct TokenizerSpec: Sendable {
   public var fuseUnknown: Bool
   /// Decoding strips the one leading space the prefix added.
   public var stripDecodedPrefixSpace: Bool
+  /// The Jinja chat template the file carries (GGUF `tokenizer.chat_template`), if any.
+  public var chatTemplate: String?
 
   public init(
     model: Model, tokens: [String], scores: [Float]? = nil, types: [TokenType]? = nil,
