@@ -153,11 +153,14 @@ public final class Tokenizer: @unchecked Sendable {
   /// id), then longer left part, then longer right part. Parts are probed as byte slices of the
   /// token's spelling at scalar boundaries.
   static func derivedMerges(_ spec: TokenizerSpec, vocab: VocabIndex) -> MergeTable {
-    struct Candidate { var key: Float; var leftLen: Int32; var rightLen: Int32; var seq: Int32; var l: Int32; var r: Int32; var id: Int32 }
+    /// `order`: the merged token's key (descending), then left and right lengths (descending),
+    /// packed so that ascending `(order, seq)` is the rank order.
+    struct Candidate { var order: UInt64; var seq: Int32; var l: Int32; var r: Int32; var id: Int32 }
     var cands: [Candidate] = []
     var local: [Candidate] = []
     var starts: [Int] = []
     var seq: Int32 = 0
+    let scores = spec.scores
     for i in 0..<vocab.count {
       vocab.withSpelling(i) { t in
         guard t.count >= 2, vocab.id(t) == Int32(i) else { return }  // too short, or a duplicate spelling
@@ -167,16 +170,22 @@ public final class Tokenizer: @unchecked Sendable {
         if scalars < 2 || scalars > maxTokenLength { return }
         let key: Float =
           switch spec.mergeOrder {
-          case .byScore: spec.scores?[i] ?? -Float(i)
+          case .byScore: scores?[i] ?? -Float(i)
           case .byTokenIndex: -Float(i)
           }
+        // Float bits made monotone as unsigned, then inverted for descending order; NaN scores
+        // sort as the float bits say (a NaN score is a corrupt file, not a crash).
+        let bits = key.bitPattern
+        let monotone = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        let keyOrder = UInt64(~monotone) << 32
         local.removeAll(keepingCapacity: true)
         for k in 1..<scalars {
           let cut = starts[k]
           guard let li = vocab.id(UnsafeRawBufferPointer(rebasing: t[..<cut])),
             let ri = vocab.id(UnsafeRawBufferPointer(rebasing: t[cut...]))
           else { continue }
-          local.append(Candidate(key: key, leftLen: Int32(k), rightLen: Int32(scalars - k), seq: 0, l: li, r: ri, id: Int32(i)))
+          let lens = UInt64(0xFFFF - k) << 16 | UInt64(0xFFFF - (scalars - k))
+          local.append(Candidate(order: keyOrder | lens, seq: 0, l: li, r: ri, id: Int32(i)))
         }
         local.sort { ($0.l, $0.r) < ($1.l, $1.r) }
         for var c in local {
@@ -186,12 +195,7 @@ public final class Tokenizer: @unchecked Sendable {
         }
       }
     }
-    cands.sort { a, b in
-      if a.key != b.key { return a.key > b.key }
-      if a.leftLen != b.leftLen { return a.leftLen > b.leftLen }
-      if a.rightLen != b.rightLen { return a.rightLen > b.rightLen }
-      return a.seq < b.seq
-    }
+    cands.sort { ($0.order, $0.seq) < ($1.order, $1.seq) }
     var table = MergeTable()
     table.table.reserveCapacity(cands.count)
     for (rank, c) in cands.enumerated() { table.insert(c.l, c.r, rank: UInt32(rank), id: c.id) }

@@ -6,7 +6,8 @@
 /// Every lookup here compares bytes.
 ///
 /// All spellings live in one flat buffer with an open-addressing table of ids (linear probing,
-/// seeded `Hasher`), so building it costs no allocation per token, and lookups take byte slices:
+/// seeded `Hasher`; each slot keeps 32 hash bits beside the id, so a probe that misses rarely
+/// touches the spellings), so building it costs no allocation per token, and lookups take byte slices:
 /// the derived SentencePiece merges probe every prefix and suffix of 262k tokens without
 /// building a single string. When two ids share a spelling the later one wins, as in llama.cpp's
 /// `token_to_id` and Hugging Face's `{token: id}` conversion. Empty spellings (gaps in a
@@ -16,8 +17,13 @@ struct VocabIndex: Sendable {
   let storage: [UInt8]
   /// `storage[offsets[i]..<offsets[i + 1]]` spells id i.
   let offsets: [Int]
-  /// Ids by hash; -1 marks an empty slot. The count is a power of two, at least twice the ids.
-  private let slots: [Int32]
+  /// High 32 bits of the hash << 32 | id, by hash; `empty` marks a free slot. The count is a
+  /// power of two, at least twice the ids.
+  private let slots: [UInt64]
+  private static let empty = UInt64.max
+
+  @inline(__always)
+  private static func slot(_ h: Int, _ id: Int) -> UInt64 { UInt64(UInt(bitPattern: h) >> 32) << 32 | UInt64(id) }
 
   var count: Int { offsets.count - 1 }
 
@@ -33,16 +39,23 @@ struct VocabIndex: Sendable {
     var capacity = 16
     while capacity < 2 * tokens.count { capacity <<= 1 }
     let mask = capacity - 1
-    var slots = [Int32](repeating: -1, count: capacity)
+    var slots = [UInt64](repeating: VocabIndex.empty, count: capacity)
     storage.withUnsafeBytes { all in
       slots.withUnsafeMutableBufferPointer { slot in
         for i in 0..<tokens.count where offsets[i] < offsets[i + 1] {
           let key = UnsafeRawBufferPointer(rebasing: all[offsets[i]..<offsets[i + 1]])
-          var s = VocabIndex.hash(key) & mask
+          let h = VocabIndex.hash(key)
+          let entry = VocabIndex.slot(h, i)
+          var s = h & mask
           while true {
-            let cur = Int(slot[s])
-            if cur < 0 || UnsafeRawBufferPointer(rebasing: all[offsets[cur]..<offsets[cur + 1]]).elementsEqual(key) {
-              slot[s] = Int32(i)
+            let cur = slot[s]
+            if cur == VocabIndex.empty {
+              slot[s] = entry
+              break
+            }
+            let j = Int(cur & 0xFFFF_FFFF)
+            if cur >> 32 == entry >> 32, UnsafeRawBufferPointer(rebasing: all[offsets[j]..<offsets[j + 1]]).elementsEqual(key) {
+              slot[s] = entry
               break
             }
             s = (s + 1) & mask
@@ -68,12 +81,15 @@ struct VocabIndex: Sendable {
     let mask = slots.count - 1
     return storage.withUnsafeBytes { all in
       slots.withUnsafeBufferPointer { slot in
-        var s = VocabIndex.hash(key) & mask
+        let h = VocabIndex.hash(key)
+        let tag = VocabIndex.slot(h, 0) >> 32
+        var s = h & mask
         while true {
-          let cur = Int(slot[s])
-          if cur < 0 { return nil }
-          if UnsafeRawBufferPointer(rebasing: all[offsets[cur]..<offsets[cur + 1]]).elementsEqual(key) {
-            return Int32(cur)
+          let cur = slot[s]
+          if cur == VocabIndex.empty { return nil }
+          let j = Int(cur & 0xFFFF_FFFF)
+          if cur >> 32 == tag, UnsafeRawBufferPointer(rebasing: all[offsets[j]..<offsets[j + 1]]).elementsEqual(key) {
+            return Int32(j)
           }
           s = (s + 1) & mask
         }

@@ -168,6 +168,16 @@ final class TokenizerGoldenTests: XCTestCase {
       t0 = ContinuousClock.now
       let tok = try Tokenizer(spec)
       let build = seconds(t0)
+      // Where the build time goes.
+      t0 = ContinuousClock.now
+      let index = VocabIndex(spec.tokens)
+      let indexTime = seconds(t0)
+      t0 = ContinuousClock.now
+      _ = AddedTokenMatcher(spec.addedTokens)
+      let addedTime = seconds(t0)
+      t0 = ContinuousClock.now
+      if spec.merges == nil { _ = Tokenizer.derivedMerges(spec, vocab: index) }
+      let derivedTime = seconds(t0)
       t0 = ContinuousClock.now
       let ids = tok.encode(corpus)
       let cold = seconds(t0)
@@ -176,7 +186,8 @@ final class TokenizerGoldenTests: XCTestCase {
       let warm = seconds(t0)
       let mb = Double(corpus.utf8.count) / 1e6
       func f(_ x: Double) -> String { String(format: "%.3f", x) }
-      print("BENCH \(name): open+parse GGUF \(f(open)) s, spec \(f(specTime)) s, tokenizer \(f(build)) s;"
+      print("BENCH \(name): open+parse GGUF \(f(open)) s, spec \(f(specTime)) s, tokenizer \(f(build)) s"
+        + " (index \(f(indexTime)), \(spec.addedTokens.count) added tokens \(f(addedTime)), derived merges \(f(derivedTime)));"
         + " \(f(mb)) MB -> \(ids.count) tokens; cold \(f(cold)) s (\(f(mb / cold)) MB/s), warm \(f(warm)) s (\(f(mb / warm)) MB/s)")
     }
   }
