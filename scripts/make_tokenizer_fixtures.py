@@ -8,9 +8,9 @@ Writes (committed, Tests/LomoTokenizerTests/Fixtures/):
   tiny_cases.json                          strings and their ids/decodes under both tiny tokenizers
   smollm2_cases.json, gemma3_cases.json    strings, HF ids (from the GGUF vocabularies) and decodes
   chat_cases.json                          chat templates rendered with jinja2
-Writes (not committed, ~/.cache/lomo/): the real vocabularies as tokenizer.json, so the Swift
-tests can check them before the GGUF reader lands:
-  smollm2-135m.tokenizer.json, gemma-3-270m.tokenizer.json
+Writes (not committed, ~/.cache/lomo/): superglue-1mb.txt, text for the encode benchmark. The Swift
+tests read the real vocabularies from the GGUF files themselves (scripts/fetch-default-model.sh,
+scripts/fetch-gemma-vocab.sh); they never need this script to have run.
 
 The SuperGLUE texts are read from /work/shared/data/superglue (not committed; only derived
 strings, truncated, end up in the fixtures).
@@ -168,7 +168,6 @@ def main():
         differ = [x["text"] for x in c if hf.encode(x["text"]) != x["ids"]]
         print("SmolLM2: HF-from-GGUF differs from the SmolLM2 layout on", len(differ), "strings:", differ)
         (FIX / "smollm2_cases.json").write_text(json.dumps({"cases": c}, ensure_ascii=False, indent=0))
-        ref.save(str(CACHE / "smollm2-135m.tokenizer.json"))
         corpus = superglue_corpus()
         (CACHE / "superglue-1mb.txt").write_text(corpus)
         env = jinja2.Environment()
@@ -201,7 +200,6 @@ def main():
         sub = hand_strings() + superglue_strings()[:40]
         c = cases(lambda s: hf.encode(s), lambda ids, skip=False: hf.decode(ids, skip_special_tokens=skip), sub)
         (FIX / "gemma3_cases.json").write_text(json.dumps({"cases": c}, ensure_ascii=False, indent=0))
-        (CACHE / "gemma-3-270m.tokenizer.json").write_text(hf.backend_tokenizer.to_str())
 
 
 if __name__ == "__main__":

@@ -55,12 +55,7 @@ public enum ChatTemplate: Sendable, Equatable {
       for m in messages { out += "<|im_start|>\(m.role)\n\(m.content)<|im_end|>\n" }
       if addGenerationPrompt { out += "<|im_start|>assistant\n" }
     case .llama2(let bos, let eos):
-      var msgs = messages[...]
-      var sys: String?
-      if let f = msgs.first, f.role == "system" {
-        sys = f.content
-        msgs = msgs.dropFirst()
-      }
+      let (sys, msgs) = ChatTemplate.splitSystem(messages)
       for (k, m) in msgs.enumerated() {
         if m.role == "user" {
           out += bos + "[INST] "
@@ -72,12 +67,7 @@ public enum ChatTemplate: Sendable, Equatable {
       }
     case .gemma(let bos):
       out += bos
-      var msgs = messages[...]
-      var sys: String?
-      if let f = msgs.first, f.role == "system" {
-        sys = f.content
-        msgs = msgs.dropFirst()
-      }
+      let (sys, msgs) = ChatTemplate.splitSystem(messages)
       for (k, m) in msgs.enumerated() {
         let role = m.role == "assistant" ? "model" : m.role
         out += "<start_of_turn>\(role)\n"
@@ -87,6 +77,13 @@ public enum ChatTemplate: Sendable, Equatable {
       if addGenerationPrompt { out += "<start_of_turn>model\n" }
     }
     return out
+  }
+
+  /// A leading system message's text, and the messages after it (templates that fold the system
+  /// prompt into the first user turn).
+  static func splitSystem(_ messages: [ChatMessage]) -> (system: String?, rest: ArraySlice<ChatMessage>) {
+    guard let f = messages.first, f.role == "system" else { return (nil, messages[...]) }
+    return (f.content, messages.dropFirst())
   }
 
   /// Jinja's `trim` (Python `str.strip()`): leading and trailing whitespace.

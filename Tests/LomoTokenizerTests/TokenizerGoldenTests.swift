@@ -74,20 +74,25 @@ final class TokenizerGoldenTests: XCTestCase {
     let spm: [GoldenCase]
   }
 
+  /// The two small tokenizer.json files trained by the fixture script exercise the JSON loader.
+  func tiny(_ file: String, _ cases: KeyPath<TinyCases, [GoldenCase]>) throws -> (Tokenizer, [GoldenCase]) {
+    let tok = try Tokenizer(tokenizerJSON: fixtureURL(file))
+    let all = try JSONDecoder().decode(TinyCases.self, from: Data(contentsOf: fixtureURL("tiny_cases.json")))
+    return (tok, all[keyPath: cases])
+  }
+
   func testTinyByteLevelMatchesHF() throws {
-    let tok = try Tokenizer(tokenizerJSON: fixtureURL("tiny_bytelevel.json"))
+    let (tok, cases) = try tiny("tiny_bytelevel.json", \.bytelevel)
     XCTAssertEqual(tok.spec.model, .bytePairGPT2)
     XCTAssertEqual(tok.spec.preTokenizer, .smollm)
-    let cases = try JSONDecoder().decode(TinyCases.self, from: Data(contentsOf: fixtureURL("tiny_cases.json")))
-    checkGolden(tok, cases.bytelevel)
+    checkGolden(tok, cases)
   }
 
   func testTinySentencePieceMatchesHF() throws {
-    let tok = try Tokenizer(tokenizerJSON: fixtureURL("tiny_spm.json"))
+    let (tok, cases) = try tiny("tiny_spm.json", \.spm)
     XCTAssertEqual(tok.spec.model, .sentencePieceBPE)
     XCTAssertEqual(tok.spec.spacePrefix, .always)
-    let cases = try JSONDecoder().decode(TinyCases.self, from: Data(contentsOf: fixtureURL("tiny_cases.json")))
-    checkGolden(tok, cases.spm)
+    checkGolden(tok, cases)
   }
 
   /// SmolLM2-135M's vocabulary from its GGUF (fetched by scripts/fetch-default-model.sh).
