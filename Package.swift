@@ -35,10 +35,12 @@ let package = Package(
     .target(
       name: "LomoOptim", dependencies: ["LomoCore", "LomoKernels", "LomoModel"],
       swiftSettings: nativeCPU),
+    // Byte-level and SentencePiece BPE, from GGUF metadata or tokenizer.json.
+    .target(name: "LomoTokenizer", dependencies: ["LomoCore", "LomoFormats"], swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [
-        "LomoCore", "LomoKernels", "LomoFormats", "LomoModel",
+        "LomoCore", "LomoKernels", "LomoFormats", "LomoModel", "LomoOptim", "LomoTokenizer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: nativeCPU),
@@ -60,6 +62,10 @@ let package = Package(
     .testTarget(
       name: "LomoOptimTests",
       dependencies: ["LomoOptim", "LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoTokenizerTests",
+      dependencies: ["LomoTokenizer", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )

@@ -12,3 +12,4 @@ if [ ! -f /usr/include/oneapi/dnnl/dnnl.h ]; then
 fi
 
 bash "$(dirname "$0")/fetch-default-model.sh"
+bash "$(dirname "$0")/fetch-gemma-vocab.sh"
