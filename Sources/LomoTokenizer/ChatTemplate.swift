@@ -45,6 +45,16 @@ public enum ChatTemplate: Sendable, Equatable {
     return String(text)
   }
 
+  /// The special token that ends an assistant turn (generation stops there), or nil where the
+  /// turn ends with the tokenizer's end-of-sequence token (LLaMA 2).
+  public var endOfTurn: String? {
+    switch self {
+    case .chatML: "<|im_end|>"
+    case .gemma: "<end_of_turn>"
+    case .llama2: nil
+    }
+  }
+
   public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
     var out = ""
     switch self {

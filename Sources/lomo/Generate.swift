@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoModel
+import LomoTokenizer
+
+/// `lomo generate`: continue a prompt with a model.
+struct Generate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Continue a prompt with a model (greedy by default).",
+    discussion: """
+      Prints the continuation as it is generated. With --chat the prompt is sent as a user \
+      message through the model's chat template and generation stops at the end-of-turn token.
+      """)
+
+  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (the default).")
+  var model: String?
+
+  @Option(help: "The text to continue.")
+  var prompt: String
+
+  @Option(help: "Most tokens to generate.")
+  var maxNewTokens = 64
+
+  @Option(help: "Sampling temperature; 0 is greedy.")
+  var temperature: Float = 0
+
+  @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass.")
+  var topP: Float = 1
+
+  @Option(help: "Seed of the sampler.")
+  var seed: UInt64 = 0
+
+  @Flag(help: "Apply the model's chat template to the prompt (a user turn).")
+  var chat = false
+
+  @Option(help: "Weight storage: f32 or bf16.")
+  var dtype: String = "f32"
+
+  @Option(help: "Worker threads (default: all cores).")
+  var threads: Int?
+
+  func validate() throws {
+    if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
+    if temperature < 0 { throw ValidationError("--temperature must not be negative") }
+    if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+    if DType(rawValue: dtype) == nil { throw ValidationError("--dtype must be f32, bf16 or f16") }
+  }
+
+  func run() throws {
+    Runtime.setThreadCount(threads ?? Threads.hardwareCount)
+    let loaded = try LoadedModel(model, dtype: DType(rawValue: dtype)!)
+    let text: String
+    var stops: Set<Int32> = loaded.tokenizer.eosID.map { [$0] } ?? []
+    if chat {
+      guard let template = loaded.chatTemplate else {
+        throw ValidationError("\(loaded.source.path) has no chat template; drop --chat")
+      }
+      text = template.render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
+      if let end = template.endOfTurn.flatMap(loaded.tokenizer.id(for:)) { stops.insert(end) }
+    } else {
+      text = prompt
+    }
+    let promptIDs = loaded.tokenizer.encode(text)
+    guard !promptIDs.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
+    let llama = LlamaModel(parameters: loaded.parameters)
+    let options = SamplingOptions(temperature: temperature, topP: topP, seed: seed)
+    if !chat { print(prompt, terminator: "") }
+    var generated: [Int32] = []
+    var printed = ""
+    _ = llama.generate(prompt: promptIDs, maxNewTokens: maxNewTokens, options: options,
+                       stopTokens: stops) { token in
+      generated.append(token)
+      // Decode the whole continuation each time: a multi-byte character may span tokens.
+      let text = loaded.tokenizer.decode(generated, skipSpecial: true)
+      if text.hasPrefix(printed) && !text.hasSuffix("\u{FFFD}") {
+        print(text.dropFirst(printed.count), terminator: "")
+        printed = text
+        fflush(nil)  // all output streams: stdout is a C global Swift 6 will not touch
+      }
+    }
+    print()
+  }
+}

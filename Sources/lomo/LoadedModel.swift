@@ -1,0 +1,37 @@
+import Foundation
+import LomoCore
+import LomoFormats
+import LomoModel
+import LomoTokenizer
+
+/// A model resolved from a `--model` argument with everything the commands need: parameters,
+/// tokenizer and chat template, all from the same GGUF file or Hugging Face folder.
+struct LoadedModel {
+  let source: ModelSource
+  let parameters: LlamaParameters
+  let tokenizer: Tokenizer
+  let chatTemplate: ChatTemplate?
+
+  init(_ argument: String?, dtype: DType) throws {
+    source = try ModelSource.resolve(argument)
+    parameters = try source.loadParameters(dtype: dtype)
+    tokenizer = try Self.tokenizer(for: source)
+    chatTemplate = tokenizer.chatTemplate
+  }
+
+  static func tokenizer(for source: ModelSource) throws -> Tokenizer {
+    switch source {
+    case .gguf(let path):
+      return try Tokenizer(gguf: try GGUFFile(path: path))
+    case .huggingFace(let dir):
+      let folder = URL(fileURLWithPath: dir)
+      let json = folder.appendingPathComponent("tokenizer.json")
+      guard FileManager.default.fileExists(atPath: json.path) else {
+        throw ModelLoadError(path: dir, problem: "no tokenizer.json in the model folder")
+      }
+      let config = folder.appendingPathComponent("tokenizer_config.json")
+      return try Tokenizer(
+        tokenizerJSON: json, config: FileManager.default.fileExists(atPath: config.path) ? config : nil)
+    }
+  }
+}
