@@ -35,12 +35,17 @@ let package = Package(
     .target(
       name: "LomoOptim", dependencies: ["LomoCore", "LomoKernels", "LomoModel"],
       swiftSettings: nativeCPU),
+    // Datasets and prompt templates, batching, the training loop, evaluation, checkpoints.
+    .target(
+      name: "LomoTrain",
+      dependencies: ["LomoCore", "LomoKernels", "LomoModel", "LomoOptim", "LomoTokenizer", "LomoFormats"],
+      swiftSettings: nativeCPU),
     // Byte-level and SentencePiece BPE, from GGUF metadata or tokenizer.json.
     .target(name: "LomoTokenizer", dependencies: ["LomoCore", "LomoFormats"], swiftSettings: nativeCPU),
     .executableTarget(
       name: "lomo",
       dependencies: [
-        "LomoCore", "LomoKernels", "LomoFormats", "LomoModel", "LomoOptim", "LomoTokenizer",
+        "LomoCore", "LomoKernels", "LomoFormats", "LomoModel", "LomoOptim", "LomoTokenizer", "LomoTrain",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: nativeCPU),
@@ -63,6 +68,10 @@ let package = Package(
       name: "LomoOptimTests",
       dependencies: ["LomoOptim", "LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoTrainTests",
+      dependencies: ["LomoTrain", "LomoModel", "LomoOptim", "LomoTokenizer", "LomoCore", "LomoTestSupport"],
+      swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoTokenizerTests",
       dependencies: ["LomoTokenizer", "LomoFormats", "LomoTestSupport"],
