@@ -1,3 +1,5 @@
+import LomoCore
+
 /// A bounds-checked little-endian cursor over a file's bytes. Every read checks the remaining
 /// length first and throws `GGUFError.truncated` naming the field; nothing is allocated from a
 /// length before that length has been checked against the bytes that remain.
@@ -7,7 +9,7 @@ struct GGUFByteReader {
   let path: String
   private(set) var offset = 0
 
-  init(_ bytes: MappedBytes, path: String) {
+  init(_ bytes: MappedFile, path: String) {
     base = bytes.base
     count = bytes.count
     self.path = path

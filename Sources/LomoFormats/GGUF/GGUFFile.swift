@@ -1,3 +1,5 @@
+import LomoCore
+
 /// A GGUF file (versions 2 and 3, little-endian), memory-mapped read-only.
 ///
 /// Opening parses and validates the header, every metadata key-value and every tensor info;
@@ -29,21 +31,25 @@ public final class GGUFFile: @unchecked Sendable {
   public let dataOffset: Int
   public var fileSize: Int { bytes.count }
 
-  let bytes: MappedBytes
+  let bytes: MappedFile
   private let index: [String: Int]
 
   /// Opens and validates the GGUF file at `path`, memory-mapping it read-only.
   public convenience init(path: String) throws(GGUFError) {
-    try self.init(bytes: MappedBytes.map(path: path), path: path)
+    let file: MappedFile
+    do { file = try MappedFile(path: path) } catch {
+      throw .io(path: path, description: error.reason)
+    }
+    try self.init(bytes: file, path: path)
   }
 
   /// Parses a GGUF image held in memory (copied); `name` stands for the path in errors.
   public convenience init(contentsOf data: [UInt8], name: String) throws(GGUFError) {
-    let copy = data.withUnsafeBytes { MappedBytes.copy($0) }
+    let copy = data.withUnsafeBytes { MappedFile(copying: $0, path: name) }
     try self.init(bytes: copy, path: name)
   }
 
-  init(bytes: MappedBytes, path: String) throws(GGUFError) {
+  init(bytes: MappedFile, path: String) throws(GGUFError) {
     self.bytes = bytes
     self.path = path
     var r = GGUFByteReader(bytes, path: path)

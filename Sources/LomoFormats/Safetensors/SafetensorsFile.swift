@@ -33,8 +33,8 @@ public final class SafetensorsFile: @unchecked Sendable {
   private let dataStart: Int
 
   public init(path: String) throws {
-    do { file = try MappedFile(path: path) } catch let e as MappedFile.OpenError {
-      throw SafetensorsError(path: path, problem: .unreadable(e.reason))
+    do { file = try MappedFile(path: path) } catch {
+      throw SafetensorsError(path: path, problem: .unreadable(error.reason))
     }
     self.path = path
     func fail(_ p: SafetensorsError.Problem) -> SafetensorsError { SafetensorsError(path: path, problem: p) }
