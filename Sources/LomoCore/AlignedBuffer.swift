@@ -9,6 +9,11 @@
 ///
 /// Reference semantics: kernels receive `pointer` and write through it. The buffer frees its
 /// memory and releases its ledger entry on deinit.
+///
+/// Buffers of `directMappingBytes` or more are mapped straight from the kernel (anonymous
+/// `mmap`, page-aligned, zero pages until first written) and unmapped on deinit, so freeing a
+/// large buffer always returns its memory and the ledger tracks what the process can hold;
+/// smaller ones come from the allocator and are zero-filled.
 public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
   public let count: Int
   public let category: MemoryCategory
@@ -16,6 +21,8 @@ public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable 
   private let ledger: MemoryLedger
 
   public static var alignment: Int { 64 }
+  public static var directMappingBytes: Int { 1 << 20 }
+  private let mapped: Bool
 
   public var byteCount: Int { count * MemoryLayout<Element>.stride }
 
@@ -26,9 +33,16 @@ public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable 
     let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
     precondition(!overflow, "buffer of \(count) elements overflows Int")
     var raw: UnsafeMutableRawPointer?
-    let status = posix_memalign(&raw, Self.alignment, max(bytes, Self.alignment))
-    precondition(status == 0 && raw != nil, "out of memory allocating \(bytes) bytes")
-    memset(raw!, 0, max(bytes, Self.alignment))
+    mapped = bytes >= Self.directMappingBytes
+    if mapped {
+      let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+      precondition(p != MAP_FAILED && p != nil, "out of memory mapping \(bytes) bytes")
+      raw = p
+    } else {
+      let status = posix_memalign(&raw, Self.alignment, max(bytes, Self.alignment))
+      precondition(status == 0 && raw != nil, "out of memory allocating \(bytes) bytes")
+      memset(raw!, 0, max(bytes, Self.alignment))
+    }
     self.count = count
     self.category = category
     self.ledger = ledger
@@ -46,7 +60,11 @@ public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable 
 
   deinit {
     ledger.release(byteCount, as: category)
-    free(pointer)
+    if mapped {
+      munmap(pointer, byteCount)
+    } else {
+      free(pointer)
+    }
   }
 
   public var buffer: UnsafeMutableBufferPointer<Element> {
