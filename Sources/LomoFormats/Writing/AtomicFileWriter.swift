@@ -192,4 +192,28 @@ public final class AtomicFileWriter {
     try? FileManager.default.removeItem(atPath: old)
   }
 
+
+  /// Pulls one tensor's `count` f32 values from `values` into `staging` (grown as needed),
+  /// encodes them as `type` and appends the bytes. A throwing provider becomes `.tensorSource`.
+  func writeTensor(
+    _ name: String, count: Int, as type: GGMLType, staging: inout [Float],
+    values provider: GGUFWriter.ValueProvider
+  ) throws(FileWriteError) {
+    guard count > 0 else { return }
+    if staging.count < count { staging = [Float](repeating: 0, count: count) }
+    do {
+      try staging.withUnsafeMutableBufferPointer { buffer in
+        try provider(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+      }
+    } catch {
+      throw FileWriteError(path: path, problem: .tensorSource(name: name, reason: "\(error)"))
+    }
+    var encoded = [UInt8](repeating: 0, count: Quantize.byteCount(type, count: count)!)
+    staging.withUnsafeBufferPointer { values in
+      encoded.withUnsafeMutableBytes { out in
+        Quantize.encode(type, UnsafeBufferPointer(rebasing: values[0..<count]), into: out.baseAddress!)
+      }
+    }
+    try write(encoded)
+  }
 }

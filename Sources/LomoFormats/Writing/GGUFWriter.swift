@@ -79,26 +79,10 @@ public struct GGUFWriter {
       try file.pad(to: alignment)
       let dataStart = file.offset
       var staging: [Float] = []
-      var encoded: [UInt8] = []
       for (tensor, entry) in zip(tensors, layout) {
         try file.pad(to: alignment)
         precondition(file.offset - dataStart == entry.offset, "GGUF layout drift")
-        let count = tensor.shape.reduce(1, *)
-        if staging.count < count { staging = [Float](repeating: 0, count: count) }
-        encoded = [UInt8](repeating: 0, count: entry.byteCount)
-        do {
-          try staging.withUnsafeMutableBufferPointer { buffer in
-            try tensor.provider(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
-          }
-        } catch {
-          throw FileWriteError(path: path, problem: .tensorSource(name: tensor.name, reason: "\(error)"))
-        }
-        staging.withUnsafeBufferPointer { values in
-          encoded.withUnsafeMutableBytes { out in
-            Quantize.encode(tensor.type, UnsafeBufferPointer(rebasing: values[0..<count]), into: out.baseAddress!)
-          }
-        }
-        try file.write(encoded)
+        try file.writeTensor(tensor.name, count: tensor.shape.reduce(1, *), as: tensor.type, staging: &staging, values: tensor.provider)
       }
       try file.commit()
     } catch {

@@ -69,29 +69,12 @@ public struct SafetensorsWriter {
       try file.write(headerBytes)
       var staging: [Float] = []
       for t in sorted {
-        let count = t.shape.reduce(1, *)
-        if staging.count < count { staging = [Float](repeating: 0, count: count) }
-        do {
-          try staging.withUnsafeMutableBufferPointer { buffer in
-            try t.provider(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
-          }
-        } catch {
-          throw FileWriteError(path: path, problem: .tensorSource(name: t.name, reason: "\(error)"))
-        }
         let type: GGMLType = switch t.dtype {
         case .f32: .f32
         case .f16: .f16
         case .bf16: .bf16
         }
-        var encoded = [UInt8](repeating: 0, count: count * t.dtype.byteSize)
-        if count > 0 {
-          staging.withUnsafeBufferPointer { values in
-            encoded.withUnsafeMutableBytes { out in
-              Quantize.encode(type, UnsafeBufferPointer(rebasing: values[0..<count]), into: out.baseAddress!)
-            }
-          }
-        }
-        try file.write(encoded)
+        try file.writeTensor(t.name, count: t.shape.reduce(1, *), as: type, staging: &staging, values: t.provider)
       }
       try file.commit()
     } catch {
