@@ -256,4 +256,36 @@ final class ModelExportTests: XCTestCase {
       XCTAssertEqual(argmax(a[(t * v)..<((t + 1) * v)]), argmax(b[(t * v)..<((t + 1) * v)]), "greedy token at \(t)")
     }
   }
+
+  /// The tokenizer.json rebuilt from SmolLM2's GGUF metadata is SmolLM2's own tokenizer.json
+  /// (fetched into the cache by scripts/setup.sh): vocabulary, merges, added tokens,
+  /// pre-tokenizer and decoder.
+  func testSmolLM2TokenizerJSONIsRebuiltExactlyFromGGUFMetadata() throws {
+    let reference = ModelSource.cacheDirectory + "/smollm2-135m.tokenizer.json"
+    guard FileManager.default.fileExists(atPath: ModelSource.defaultPath), FileManager.default.fileExists(atPath: reference) else {
+      throw XCTSkip("needs \(ModelSource.defaultPath) and \(reference); run bash scripts/setup.sh")
+    }
+    let metadata = try GGUFFile(path: ModelSource.defaultPath).metadata
+    guard case .files(let files) = ModelExporter.huggingFaceTokenizer(from: metadata, maxContext: 8192) else {
+      return XCTFail("SmolLM2's tokenizer should convert")
+    }
+    XCTAssertEqual(Set(files.keys), ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"])
+    let ours = try XCTUnwrap(JSONSerialization.jsonObject(with: files["tokenizer.json"]!) as? [String: Any])
+    let real = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reference))) as? [String: Any])
+    XCTAssertEqual(Set(ours.keys), Set(real.keys))
+    for key in real.keys {
+      XCTAssertEqual(ours[key].map { [$0] as NSArray }, real[key].map { [$0] as NSArray }, "tokenizer.json '\(key)' differs")
+    }
+    let config = try XCTUnwrap(JSONSerialization.jsonObject(with: files["tokenizer_config.json"]!) as? [String: Any])
+    XCTAssertEqual(config["chat_template"] as? String, try metadata.string("tokenizer.chat_template"))
+    XCTAssertEqual(config["eos_token"] as? String, "<|im_end|>")
+    XCTAssertEqual(config["bos_token"] as? String, "<|im_start|>")
+
+    // A GGUF without a tokenizer is reported, not guessed.
+    let tiny = try GGUFFile(path: TinyLlamaParityTests.fixtures.appendingPathComponent("tiny-llama-f32.gguf").path)
+    guard case .unsupported(let reason) = ModelExporter.huggingFaceTokenizer(from: tiny.metadata, maxContext: 64) else {
+      return XCTFail("the tiny fixture has no tokenizer")
+    }
+    XCTAssertEqual(reason, "the GGUF has no tokenizer")
+  }
 }

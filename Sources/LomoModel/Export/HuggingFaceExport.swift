@@ -11,9 +11,9 @@ extension ModelExporter {
 
   /// Writes `parameters` as a Hugging Face folder: config.json (LlamaForCausalLM),
   /// model.safetensors (HF names; a tied model has no lm_head.weight), generation_config.json
-  /// and, from a Hugging Face source, its tokenizer files. From a GGUF source the special
-  /// token ids come from its metadata and tokenizer.json is reported missing (transformers
-  /// can load the tokenizer from a GGUF written by `writeGGUF`).
+  /// and the tokenizer: a Hugging Face source's tokenizer files are copied; from a GGUF source
+  /// they are rebuilt from its metadata (`huggingFaceTokenizer(from:maxContext:)`) where that
+  /// is supported, and otherwise reported in `Summary.missing`.
   ///
   /// The folder is built under `<directory>.tmp-<pid>` and renamed into place; with
   /// `overwrite` an existing folder is moved aside, replaced, then deleted, and put back if
@@ -79,10 +79,15 @@ extension ModelExporter {
         if !fm.fileExists(atPath: sourceDir + "/tokenizer.json") && !fm.fileExists(atPath: sourceDir + "/tokenizer.model") {
           summary.missing.append("tokenizer.json (the source folder has none)")
         }
+      } else if case .gguf(let sourcePath) = source {
+        switch huggingFaceTokenizer(from: try GGUFFile(path: sourcePath).metadata, maxContext: parameters.config.maxContext) {
+        case .files(let files):
+          for name in files.keys.sorted() { try put(name, files[name]!) }
+        case .unsupported(let reason):
+          summary.missing.append("tokenizer.json (\(reason); transformers can read the tokenizer from a GGUF written by writeGGUF)")
+        }
       } else {
-        summary.missing.append(source == nil
-          ? "tokenizer.json (no source model given)"
-          : "tokenizer.json (converting a GGUF tokenizer is not implemented; transformers can read it from the exported GGUF)")
+        summary.missing.append("tokenizer.json (no source model given)")
       }
       try AtomicFileWriter.replaceDirectory(directory, with: staging, overwrite: overwrite)
     } catch {
