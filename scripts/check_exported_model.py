@@ -5,7 +5,9 @@ Not run by the Swift tests. For each exported GGUF file:
      tensor types, the tokenizer arrays and chat template, and every tensor dequantises
      (gguf.quants.dequantize); against a reference GGUF, each tensor's largest difference;
   2. transformers loads it (AutoModelForCausalLM.from_pretrained(dir, gguf_file=name)).
-For each exported Hugging Face folder, transformers loads it with from_pretrained(dir).
+For each exported Hugging Face folder, transformers loads it with from_pretrained(dir), and its
+tokenizer (when the folder has one) must encode sample texts and render the chat template as the
+reference's tokenizer does.
 Every model's logits for one prompt are compared with the reference model's (a Hugging Face
 folder or a GGUF file, also loaded with transformers). Exit status 1 if any check fails.
 
@@ -95,6 +97,42 @@ def check_gguf_reader(path, reference_reader):
     return problems
 
 
+TOKENIZER_SAMPLES = ["The capital of France is", "Numbers 12345 and 3.14159!",
+                     "  two spaces\n\ttab <|im_start|>user\nhi<|im_end|>", "héllo wörld 日本語 🙂", "it's don't I'll"]
+
+
+def load_tokenizer(path):
+    path = os.path.abspath(path)
+    if path.endswith(".gguf"):
+        return AutoTokenizer.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path))
+    return AutoTokenizer.from_pretrained(path)
+
+
+def check_tokenizer(folder, reference_tokenizer):
+    """The exported folder's tokenizer must encode, decode and apply the chat template as the
+    reference does. Returns problems."""
+    if not os.path.exists(os.path.join(folder, "tokenizer.json")):
+        print("  tokenizer: no tokenizer.json in the folder (skipped)")
+        return []
+    if reference_tokenizer is None:
+        return ["the reference has no tokenizer to compare with"]
+    ours = load_tokenizer(folder)
+    problems = [f"encoding {t!r}: {ours(t)['input_ids']} vs {reference_tokenizer(t)['input_ids']}"
+                for t in TOKENIZER_SAMPLES if ours(t)["input_ids"] != reference_tokenizer(t)["input_ids"]]
+    messages = [{"role": "user", "content": "Hi there"}]
+    same_template = None
+    if reference_tokenizer.chat_template:
+        same_template = (ours.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+                         == reference_tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+        if not same_template:
+            problems.append("chat template renders differently")
+    print(f"  tokenizer ({type(ours).__name__}): {len(TOKENIZER_SAMPLES)} sample texts encode "
+          f"{'identically' if not problems else 'DIFFERENTLY'} to the reference; chat template "
+          f"{'same' if same_template else 'n/a' if same_template is None else 'DIFFERENT'}; "
+          f"eos {ours.eos_token!r}")
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True, help="reference model: a Hugging Face folder or a .gguf file")
@@ -108,13 +146,15 @@ def main():
                              "the reference logits' range (default 0.05)")
     args = parser.parse_args()
 
+    try:
+        reference_tokenizer = load_tokenizer(args.reference)
+    except Exception as error:  # a reference without tokenizer files (the tiny test model)
+        reference_tokenizer = None
+        print(f"reference has no tokenizer: {type(error).__name__}")
     if args.tokens:
         ids = [int(t) for t in args.tokens.split(",")]
     else:
-        ref = os.path.abspath(args.reference)
-        tok = (AutoTokenizer.from_pretrained(os.path.dirname(ref), gguf_file=os.path.basename(ref))
-               if ref.endswith(".gguf") else AutoTokenizer.from_pretrained(ref))
-        ids = tok(args.prompt or "The capital of France is")["input_ids"]
+        ids = reference_tokenizer(args.prompt or "The capital of France is")["input_ids"]
     print(f"prompt ids: {ids}")
     reference_logits = logits_of(load_transformers(args.reference), ids)
     reference_reader = GGUFReader(args.reference) if args.reference.endswith(".gguf") else None
@@ -130,6 +170,7 @@ def main():
             problems += check_gguf_reader(path, reference_reader)
             quantised = any(t.tensor_type.name != "F32" for t in GGUFReader(path).tensors)
         else:
+            problems += check_tokenizer(path, reference_tokenizer)
             quantised = any(s in open(os.path.join(path, "model.safetensors"), "rb").read(1 << 16)
                             for s in (b'"BF16"', b'"F16"'))
         logits = logits_of(load_transformers(path), ids)

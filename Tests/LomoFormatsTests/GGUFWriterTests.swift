@@ -79,6 +79,7 @@ final class GGUFWriterTests: XCTestCase {
     XCTAssertEqual(file.tensors[4].dims, [96, 4, 1])
     for t in file.tensors { XCTAssertEqual(t.offset % 32, 0, t.name) }
     XCTAssertEqual(file.dataOffset % 32, 0)
+    XCTAssertEqual(file.fileSize % 32, 0, "the last tensor is padded, as gguf.cpp reads padded sizes")
     XCTAssertEqual(try file.tensorData("norm"), values["norm"]!)
     XCTAssertEqual(try file.tensorData("c"), values["c"]!)
     XCTAssertEqual(try file.tensorData("a"), values["a"]!.map { Float(Float16($0)) })

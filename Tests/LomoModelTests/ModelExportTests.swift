@@ -210,7 +210,7 @@ final class ModelExportTests: XCTestCase {
     }
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["notes.txt"])
     XCTAssertEqual(out.contents, ["bad-source", "hf", "model.gguf"], "no temporary file or folder left")
-    try ModelExporter.writeHuggingFace(model.parameters, to: dir, source: Self.tinySource, overwrite: true)
+    try ModelExporter.writeHuggingFace(model.parameters, to: dir + "/", source: Self.tinySource, overwrite: true)
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["config.json", "generation_config.json", "model.safetensors"])
     XCTAssertEqual(out.contents, ["bad-source", "hf", "model.gguf"])
   }

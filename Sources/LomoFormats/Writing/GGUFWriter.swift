@@ -1,6 +1,6 @@
 /// Builds a GGUF version 3 file (little-endian): header, metadata key-values in insertion
 /// order, tensor infos, then tensor data, each tensor starting at a multiple of the alignment
-/// (`general.alignment`, written explicitly, default 32).
+/// (`general.alignment`, written explicitly, default 32), the last one padded as well.
 ///
 /// Tensors are F32, F16, BF16 or Q8_0 (see `Quantize` for the exact encodings). Values are
 /// pulled from each tensor's provider one tensor at a time while the file is written, so a
@@ -84,6 +84,9 @@ public struct GGUFWriter {
         precondition(file.offset - dataStart == entry.offset, "GGUF layout drift")
         try file.writeTensor(tensor.name, count: tensor.shape.reduce(1, *), as: tensor.type, staging: &staging, values: tensor.provider)
       }
+      // The last tensor is padded too: ggml's gguf.cpp reads the data section as the sum of
+      // padded sizes (as gguf-py writes it).
+      try file.pad(to: alignment)
       try file.commit()
     } catch {
       file.discard()

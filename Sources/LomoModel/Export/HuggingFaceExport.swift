@@ -24,6 +24,9 @@ extension ModelExporter {
     source: ModelSource? = nil, overwrite: Bool = false
   ) throws -> Summary {
     let fm = FileManager.default
+    // "out/model/" must not put the staging folder inside the destination.
+    var directory = directory
+    while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
     func ioError(_ operation: String, _ file: String, _ error: Error) -> FileWriteError {
       FileWriteError(path: directory, problem: .io(operation: operation, file: file, reason: "\(error.localizedDescription)"))
     }
