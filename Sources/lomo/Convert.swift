@@ -26,10 +26,10 @@ struct ConvertModel: ParsableCommand {
   @Option(help: "Output format: gguf or safetensors (default: gguf when --output ends in .gguf).")
   var format: Format?
 
-  @Option(help: "GGUF tensor type: f32, f16, bf16 or q8_0 (norm scales stay f32). Default f32.")
+  @Option(help: "GGUF tensor type: f32, f16, bf16 or q8_0 (norm scales stay f32).")
   var type: String = "f32"
 
-  @Option(help: "safetensors dtype: f32, bf16 or f16. Default f32.")
+  @Option(help: "safetensors dtype: f32, bf16 or f16.")
   var dtype: String = "f32"
 
   @Flag(help: "Replace an existing output.")
