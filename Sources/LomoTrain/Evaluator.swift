@@ -44,6 +44,16 @@ public struct EvaluationResult: Sendable {
   public var tokens: Int
   public var seconds: Double
 
+  public init(scores: [[Double]], predictions: [Int], labels: [Int], groups: [String?], tokens: Int,
+              seconds: Double) {
+    self.scores = scores
+    self.predictions = predictions
+    self.labels = labels
+    self.groups = groups
+    self.tokens = tokens
+    self.seconds = seconds
+  }
+
   public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 
   public func metrics(task: SuperGLUETask?) -> EvaluationMetrics {
