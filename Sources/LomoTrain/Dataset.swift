@@ -25,8 +25,11 @@ public struct Dataset: Sendable {
     try JSONLReader(path: path).forEachObject { object, line in
       do {
         let fields = JSONFields(object)
-        if format == nil {
+        if format == nil || (format == .superglue && task == nil) {
           let detected = try DataFormat.detect(fields)
+          if format == .superglue && detected.0 != .superglue {
+            throw RecordProblem(.undetectedFormat("the fields are not those of a SuperGLUE task; pass --task or another --format"))
+          }
           format = detected.0
           task = detected.1
         }

@@ -91,7 +91,7 @@ public struct ExampleBuilder {
   /// template does not end the turn with it.
   func chatIDs(_ messages: [ChatMessage]) throws -> ([Int32], [Int32]) {
     guard let template = chatTemplate else { throw ExampleError.noChatTemplate }
-    let last = messages.lastIndex { $0.role == "assistant" }!
+    guard let last = messages.lastIndex(where: { $0.role == "assistant" }) else { throw ExampleError.noAssistantTurn }
     let promptText = template.render(Array(messages[..<last]), addGenerationPrompt: true)
     let fullText = template.render(Array(messages[...last]), addGenerationPrompt: false)
     let full = encoder.encode(fullText, addSpecial: true, parseSpecial: true)
@@ -138,12 +138,14 @@ public struct ExampleBuilder {
 
 public enum ExampleError: Error, Equatable, CustomStringConvertible {
   case noChatTemplate
+  case noAssistantTurn
   case chatTemplateMismatch
   case tokenOutOfRange(Int32, vocabularySize: Int)
 
   public var description: String {
     switch self {
     case .noChatTemplate: "messages need a chat template and the model has none"
+    case .noAssistantTurn: "the conversation has no assistant turn to train on"
     case .chatTemplateMismatch: "the chat template's rendering of the conversation does not start with its rendering of the prompt"
     case .tokenOutOfRange(let t, let v): "token id \(t) is not below the vocabulary size \(v)"
     }

@@ -27,6 +27,8 @@ final class DatasetLoadingTests: XCTestCase {
     XCTAssertEqual(copa.task, .copa)
     XCTAssertEqual(try load([#"{"text": "t", "target": {"span1_text": "a", "span2_text": "b"}, "label": false}"#]).task, .wsc)
     XCTAssertEqual(try load([#"{"question": "q", "passage": "p", "label": false}"#]).task, .boolq)
+    // --format superglue without --task detects the task.
+    XCTAssertEqual(try load([#"{"question": "q", "passage": "p", "label": false}"#], format: .superglue).task, .boolq)
     // An explicit format wins over detection.
     XCTAssertEqual(try load([#"{"text": "hello"}"#], format: .text).records, [.text("hello")])
   }
