@@ -1,0 +1,174 @@
+import LomoTokenizer
+
+/// What `ExampleBuilder` needs of a tokenizer; `Tokenizer` has it, tests use a stand-in.
+public protocol TextEncoding {
+  func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32]
+  var eosID: Int32? { get }
+  var bosID: Int32? { get }
+}
+
+extension Tokenizer: TextEncoding {}
+
+/// Tokenises records into training examples and scoring items.
+///
+/// - Prompts are encoded with the tokenizer's special tokens (BOS where it adds one), answers
+///   without, and EOS is appended to every answer: the loss is on answer + EOS only.
+/// - Record text is encoded with `parseSpecial: false`, so data cannot inject control tokens;
+///   chat-template output is encoded with `parseSpecial: true`.
+/// - A sequence longer than `maxSequenceLength` tokens is truncated from the left, keeping the
+///   answer and its end (and a leading BOS); `truncatedCount` counts them.
+public struct ExampleBuilder {
+  public let encoder: any TextEncoding
+  public let maxSequenceLength: Int
+  public let chatTemplate: ChatTemplate?
+  /// Token ids must be below this (pre-tokenised records are checked against it).
+  public let vocabularySize: Int?
+  public private(set) var truncatedCount = 0
+
+  public init(encoder: any TextEncoding, maxSequenceLength: Int, chatTemplate: ChatTemplate? = nil,
+              vocabularySize: Int? = nil) {
+    precondition(maxSequenceLength >= 2, "max sequence length must be at least 2")
+    self.encoder = encoder
+    self.maxSequenceLength = maxSequenceLength
+    self.chatTemplate = chatTemplate
+    self.vocabularySize = vocabularySize
+  }
+
+  var eos: [Int32] { encoder.eosID.map { [$0] } ?? [] }
+
+  public func promptIDs(_ text: String) -> [Int32] {
+    encoder.encode(text, addSpecial: true, parseSpecial: false)
+  }
+
+  /// The answer's tokens followed by EOS.
+  public func answerIDs(_ text: String) -> [Int32] {
+    encoder.encode(text, addSpecial: false, parseSpecial: false) + eos
+  }
+
+  /// The training example of a record (a choice record trains on its gold choice).
+  public mutating func trainingExample(_ record: DatasetRecord) throws -> TokenizedExample {
+    switch record {
+    case .completion(let prompt, let completion):
+      return fit(prompt: promptIDs(prompt), completion: answerIDs(completion))
+    case .choice(let c):
+      return fit(prompt: promptIDs(c.prompt), completion: answerIDs(c.choices[c.label]))
+    case .text(let text):
+      return fit(prompt: [], completion: encoder.encode(text, addSpecial: true, parseSpecial: false) + eos)
+    case .chat(let messages):
+      let (prompt, completion) = try chatIDs(messages)
+      return fit(prompt: prompt, completion: completion)
+    case .tokens(let ids, let labels):
+      if let v = vocabularySize, let bad = ids.first(where: { Int($0) >= v }) {
+        throw ExampleError.tokenOutOfRange(bad, vocabularySize: v)
+      }
+      var ids = ids, labels = labels ?? ids
+      if ids.count > maxSequenceLength + 1 {
+        ids = Array(ids.suffix(maxSequenceLength + 1))
+        labels = Array(labels.suffix(maxSequenceLength + 1))
+        truncatedCount += 1
+      }
+      return TokenizedExample(tokens: Array(ids.dropLast()), targets: Array(labels.dropFirst()))
+    }
+  }
+
+  /// The scoring item of a choice record; nil for other records.
+  public mutating func evaluationItem(_ record: DatasetRecord) -> MultipleChoiceItem? {
+    guard case .choice(let c) = record else { return nil }
+    var prompt = promptIDs(c.prompt)
+    let candidates = c.choices.map(answerIDs)
+    let longest = candidates.map(\.count).max() ?? 0
+    // Scored sequence: prompt + candidate without its last token.
+    let room = max(maxSequenceLength + 1 - longest, min(prompt.count, 1))
+    if prompt.count > room {
+      prompt = keepEnd(prompt, room)
+      truncatedCount += 1
+    }
+    return MultipleChoiceItem(prompt: prompt, candidates: candidates, label: c.label, group: c.group)
+  }
+
+  /// Prompt and completion ids of a conversation: the completion is the last assistant turn as
+  /// the chat template renders it (its end-of-turn marker included), EOS appended when the
+  /// template does not end the turn with it.
+  func chatIDs(_ messages: [ChatMessage]) throws -> ([Int32], [Int32]) {
+    guard let template = chatTemplate else { throw ExampleError.noChatTemplate }
+    guard let last = messages.lastIndex(where: { $0.role == "assistant" }) else { throw ExampleError.noAssistantTurn }
+    let promptText = template.render(Array(messages[..<last]), addGenerationPrompt: true)
+    let fullText = template.render(Array(messages[...last]), addGenerationPrompt: false)
+    let full = encoder.encode(fullText, addSpecial: true, parseSpecial: true)
+    let prompt = encoder.encode(promptText, addSpecial: true, parseSpecial: true)
+    var completion: [Int32]
+    if full.starts(with: prompt) {
+      completion = Array(full[prompt.count...])
+    } else if fullText.hasPrefix(promptText) {
+      completion = encoder.encode(String(fullText.dropFirst(promptText.count)), addSpecial: false, parseSpecial: true)
+    } else {
+      throw ExampleError.chatTemplateMismatch
+    }
+    if let e = encoder.eosID, !completion.contains(e) { completion.append(e) }
+    return (prompt, completion)
+  }
+
+  /// prompt + completion cut to at most `maxSequenceLength + 1` ids (the example has one fewer
+  /// positions), dropping prompt tokens first.
+  mutating func fit(prompt: [Int32], completion: [Int32]) -> TokenizedExample {
+    let limit = maxSequenceLength + 1
+    guard prompt.count + completion.count > limit else {
+      return TokenizedExample(prompt: prompt, completion: completion)
+    }
+    truncatedCount += 1
+    if completion.count < limit {
+      return TokenizedExample(prompt: keepEnd(prompt, limit - completion.count), completion: completion)
+    }
+    // The answer alone is too long: keep its end, after the prompt's first token (BOS if any).
+    guard let first = prompt.first else {
+      return TokenizedExample(prompt: [], completion: keepEnd(completion, limit))
+    }
+    return TokenizedExample(prompt: [first], completion: Array(completion.suffix(limit - 1)))
+  }
+
+  /// The last `count` ids of `ids`, keeping a leading BOS in place of the first of them.
+  func keepEnd(_ ids: [Int32], _ count: Int) -> [Int32] {
+    guard ids.count > count else { return ids }
+    if count >= 2, let bos = encoder.bosID, ids.first == bos {
+      return [bos] + ids.suffix(count - 1)
+    }
+    return Array(ids.suffix(count))
+  }
+}
+
+public enum ExampleError: Error, Equatable, CustomStringConvertible {
+  case noChatTemplate
+  case noAssistantTurn
+  case chatTemplateMismatch
+  case tokenOutOfRange(Int32, vocabularySize: Int)
+
+  public var description: String {
+    switch self {
+    case .noChatTemplate: "messages need a chat template and the model has none"
+    case .noAssistantTurn: "the conversation has no assistant turn to train on"
+    case .chatTemplateMismatch: "the chat template's rendering of the conversation does not start with its rendering of the prompt"
+    case .tokenOutOfRange(let t, let v): "token id \(t) is not below the vocabulary size \(v)"
+    }
+  }
+}
+
+extension Dataset {
+  /// Training examples of every record, with the number that were truncated.
+  public func trainingExamples(_ builder: inout ExampleBuilder) throws -> [TokenizedExample] {
+    try zip(records, lines).map { record, line in
+      do { return try builder.trainingExample(record) }
+      catch let e as ExampleError { throw DatasetError(file: file, line: line, .invalidField("record", e.description)) }
+    }
+  }
+
+  /// Scoring items; throws when the records are not choices.
+  public func evaluationItems(_ builder: inout ExampleBuilder) throws -> [MultipleChoiceItem] {
+    try zip(records, lines).map { record, line in
+      guard let item = builder.evaluationItem(record) else {
+        throw DatasetError(file: file, line: line, .undetectedFormat(
+          "the \(format.rawValue) format has no answer choices to score; use a SuperGLUE --task or {\"prompt\", \"choices\", \"label\"}"))
+      }
+      return item
+    }
+  }
+}

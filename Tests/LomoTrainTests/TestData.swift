@@ -1,0 +1,33 @@
+import Foundation
+import LomoTrain
+
+/// A byte-level stand-in tokenizer: BOS 1 when special tokens are added, each UTF-8 byte as
+/// its own id, EOS 2.
+struct ByteEncoder: TextEncoding {
+  var eosID: Int32? = 2
+  var bosID: Int32? = 1
+  func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+    (addSpecial ? [1] : []) + text.utf8.map { Int32($0) }
+  }
+}
+
+/// Writes `lines` to a fresh temporary JSONL file and returns its path.
+func writeJSONL(_ lines: [String], name: String = "data.jsonl") throws -> String {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lomo-train-tests-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  let url = dir.appendingPathComponent(name)
+  try Data(lines.joined(separator: "\n").utf8).write(to: url)
+  return url.path
+}
+
+/// ../shared/data/superglue relative to the repository root, or nil where it is absent.
+func superGLUEFile(_ task: String, _ split: String = "val") -> String? {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  let path = root.appendingPathComponent("../shared/data/superglue/\(task)/\(split).jsonl").standardized.path
+  return FileManager.default.fileExists(atPath: path) ? path : nil
+}
+
+func choices(_ d: Dataset) -> [ChoiceRecord] {
+  d.records.compactMap { if case .choice(let c) = $0 { c } else { nil } }
+}
