@@ -1,4 +1,5 @@
 import Foundation
+import LomoFormats
 
 /// What `lomo eval --report` writes: the setup, the metrics and every prediction.
 public struct EvaluationReport: Codable, Equatable, Sendable {
@@ -49,28 +50,9 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     return try encoder.encode(self)
   }
 
-  /// Writes the JSON to a temporary file beside `path`, then renames it over `path`.
+  /// Writes the JSON atomically (temporary file beside `path`, then rename), replacing an
+  /// earlier report.
   public func write(to path: String) throws {
-    try AtomicFile.write(try jsonData(), to: path)
-  }
-}
-
-/// Whole-file writes that never leave a partial file: temporary file in the same folder, then
-/// rename(2).
-public enum AtomicFile {
-  public static func write(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-      try data.write(to: temporary)
-      guard rename(temporary.path, url.path) == 0 else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
-          NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-      }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw error
-    }
+    try AtomicFileWriter.write(Array(try jsonData()), to: path, overwrite: true)
   }
 }

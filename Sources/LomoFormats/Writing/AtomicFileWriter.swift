@@ -51,6 +51,18 @@ public final class AtomicFileWriter {
   deinit { if !committed { discard() } }
 
   /// Whether anything (file, folder, link) exists at `path`.
+  /// Writes `bytes` as the whole file at `path`: all of it or, on any failure, nothing.
+  public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(FileWriteError) {
+    let writer = try AtomicFileWriter(path: path, overwrite: overwrite)
+    do {
+      try writer.write(bytes)
+      try writer.commit()
+    } catch {
+      writer.discard()
+      throw error
+    }
+  }
+
   public static func exists(_ path: String) -> Bool {
     var st = stat()
     return lstat(path, &st) == 0
