@@ -84,7 +84,7 @@ public struct PromptCompletionLoader {
   func integers(_ value: Any?, _ field: String) throws -> [Int32] {
     guard let array = value as? [Any] else { throw LineProblem(text: "\(field) must be an array of integers") }
     return try array.map {
-      guard !($0 is Bool), let n = $0 as? NSNumber, let v = Int32(exactly: n.doubleValue), v >= -100
+      guard let i = $0 as? Int, let v = Int32(exactly: i), v >= -100
       else { throw LineProblem(text: "\(field) must hold integers (-100 or token ids)") }
       return v
     }

@@ -66,8 +66,18 @@ public enum ResumeCheckpoint {
       let json = try encoder.encode(Manifest(state: state, tensors: entries))
       try json.write(to: temp.appendingPathComponent("state.json"), options: .atomic)
       if fm.fileExists(atPath: path) {
-        // Replace only now that the new checkpoint is complete.
-        _ = try fm.replaceItemAt(directory, withItemAt: temp)
+        // Replace only now that the new checkpoint is complete: set the old one aside, move
+        // the new one in, then delete the old one.
+        let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(getpid())")
+        try? fm.removeItem(at: old)
+        try fm.moveItem(at: directory, to: old)
+        do {
+          try fm.moveItem(at: temp, to: directory)
+        } catch {
+          try? fm.moveItem(at: old, to: directory)
+          throw error
+        }
+        try? fm.removeItem(at: old)
       } else {
         try fm.moveItem(at: temp, to: directory)
       }
