@@ -4,5 +4,5 @@ struct Lomo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lomo",
     abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
-    subcommands: [Generate.self, Tokenize.self, Inspect.self, BenchKernels.self, BenchStep.self])
+    subcommands: [Demo.self, Train.self, Generate.self, Tokenize.self, Inspect.self, BenchKernels.self, BenchStep.self])
 }
