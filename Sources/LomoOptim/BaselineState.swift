@@ -16,18 +16,8 @@ extension AdamWBaseline {
   public func restore(_ s: OptimizerState) throws {
     guard let t = s.integers["step"] else { throw OptimizerStateError("missing 'step'") }
     let rng = try s.generator("generator")
-    var pending: [(AlignedBuffer<Float>, [Float])] = []
-    for (suffix, buffers) in [("exp_avg", m), ("exp_avg_sq", v)] {
-      for (id, buffer) in buffers {
-        let name = "\(id).\(suffix)"
-        guard let values = s.arrays[name] else { throw OptimizerStateError("missing '\(name)'") }
-        guard values.count == buffer.count else {
-          throw OptimizerStateError("'\(name)' has \(values.count) values, expected \(buffer.count)")
-        }
-        pending.append((buffer, values))
-      }
-    }
-    for (buffer, values) in pending { _ = buffer.buffer.update(fromContentsOf: values) }
+    let named = m.map { ("\($0.key).exp_avg", $0.value) } + v.map { ("\($0.key).exp_avg_sq", $0.value) }
+    try s.restoreArrays(named)
     step = Int(t)
     generator = rng
   }
@@ -42,4 +32,18 @@ extension SGDBaseline {
   }
 
   public func restore(_ s: OptimizerState) throws { generator = try s.generator("generator") }
+}
+
+extension OptimizerState {
+  /// Copies the array of each name into its buffer, after checking that every one is present
+  /// with the buffer's size (nothing is written when one is missing or mis-sized).
+  func restoreArrays(_ named: [(String, AlignedBuffer<Float>)]) throws {
+    for (name, buffer) in named {
+      guard let values = arrays[name] else { throw OptimizerStateError("missing '\(name)'") }
+      guard values.count == buffer.count else {
+        throw OptimizerStateError("'\(name)' has \(values.count) values, expected \(buffer.count)")
+      }
+    }
+    for (name, buffer) in named { _ = buffer.buffer.update(fromContentsOf: arrays[name]!) }
+  }
 }
