@@ -12,7 +12,7 @@ struct Demo: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Fine-tune a model with LOMO on a generated task and show what it learned.",
     discussion: """
-      The task: "Is 347 even or odd?\\nAnswer:" with the answers " even" and " odd". lomo \
+      The task: "Is 347 even or odd?\\nLast digit 7 is" with the answers " even" and " odd". lomo \
       generates --train training and --eval evaluation items from --seed (no download), scores \
       each evaluation item zero-shot by the summed negative log-likelihood of each answer plus \
       EOS (the LOMO paper's rule), fine-tunes every parameter with LOMO, and scores again.
@@ -25,16 +25,16 @@ struct Demo: ParsableCommand {
   var train = 320
 
   @Option(help: "Generated evaluation items (numbers disjoint from the training ones).")
-  var eval = 200
+  var eval = 100
 
   @Option(help: "Training steps.")
-  var steps = 40
+  var steps = 100
 
   @Option(help: "Examples per step.")
   var batchSize = 8
 
   @Option(help: "Peak learning rate (linear decay, 10% warmup).")
-  var lr: Float = 0.01
+  var lr: Float = 0.03
 
   @Option(help: "Clip gradients to this global norm (0: off).")
   var clipGradNorm: Float = 1
@@ -136,7 +136,9 @@ enum ParityTask {
     for i in stride(from: numbers.count - 1, to: 0, by: -1) {
       numbers.swapAt(i, Int(rng.next() % UInt64(i + 1)))
     }
-    let make = { (n: Int) in Item(prompt: "Is \(n) even or odd?\nAnswer:", label: n % 2) }
+    // The last digit is spelled out next to the answer: the rule to learn is local (digit ->
+    // parity word), so LOMO picks it up within a few minutes on 2 cores.
+    let make = { (n: Int) in Item(prompt: "Is \(n) even or odd?\nLast digit \(n % 10) is", label: n % 2) }
     let evalCount = min(eval, numbers.count / 2)
     let evalItems = numbers.prefix(evalCount).map(make)
     // Training items repeat numbers when more are asked for than remain.
