@@ -1,5 +1,5 @@
 /// Storage element types. Compute is always f32; bf16 and f16 exist only as storage and as GEMM inputs.
-public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
+public enum DType: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
   case f32, bf16, f16
 
   /// Bytes per element.

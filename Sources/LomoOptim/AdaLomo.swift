@@ -236,21 +236,15 @@ public final class AdaLomo: StepOptimizer {
   public func restore(_ s: OptimizerState) throws {
     guard let t = s.integers["step"] else { throw OptimizerStateError("missing 'step'") }
     let rng = try s.generator("generator")
-    var pending: [(AlignedBuffer<Float>, [Float])] = []
+    var named: [(String, AlignedBuffer<Float>)] = []
     for id in ids {
       let m = moments[id]!
       for (suffix, buffer) in [("exp_avg_sq_row", m.rows), ("exp_avg_sq_col", m.cols),
                                ("exp_avg_sq", m.full)] {
-        guard let buffer else { continue }
-        let name = "\(id).\(suffix)"
-        guard let values = s.arrays[name] else { throw OptimizerStateError("missing '\(name)'") }
-        guard values.count == buffer.count else {
-          throw OptimizerStateError("'\(name)' has \(values.count) values, expected \(buffer.count)")
-        }
-        pending.append((buffer, values))
+        if let buffer { named.append(("\(id).\(suffix)", buffer)) }
       }
     }
-    for (buffer, values) in pending { _ = buffer.buffer.update(fromContentsOf: values) }
+    try s.restoreArrays(named)
     step = Int(t)
     generator = rng
   }

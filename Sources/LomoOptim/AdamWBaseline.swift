@@ -46,7 +46,8 @@ public final class AdamWBaseline: StepOptimizer {
   public var measuresNorm = false
   public private(set) var updateNorm = GradientNorm()
   public var updatesDuringBackward: Bool { false }
-  public private(set) var step = 0
+  /// Steps taken (bias correction); restored by `restore(_:)`.
+  public internal(set) var step = 0
   public var generator: Xoshiro256
   let store: GradientStore
   let m: [ParameterID: AlignedBuffer<Float>]

@@ -5,7 +5,7 @@ struct Lomo: ParsableCommand {
     commandName: "lomo",
     abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
     subcommands: [
-      Generate.self, Eval.self, Tokenize.self, Inspect.self, ConvertModel.self,
-      BenchKernels.self, BenchStep.self,
+      Demo.self, Train.self, Eval.self, Generate.self, Tokenize.self, Inspect.self,
+      ConvertModel.self, BenchKernels.self, BenchStep.self,
     ])
 }

@@ -1,0 +1,132 @@
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoModel
+
+/// The predicted peak memory of a training run, by `MemoryCategory`, from the model shape and
+/// the options alone (nothing is allocated). It mirrors what `LlamaModel` and the optimizers
+/// register with the `MemoryLedger`:
+///
+/// - parameters: every tensor at the storage dtype;
+/// - activations: the residual stream at every layer boundary plus the per-layer saved values
+///   of every layer (one layer's worth with activation checkpointing), for batch × maxSeqLen;
+/// - gradients: LOMO/AdaLomo one buffer of the largest (non-tied) tensor plus the [V, C] sum
+///   of a tied embedding; SGD/AdamW additionally a full f32 gradient per parameter;
+/// - optimizer state: AdaLomo's factored second moments, AdamW's two f32 moments;
+/// - scratch: backward's activation gradients of one block and the optimizers' buffers.
+///
+/// `processBytes` adds what the ledger of a model does not see: the kernels' own scratch
+/// (cross-entropy chunk, GEMM packing) and the runtime (code, allocator, tokenizer).
+public struct MemoryEstimate: Sendable, Equatable {
+  public var bytes: [MemoryCategory: Int]
+  /// Kernel scratch and runtime, outside the model's ledger.
+  public var overheadBytes: Int
+
+  /// What the ledger of the model and optimizer should peak at.
+  public var ledgerBytes: Int { bytes.values.reduce(0, +) }
+  /// The estimate of the process's peak resident memory.
+  public var processBytes: Int { ledgerBytes + overheadBytes }
+
+  public static let runtimeOverheadBytes = 192 << 20
+
+  public init(config c: LlamaConfig, dtype: DType, optimizer: OptimizerKind, batchSize: Int,
+              maxSeqLen: Int, activationCheckpointing: Bool) {
+    let f = 4  // f32 bytes
+    let ids = ParameterID.all(for: c)
+    let counts = ids.map { $0.shape(in: c).reduce(1, *) }
+    let parameterCount = counts.reduce(0, +)
+    let n = batchSize * maxSeqLen
+    let C = c.hiddenSize, Q = c.queryDim, KV = c.kvDim, F = c.intermediateSize
+
+    let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads
+    let forwardState = (c.layers + 1) * n * C + (activationCheckpointing ? 1 : c.layers) * perLayer
+      + n * C + n + 2 * n
+    var b: [MemoryCategory: Int] = [:]
+    b[.parameters] = parameterCount * dtype.byteSize
+    b[.activations] = forwardState * f
+
+    let direct = zip(ids, counts).filter { !(c.tiedEmbeddings && $0.0 == .embedding) }.map(\.1)
+    var gradients = (direct.max() ?? 0) + (c.tiedEmbeddings ? c.vocabSize * C : 0)
+    var state = 0
+    var scratch = n * (2 * C + 2 * Q + 2 * KV + 3 * F) * f
+    // The model widens f16 weights (any tensor) and 16-bit norm scales to f32 at use.
+    if dtype == .f16 { scratch += (counts.max() ?? 0) * f } else if dtype == .bf16 { scratch += C * f }
+    switch optimizer {
+    case .lomo:
+      break
+    case .adalomo:
+      var widest = 1, longest = 1
+      for id in ids {
+        let shape = id.shape(in: c)
+        if shape.count >= 2 {
+          let cols = shape.last!, rows = shape.reduce(1, *) / cols
+          state += (rows + cols) * f
+          widest = max(widest, cols)
+          longest = max(longest, rows)
+        } else {
+          state += shape.reduce(1, *) * f
+        }
+      }
+      scratch += max(widest, longest) * 8 + widest * f
+    case .sgd, .adamw:
+      gradients += parameterCount
+      if optimizer == .adamw { state += 2 * parameterCount * f }
+      if dtype != .f32 { scratch += (counts.max() ?? 0) * f }
+    }
+    b[.gradients] = gradients * f
+    b[.optimizerState] = state
+    b[.scratch] = scratch
+    bytes = b
+    // Cross-entropy keeps a logits chunk of at most its budget plus packed rows; GEMM packing
+    // and attention scratch are of the order of one [N, C] activation.
+    overheadBytes = Self.runtimeOverheadBytes + CrossEntropy.scratchBudgetBytes + 4 * n * C * f
+  }
+
+  /// The breakdown as aligned text lines, largest category first.
+  public var table: String {
+    var lines = MemoryCategory.allCases
+      .map { ($0, bytes[$0] ?? 0) }
+      .sorted { $0.1 > $1.1 }
+      .map { "  \($0.0.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0))\(Self.format($0.1))" }
+    lines.append("  \("kernels+runtime".padding(toLength: 16, withPad: " ", startingAt: 0))\(Self.format(overheadBytes))")
+    lines.append("  \("total".padding(toLength: 16, withPad: " ", startingAt: 0))\(Self.format(processBytes))")
+    return lines.joined(separator: "\n")
+  }
+
+  /// Bytes in binary units with one decimal ("1.5 GiB", "12.0 MiB").
+  public static func format(_ bytes: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(bytes), u = 0
+    while abs(v) >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+    return u == 0 ? "\(bytes) B" : String(format: "%.1f %@", v, units[u])
+  }
+}
+
+/// The machine's memory as Linux reports it in /proc/meminfo.
+public enum MachineMemory {
+  /// `MemAvailable` in bytes (memory a new process can take without swapping), or nil.
+  public static var availableBytes: Int? {
+    guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+    return parse(meminfo: text, field: "MemAvailable")
+  }
+
+  /// The value of `field` ("MemAvailable: 123 kB") in bytes.
+  public static func parse(meminfo: String, field: String) -> Int? {
+    for line in meminfo.split(separator: "\n") where line.hasPrefix(field + ":") {
+      let digits = line.dropFirst(field.count + 1).filter(\.isNumber)
+      return Int(digits).map { $0 * 1024 }
+    }
+    return nil
+  }
+}
+
+extension MemoryEstimate {
+  /// Throws `TrainingError.insufficientMemory` (showing the estimate) when the run would need
+  /// more than `availableBytes` (default: MemAvailable; no check where it is unknown).
+  public func check(availableBytes: Int? = MachineMemory.availableBytes) throws {
+    guard let available = availableBytes else { return }
+    if processBytes > available {
+      throw TrainingError.insufficientMemory(estimate: self, availableBytes: available)
+    }
+  }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import LomoCore
+import LomoModel
+import LomoOptim
+
+/// The training loop: epochs of length-grouped, padded batches in a seeded order, one
+/// `LomoStep` per batch with the learning rate of the schedule, events through a closure,
+/// evaluation every `evalEvery` steps, and exact checkpoints (`saveCheckpoint` / `resume`).
+///
+/// The run is a pure function of (initial weights, examples, options): the data order of epoch
+/// e is `DataOrder.batches(seed: seed, epoch: e)`, and everything that changes while training
+/// (step, position in the epoch, optimizer moments and rounding generator, loss scale) is in
+/// the checkpoint, so an interrupted and resumed run ends with bit-identical parameters.
+public final class Trainer {
+  public let model: LlamaModel
+  public let examples: [TokenizedExample]
+  public let options: TrainingOptions
+  public let padToken: Int32
+  public let optimizer: any StepOptimizer
+  public let stepper: LomoStep
+  public let schedule: LearningRateSchedule
+  public let batchesPerEpoch: Int
+  public let totalSteps: Int
+  /// Scores the model (higher is better); called every `evalEvery` steps and at the end.
+  public var evaluate: ((LlamaModel) throws -> Double)?
+  /// Polled before every step; returning true ends `run` early (e.g. on SIGINT).
+  public var shouldStop: () -> Bool = { false }
+
+  public private(set) var step = 0
+  public private(set) var epoch = 0
+  /// Batches of the current epoch's order already run.
+  public private(set) var position = 0
+  public private(set) var bestScore: Double?
+  var elapsed: Double = 0
+  var tokensSeen = 0
+  let lengths: [Int]
+  let fingerprint: UInt64
+  let ledger: MemoryLedger
+
+  public init(model: LlamaModel, examples: [TokenizedExample], padToken: Int32,
+              options: TrainingOptions, ledger: MemoryLedger = .shared) throws {
+    var problems = options.problems
+    if model.parameters.dtype != options.dtype {
+      problems.append("the model is stored as \(model.parameters.dtype), the options say \(options.dtype)")
+    }
+    if options.optimizer == .adamw && options.clipGradValue > 0 {
+      problems.append("AdamW does not clip by value; use clip-grad-norm")
+    }
+    guard problems.isEmpty else { throw TrainingError.invalidOptions(problems) }
+    guard !examples.isEmpty, examples.allSatisfy({ !$0.tokens.isEmpty }) else {
+      throw TrainingError.noExamples
+    }
+    self.model = model
+    self.examples = examples
+    self.options = options
+    self.padToken = padToken
+    self.ledger = ledger
+    model.activationCheckpointing = options.activationCheckpointing
+    lengths = examples.map(\.tokens.count)
+    fingerprint = TrainingState.fingerprint(examples)
+    batchesPerEpoch = (examples.count + options.batchSize - 1) / options.batchSize
+    switch options.length {
+    case .epochs(let e): totalSteps = e * batchesPerEpoch
+    case .maxSteps(let s): totalSteps = s
+    }
+    schedule = LearningRateSchedule(peak: options.learningRate, shape: options.schedule,
+                                    totalSteps: totalSteps, warmup: options.warmup)
+    optimizer = OptimizerFactory.make(options, parameters: model.parameters, ledger: ledger)
+    let o = options.lossScale
+    let scaler = options.dtype == .f16
+      ? DynamicLossScaler(initialScale: o.initialScale, factor: o.factor, window: o.window,
+                          minScale: o.minScale)
+      : nil
+    stepper = LomoStep(model: model, optimizer: optimizer,
+                       clipping: OptimizerFactory.clipping(options), lossScaler: scaler)
+  }
+
+  /// The longest example, in tokens.
+  public var maxSequenceLength: Int { lengths.max() ?? 0 }
+
+  /// The predicted peak memory of this run (see `MemoryEstimate`).
+  public static func estimate(config: LlamaConfig, options: TrainingOptions, maxSeqLen: Int)
+    -> MemoryEstimate
+  {
+    MemoryEstimate(config: config, dtype: options.dtype, optimizer: options.optimizer,
+                   batchSize: options.batchSize, maxSeqLen: maxSeqLen,
+                   activationCheckpointing: options.activationCheckpointing)
+  }
+
+  /// The batches of `epoch` (indices into `examples`).
+  public func order(ofEpoch epoch: Int) -> [[Int]] {
+    DataOrder.batches(lengths: lengths, batchSize: options.batchSize, seed: options.seed,
+                      epoch: epoch, groupChunkBatches: options.groupChunkBatches)
+  }
+
+  /// Trains until `totalSteps` (or `stopAfter` steps in total, or `shouldStop()`), emitting an
+  /// event per step and per evaluation. Evaluation errors propagate.
+  @discardableResult
+  public func run(stopAfter: Int? = nil, onEvent: (TrainingEvent) -> Void = { _ in })
+    throws -> TrainingSummary
+  {
+    ledger.resetPeaks()
+    let end = min(totalSteps, stopAfter ?? totalSteps)
+    let sessionStartStep = step
+    var sessionSeconds = 0.0
+    var lastLoss: Float?
+    var interrupted = false
+    epochs: while step < end {
+      let batches = order(ofEpoch: epoch)
+      while position < batches.count {
+        if step >= end { break epochs }
+        if shouldStop() {
+          interrupted = true
+          break epochs
+        }
+        let members = batches[position].map { examples[$0] }
+        let batch = Batch(members, padToken: padToken)
+        let tokens = members.reduce(0) { $0 + $1.tokens.count }
+        let lr = schedule.learningRate(atStep: step)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let report = stepper.step(tokens: batch.tokens, targets: batch.targets, batch: batch.batch,
+                                  time: batch.time, learningRate: lr)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        step += 1
+        position += 1
+        sessionSeconds += seconds
+        elapsed += seconds
+        tokensSeen += tokens
+        lastLoss = report.loss
+        let perStep = sessionSeconds / Double(step - sessionStartStep)
+        onEvent(.step(StepMetrics(
+          step: step, epoch: epoch, loss: report.loss, learningRate: lr,
+          gradientNorm: report.gradientNorm, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
+          rssBytes: ProcessMemory.residentBytes ?? 0,
+          lossScale: stepper.lossScaler == nil ? nil : report.lossScale,
+          etaSeconds: perStep * Double(totalSteps - step), skipped: report.skipped,
+          totalSteps: totalSteps)))
+        if options.evalEvery > 0 && step % options.evalEvery == 0 {
+          try runEvaluation(onEvent)
+        }
+      }
+      epoch += 1
+      position = 0
+    }
+    if !interrupted && step == totalSteps && evaluate != nil
+      && (options.evalEvery == 0 || step % options.evalEvery != 0)
+    {
+      try runEvaluation(onEvent)
+    }
+    let usage = ledger.usage
+    return TrainingSummary(
+      steps: step, totalSteps: totalSteps, seconds: elapsed, tokens: tokensSeen,
+      tokensPerSecond: Double(tokensSeen) / max(elapsed, 1e-9),
+      peakRSSBytes: ProcessMemory.peakResidentBytes ?? 0, peakMemory: usage.peak,
+      peakLedgerBytes: usage.peakTotal, finalLoss: lastLoss, bestScore: bestScore,
+      interrupted: interrupted || step < totalSteps)
+  }
+
+  func runEvaluation(_ onEvent: (TrainingEvent) -> Void) throws {
+    guard let evaluate else { return }
+    let score = try evaluate(model)
+    let isBest = bestScore.map { score > $0 } ?? true
+    if isBest { bestScore = score }
+    onEvent(.evaluation(EvaluationResult(step: step, score: score, isBest: isBest)))
+  }
+
+  // MARK: Checkpoints
+
+  /// The state to continue from (parameters are saved beside it by `saveCheckpoint`).
+  public var state: TrainingState {
+    TrainingState(
+      step: step, epoch: epoch, position: position, dataSeed: options.seed, options: options,
+      optimizerIntegers: OptimizerFactory.state(of: optimizer).integers,
+      lossScaler: stepper.lossScaler, bestScore: bestScore, exampleCount: examples.count,
+      dataFingerprint: fingerprint, elapsedSeconds: elapsed, tokensSeen: tokensSeen)
+  }
+
+  /// Writes a resumable checkpoint (atomically; an existing directory only with `overwrite`).
+  public func saveCheckpoint(to directory: URL, overwrite: Bool = false) throws {
+    try ResumeCheckpoint.save(
+      to: directory, state: state, parameters: model.parameters,
+      optimizerArrays: OptimizerFactory.state(of: optimizer).arrays, overwrite: overwrite)
+  }
+
+  /// Continues from a checkpoint of a run with the same options and examples: loads its
+  /// parameters into the model and restores the position, optimizer and loss scaler.
+  public func resume(from directory: URL) throws {
+    let path = directory.path
+    let stored = try ResumeCheckpoint.loadState(from: directory)
+    var mine = options, theirs = stored.options
+    // Evaluation cadence does not change the arithmetic.
+    mine.evalEvery = 0
+    theirs.evalEvery = 0
+    guard mine == theirs else {
+      throw TrainingError.checkpoint(path: path, problem: "it was written with other training options")
+    }
+    guard stored.exampleCount == examples.count, stored.dataFingerprint == fingerprint else {
+      throw TrainingError.checkpoint(path: path, problem: "it was written for other training data")
+    }
+    let (s, arrays) = try ResumeCheckpoint.load(from: directory, into: model.parameters)
+    do {
+      try OptimizerFactory.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers),
+                                   into: optimizer)
+    } catch {
+      throw TrainingError.checkpoint(path: path, problem: "\(error)")
+    }
+    stepper.lossScaler = s.lossScaler
+    step = s.step
+    epoch = s.epoch
+    position = s.position
+    bestScore = s.bestScore
+    elapsed = s.elapsedSeconds
+    tokensSeen = s.tokensSeen
+  }
+}

@@ -1,0 +1,22 @@
+/// Failures of training, checkpointing and data loading, with the file and what went wrong.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  case invalidOptions([String])
+  case io(path: String, problem: String)
+  case checkpoint(path: String, problem: String)
+  case data(path: String, line: Int, problem: String)
+  case insufficientMemory(estimate: MemoryEstimate, availableBytes: Int)
+  case noExamples
+
+  public var description: String {
+    switch self {
+    case .invalidOptions(let p): "invalid training options: " + p.joined(separator: "; ")
+    case .io(let path, let problem): "\(path): \(problem)"
+    case .checkpoint(let path, let problem): "checkpoint \(path): \(problem)"
+    case .data(let path, let line, let problem): "\(path):\(line): \(problem)"
+    case .insufficientMemory(let e, let available):
+      "this run needs about \(MemoryEstimate.format(e.processBytes)) but only "
+        + "\(MemoryEstimate.format(available)) is available:\n\(e.table)"
+    case .noExamples: "no training examples"
+    }
+  }
+}

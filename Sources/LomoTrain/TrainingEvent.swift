@@ -1,0 +1,85 @@
+import Foundation
+
+/// What a `Trainer` reports while it runs; the library never prints, the caller renders these.
+public enum TrainingEvent: Sendable {
+  case step(StepMetrics)
+  case evaluation(EvaluationResult)
+}
+
+/// One optimizer step, as written to the metrics file.
+public struct StepMetrics: Sendable, Equatable {
+  /// Steps completed so far (1 for the first).
+  public var step: Int
+  /// 0-based epoch the step belongs to.
+  public var epoch: Int
+  /// Mean cross-entropy of the batch before the update.
+  public var loss: Float
+  /// Learning rate the step ran with.
+  public var learningRate: Float
+  /// Global norm of the unscaled gradients when it was measured (clipping, loss scaling,
+  /// baselines), else nil.
+  public var gradientNorm: Double?
+  /// Non-padding tokens of the batch per second of this step.
+  public var tokensPerSecond: Double
+  /// Resident set size after the step.
+  public var rssBytes: Int
+  /// The loss scale the step ran with when dynamic scaling is on, else nil.
+  public var lossScale: Float?
+  /// Estimated seconds to the end of training.
+  public var etaSeconds: Double
+  /// The step was skipped (loss-scale overflow).
+  public var skipped: Bool
+  public var totalSteps: Int
+}
+
+/// One evaluation: the caller's score (higher is better) and whether it is the best so far
+/// (the caller keeps the best checkpoint when `isBest`).
+public struct EvaluationResult: Sendable, Equatable {
+  public var step: Int
+  public var score: Double
+  public var isBest: Bool
+}
+
+/// Writes one JSON object per step: exactly the keys `step`, `epoch`, `loss`, `lr`,
+/// `grad_norm`, `tokens_per_s`, `rss_bytes`, `loss_scale`, `eta` (null where not measured).
+/// Lines are flushed as written, so a crash loses at most the step in flight.
+public final class MetricsWriter {
+  public static let keys = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s",
+                            "rss_bytes", "loss_scale", "eta"]
+  let handle: FileHandle
+
+  /// Creates (or, with `append`, continues) the file at `path`.
+  public init(path: String, append: Bool = false) throws {
+    let fm = FileManager.default
+    if !append || !fm.fileExists(atPath: path) {
+      guard fm.createFile(atPath: path, contents: nil) else {
+        throw TrainingError.io(path: path, problem: "cannot create the metrics file")
+      }
+    }
+    guard let h = FileHandle(forWritingAtPath: path) else {
+      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing")
+    }
+    handle = h
+    if append { h.seekToEndOfFile() }
+  }
+
+  deinit { try? handle.close() }
+
+  public func write(_ m: StepMetrics) {
+    handle.write(Data((Self.line(m) + "\n").utf8))
+  }
+
+  /// The JSON line of one step (keys in `keys` order).
+  public static func line(_ m: StepMetrics) -> String {
+    func number(_ x: Double?) -> String {
+      guard let x, x.isFinite else { return "null" }
+      return "\(x)"
+    }
+    let values: [String] = [
+      "\(m.step)", "\(m.epoch)", number(Double(m.loss)), number(Double(m.learningRate)),
+      number(m.gradientNorm), number(m.tokensPerSecond), "\(m.rssBytes)",
+      number(m.lossScale.map(Double.init)), number(m.etaSeconds),
+    ]
+    return "{" + zip(keys, values).map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "}"
+  }
+}

@@ -1,0 +1,82 @@
+import LomoCore
+import LomoOptim
+
+/// Which update rule a `Trainer` runs.
+public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable {
+  /// SGD fused into backward (no optimizer state, one live gradient).
+  case lomo
+  /// LOMO with Adafactor-style factored second moments, fused into backward.
+  case adalomo
+  /// Plain SGD holding every gradient (baseline).
+  case sgd
+  /// AdamW holding every gradient and two moments per parameter (baseline).
+  case adamw
+}
+
+/// When training stops: after whole epochs over the data, or after a fixed number of steps
+/// (cycling epochs as needed).
+public enum TrainingLength: Sendable, Equatable, Codable {
+  case epochs(Int)
+  case maxSteps(Int)
+}
+
+/// Everything that decides a training run's arithmetic. Two runs with equal options, data and
+/// initial weights produce bit-identical parameters (for a fixed thread count).
+public struct TrainingOptions: Sendable, Equatable, Codable {
+  public var optimizer: OptimizerKind = .lomo
+  /// Peak learning rate.
+  public var learningRate: Float = 1e-3
+  public var schedule: LearningRateSchedule.Shape = .linear
+  public var warmup: LearningRateSchedule.Warmup = .steps(0)
+  public var length: TrainingLength = .epochs(1)
+  public var batchSize: Int = 8
+  /// Parameter storage; the caller loads the weights in this dtype.
+  public var dtype: DType = .f32
+  /// Global-norm clipping (0: off); for LOMO a measuring backward pass first.
+  public var clipGradNorm: Float = 0
+  /// Element-wise clamp of gradients (0: off).
+  public var clipGradValue: Float = 0
+  public var weightDecay: Float = 0
+  public var activationCheckpointing: Bool = false
+  /// Seeds the data order (per epoch: seed + epoch) and the optimizer's rounding generator.
+  public var seed: UInt64 = 42
+  /// Evaluate every this many steps (0: only at the end, when an evaluation is given).
+  public var evalEvery: Int = 0
+  /// Dynamic loss scaling, used with f16 storage.
+  public var lossScale = LossScaleOptions()
+  /// Batches per length-grouping chunk (see `DataOrder`).
+  public var groupChunkBatches: Int = 50
+
+  public init() {}
+
+  /// Loss-scaler settings (for f16 storage only; bf16 and f32 run unscaled).
+  public struct LossScaleOptions: Sendable, Equatable, Codable {
+    public var initialScale: Float = 65536
+    public var factor: Float = 2
+    public var window: Int = 1000
+    public var minScale: Float = 1
+    public init() {}
+  }
+
+  /// Problems with these options, empty when they are usable.
+  public var problems: [String] {
+    var p: [String] = []
+    if !(learningRate >= 0 && learningRate.isFinite) { p.append("learning rate must be finite and >= 0") }
+    if batchSize < 1 { p.append("batch size must be at least 1") }
+    switch length {
+    case .epochs(let e) where e < 1: p.append("epochs must be at least 1")
+    case .maxSteps(let s) where s < 1: p.append("max steps must be at least 1")
+    default: break
+    }
+    switch warmup {
+    case .steps(let w) where w < 0: p.append("warmup steps must not be negative")
+    case .ratio(let r) where !(r >= 0 && r <= 1): p.append("warmup ratio must be in [0, 1]")
+    default: break
+    }
+    if clipGradNorm < 0 || clipGradValue < 0 { p.append("clipping thresholds must not be negative") }
+    if weightDecay < 0 { p.append("weight decay must not be negative") }
+    if evalEvery < 0 { p.append("eval-every must not be negative") }
+    if groupChunkBatches < 1 { p.append("group chunk must be at least 1 batch") }
+    return p
+  }
+}

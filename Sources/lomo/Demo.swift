@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoModel
+import LomoOptim
+import LomoTrain
+
+/// `lomo demo`: fine-tune the default model with LOMO on a task lomo generates itself (the
+/// parity of 3-digit numbers), and show zero-shot vs fine-tuned accuracy, memory and speed.
+struct Demo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fine-tune a model with LOMO on a generated task and show what it learned.",
+    discussion: """
+      The task: "Is 347 even or odd?\\nLast digit 7 is" with the answers " even" and " odd". lomo \
+      generates --train training and --eval evaluation items from --seed (no download), scores \
+      each evaluation item zero-shot by the summed negative log-likelihood of each answer plus \
+      EOS (the LOMO paper's rule), fine-tunes every parameter with LOMO, and scores again.
+      """)
+
+  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (the default).")
+  var model: String?
+
+  @Option(help: "Generated training items.")
+  var train = 320
+
+  @Option(help: "Generated evaluation items (numbers disjoint from the training ones).")
+  var eval = 100
+
+  @Option(help: "Training steps.")
+  var steps = 100
+
+  @Option(help: "Examples per step.")
+  var batchSize = 8
+
+  @Option(help: "Peak learning rate (linear decay, 10% warmup).")
+  var lr: Float = 0.03
+
+  @Option(help: "Clip gradients to this global norm (0: off).")
+  var clipGradNorm: Float = 1
+
+  @Option(help: "Weight storage: f32 or bf16.")
+  var dtype: String = "f32"
+
+  @Option(help: "Seed of the generated items and the data order.")
+  var seed: UInt64 = 1
+
+  @Option(help: "Worker threads (default: all cores).")
+  var threads: Int?
+
+  func validate() throws {
+    if train < batchSize || eval < 2 { throw ValidationError("need at least one batch and 2 eval items") }
+    if steps < 1 { throw ValidationError("--steps must be at least 1") }
+    if DType(rawValue: dtype) == nil { throw ValidationError("--dtype must be f32, bf16 or f16") }
+  }
+
+  func run() throws {
+    Runtime.setThreadCount(threads ?? Threads.hardwareCount)
+    let started = DispatchTime.now().uptimeNanoseconds
+    func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+    let storage = DType(rawValue: dtype)!
+    let loaded = try LoadedModel(model, dtype: storage)
+    guard let eos = loaded.tokenizer.eosID else { throw ValidationError("the model's tokenizer has no EOS token") }
+    let llama = LlamaModel(parameters: loaded.parameters)
+    let (trainItems, evalItems) = ParityTask.items(train: train, eval: eval, seed: seed)
+    let encode = { (text: String) in loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false) }
+    let answers = ParityTask.answers.map { loaded.tokenizer.encode($0, addSpecial: false, parseSpecial: false) + [eos] }
+    let trainSet = trainItems.map { TokenizedExample(prompt: encode($0.prompt), completion: answers[$0.label]) }
+    let evalSet = evalItems.map {
+      MultipleChoiceItem(prompt: encode($0.prompt), candidates: answers, label: $0.label)
+    }
+    note("model \(loaded.source.path) (\(storage)), \(train) train / \(eval) eval items, seed \(seed)")
+
+    let t0 = clock()
+    let zeroShot = ChoiceScorer.accuracy(llama, evalSet)
+    let zeroShotSeconds = clock() - t0
+    note(String(format: "zero-shot accuracy %.1f%% (%.0f s)", zeroShot * 100, zeroShotSeconds))
+
+    var options = TrainingOptions()
+    options.optimizer = .lomo
+    options.learningRate = lr
+    options.schedule = .linear
+    options.warmup = .ratio(0.1)
+    options.length = .maxSteps(steps)
+    options.batchSize = batchSize
+    options.dtype = storage
+    options.clipGradNorm = clipGradNorm
+    options.seed = seed
+    let trainer = try Trainer(model: llama, examples: trainSet, padToken: eos, options: options)
+    try Trainer.estimate(config: llama.config, options: options, maxSeqLen: trainer.maxSequenceLength).check()
+    let progress = ProgressPrinter()
+    let summary = try trainer.run { event in
+      if case .step(let m) = event { progress.step(m) }
+    }
+    progress.finish()
+
+    let t1 = clock()
+    let tuned = ChoiceScorer.accuracy(llama, evalSet)
+    let tunedSeconds = clock() - t1
+
+    let usage = summary.peakMemory
+    var rows: [(String, String)] = [
+      ("zero-shot accuracy", String(format: "%.1f%%  (%d items, %.0f s)", zeroShot * 100, eval, zeroShotSeconds)),
+      ("LOMO fine-tuned accuracy", String(format: "%.1f%%  (%.0f s)", tuned * 100, tunedSeconds)),
+      ("training", String(format: "%d steps × %d examples, lr %g, %.0f s, %.0f tokens/s",
+                          summary.steps, batchSize, lr, summary.seconds, summary.tokensPerSecond)),
+      ("final training loss", summary.finalLoss.map { String(format: "%.4f", $0) } ?? "-"),
+    ]
+    for c in MemoryCategory.allCases {
+      rows.append(("peak \(c.rawValue)", MemoryEstimate.format(usage[c] ?? 0)))
+    }
+    rows.append(("peak ledger total", MemoryEstimate.format(summary.peakLedgerBytes)))
+    rows.append(("peak RSS", MemoryEstimate.format(summary.peakRSSBytes)))
+    rows.append(("wall time", String(format: "%.0f s", clock())))
+    let width = rows.map(\.0.count).max()!
+    print("\nlomo demo: parity of 3-digit numbers, full-parameter LOMO fine-tuning\n")
+    for (k, v) in rows { print("  " + k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
+  }
+
+  func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+}
+
+/// The demo's task: is a 3-digit number even or odd?
+enum ParityTask {
+  static let answers = [" even", " odd"]
+
+  struct Item {
+    let prompt: String
+    let label: Int
+  }
+
+  /// Disjoint train and eval numbers from 100...999, drawn with `seed`.
+  static func items(train: Int, eval: Int, seed: UInt64) -> (train: [Item], eval: [Item]) {
+    var rng = Xoshiro256(seed: seed)
+    var numbers = Array(100...999)
+    for i in stride(from: numbers.count - 1, to: 0, by: -1) {
+      numbers.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+    }
+    // The last digit is spelled out next to the answer: the rule to learn is local (digit ->
+    // parity word), so LOMO picks it up within a few minutes on 2 cores.
+    let make = { (n: Int) in Item(prompt: "Is \(n) even or odd?\nLast digit \(n % 10) is", label: n % 2) }
+    let evalCount = min(eval, numbers.count / 2)
+    let evalItems = numbers.prefix(evalCount).map(make)
+    // Training items repeat numbers when more are asked for than remain.
+    let rest = Array(numbers.dropFirst(evalCount))
+    let trainItems = (0..<train).map { make(rest[$0 % rest.count]) }
+    return (trainItems, evalItems)
+  }
+}
+
+/// Scores multiple-choice items by the summed negative log-likelihood of each candidate given
+/// the prompt (lowest wins), in padded batches of whole sequences.
+enum ChoiceScorer {
+  static func accuracy(_ model: LlamaModel, _ items: [MultipleChoiceItem], rowsPerBatch: Int = 32) -> Double {
+    var sequences: [(item: Int, candidate: Int, example: TokenizedExample)] = []
+    for (i, item) in items.enumerated() {
+      for (c, candidate) in item.candidates.enumerated() {
+        sequences.append((i, c, TokenizedExample(prompt: item.prompt, completion: candidate)))
+      }
+    }
+    var scores = items.map { [Double](repeating: 0, count: $0.candidates.count) }
+    var start = 0
+    while start < sequences.count {
+      let chunk = sequences[start..<min(start + rowsPerBatch, sequences.count)]
+      let batch = Batch(chunk.map(\.example), padToken: 0)
+      var nll = [Float](repeating: 0, count: batch.batch * batch.time)
+      nll.withUnsafeMutableBufferPointer { out in
+        _ = model.loss(tokens: batch.tokens, targets: batch.targets, batch: batch.batch,
+                       time: batch.time, nll: out.baseAddress)
+      }
+      for (row, s) in chunk.enumerated() {
+        let base = row * batch.time
+        scores[s.item][s.candidate] = (0..<batch.time).reduce(0) { $0 + Double(nll[base + $1]) }
+      }
+      start += rowsPerBatch
+    }
+    let correct = zip(items, scores).filter { item, s in
+      s.indices.min { s[$0] < s[$1] } == item.label
+    }.count
+    return Double(correct) / Double(items.count)
+  }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LomoTrain
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Renders training steps on stderr: one self-overwriting line with ETA on a terminal, plain
+/// lines (every `every` steps) otherwise.
+final class ProgressPrinter {
+  let terminal = isatty(STDERR_FILENO) != 0
+  let every: Int
+  var wrote = false
+
+  init(every: Int = 1) { self.every = max(every, 1) }
+
+  func step(_ m: StepMetrics) {
+    let eta = Self.duration(m.etaSeconds)
+    var line = String(format: "step %d/%d  epoch %d  loss %.4f  lr %.3g", m.step, m.totalSteps,
+                      m.epoch, m.loss, m.learningRate)
+    if let n = m.gradientNorm { line += String(format: "  |g| %.3g", n) }
+    if let s = m.lossScale { line += String(format: "  scale %g", s) }
+    if m.skipped { line += "  (skipped: overflow)" }
+    line += String(format: "  %.0f tok/s  rss %@  eta %@", m.tokensPerSecond,
+                   MemoryEstimate.format(m.rssBytes), eta)
+    if terminal {
+      write("\r\u{1B}[K" + line)
+      wrote = true
+    } else if m.step % every == 0 || m.step == m.totalSteps {
+      write(line + "\n")
+    }
+  }
+
+  func message(_ s: String) {
+    finish()
+    write(s + "\n")
+  }
+
+  func finish() {
+    if terminal && wrote { write("\n") }
+    wrote = false
+  }
+
+  func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+  static func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+      : String(format: "%d:%02d", s / 60, s % 60)
+  }
+}

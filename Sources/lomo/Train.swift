@@ -1,0 +1,335 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoModel
+import LomoOptim
+import LomoTrain
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `lomo train`: full-parameter fine-tuning from a JSONL file.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fine-tune every parameter of a model on a JSONL data file (LOMO by default).",
+    discussion: """
+      Every option can also come from --config FILE (flat YAML or JSON, keys are the long \
+      option names, e.g. 'max-steps: 100' or {"lr": 0.01}); options given on the command line \
+      override the file. Before training, the run's peak memory is estimated and the run is \
+      refused when it exceeds the machine's available memory. Ctrl-C saves a resumable \
+      checkpoint in OUTPUT/checkpoint and exits; continue with --resume OUTPUT/checkpoint.
+      """)
+
+  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)'. (default: \(ModelSource.defaultName))")
+  var model: String?
+
+  @Option(help: "Training data, JSONL: {\"prompt\", \"completion\"} or {\"input_ids\"[, \"labels\"]} per line. (required)")
+  var data: String?
+
+  @Option(help: "Evaluation data in the same format; scored by mean loss (higher score = lower loss). (default: none)")
+  var evalData: String?
+
+  @Option(help: "SuperGLUE task of the data (boolq, cb, copa, multirc, record, rte, wic, wsc). (default: none)")
+  var task: String?
+
+  @Option(help: "Data format: auto, prompt-completion or input-ids. (default: auto, from the fields)")
+  var format: String?
+
+  @Option(help: "Optimizer: lomo, adalomo, sgd or adamw. (default: lomo)")
+  var optimizer: String?
+
+  @Option(help: "Peak learning rate. (default: 0.001)")
+  var lr: Float?
+
+  @Option(help: "Learning-rate schedule: constant, linear or cosine. (default: linear)")
+  var lrSchedule: String?
+
+  @Option(help: "Warmup: a step count (e.g. 10) or a ratio of the total steps (e.g. 0.1). (default: 0)")
+  var warmup: String?
+
+  @Option(help: "Passes over the training data. (default: 1)")
+  var epochs: Int?
+
+  @Option(help: "Stop after this many steps instead of whole epochs. (default: none)")
+  var maxSteps: Int?
+
+  @Option(help: "Examples per step. (default: 8)")
+  var batchSize: Int?
+
+  @Option(help: "Longest sequence in tokens; longer examples keep their end, with a warning count. (default: 512)")
+  var maxSeqLen: Int?
+
+  @Option(help: "Weight storage: f32, bf16 or f16 (f16 uses dynamic loss scaling). (default: f32)")
+  var dtype: String?
+
+  @Option(help: "Clip gradients to this global norm; 0 is off. (default: 0)")
+  var clipGradNorm: Float?
+
+  @Option(help: "Clamp each gradient element to ± this value; 0 is off. (default: 0)")
+  var clipGradValue: Float?
+
+  @Option(help: "Decoupled weight decay. (default: 0)")
+  var weightDecay: Float?
+
+  @Flag(help: "Keep only each layer's input in forward and recompute in backward. (default: off)")
+  var activationCheckpointing = false
+
+  @Option(help: "Seed of the data order and of stochastic rounding. (default: 42)")
+  var seed: UInt64?
+
+  @Option(help: "Evaluate on --eval-data every N steps (0: only at the end). (default: 0)")
+  var evalEvery: Int?
+
+  @Option(help: "Directory for the final model ('final'), the best one ('best') and Ctrl-C checkpoints ('checkpoint'). (required)")
+  var output: String?
+
+  @Option(help: "Format of the saved model: gguf or safetensors. (default: safetensors)")
+  var saveFormat: String?
+
+  @Option(help: "Write one JSON object per step to this file. (default: none)")
+  var metrics: String?
+
+  @Option(help: "Continue bit-exactly from a checkpoint directory written by an earlier run. (default: none)")
+  var resume: String?
+
+  @Flag(help: "Replace existing outputs. (default: off: an existing output is never overwritten)")
+  var overwrite = false
+
+  @Option(help: "Read options from a YAML or JSON file; command-line options override it. (default: none)")
+  var config: String?
+
+  @Option(help: "Worker threads. (default: all cores)")
+  var threads: Int?
+
+  func run() throws {
+    let settings = try TrainSettings(self)
+    Runtime.setThreadCount(threads ?? Threads.hardwareCount)
+    try TrainRun(settings).run()
+  }
+}
+
+/// The options of `lomo train` after merging the config file, with defaults applied and checked.
+struct TrainSettings {
+  var model: String?
+  var data: String
+  var evalData: String?
+  var maxSeqLen = 512
+  var output: String
+  var saveFormat = "safetensors"
+  var metrics: String?
+  var resume: String?
+  var overwrite: Bool
+  var training = TrainingOptions()
+
+  static let keys: Set<String> = [
+    "model", "data", "eval-data", "task", "format", "optimizer", "lr", "lr-schedule", "warmup",
+    "epochs", "max-steps", "batch-size", "max-seq-len", "dtype", "clip-grad-norm",
+    "clip-grad-value", "weight-decay", "activation-checkpointing", "seed", "eval-every", "output",
+    "save-format", "metrics", "resume", "overwrite",
+  ]
+
+  init(_ c: Train) throws {
+    let file = try c.config.map { try TrainConfigFile(path: $0) }
+    try file?.checkKeys(Self.keys)
+    let v = file?.values ?? [:]
+    func text(_ flag: String?, _ key: String) -> String? { flag ?? v[key] }
+    func parse<T: LosslessStringConvertible>(_ flag: T?, _ key: String) throws -> T? {
+      if let flag { return flag }
+      guard let s = v[key] else { return nil }
+      guard let x = T(s) else { throw ValidationError("config \(key): cannot read '\(s)'") }
+      return x
+    }
+    func flag(_ given: Bool, _ key: String) throws -> Bool {
+      if given { return true }
+      guard let s = v[key] else { return false }
+      guard let b = Bool(s.lowercased()) else { throw ValidationError("config \(key): expected true or false") }
+      return b
+    }
+
+    model = text(c.model, "model")
+    guard let data = text(c.data, "data") else { throw ValidationError("--data is required") }
+    self.data = data
+    evalData = text(c.evalData, "eval-data")
+    guard let output = text(c.output, "output") else { throw ValidationError("--output is required") }
+    self.output = output
+    if let task = text(c.task, "task") {
+      throw ValidationError("--task \(task): SuperGLUE formats are not available in this build; use prompt/completion JSONL")
+    }
+    let format = text(c.format, "format") ?? "auto"
+    guard ["auto", "prompt-completion", "input-ids"].contains(format) else {
+      throw ValidationError("--format must be auto, prompt-completion or input-ids")
+    }
+    maxSeqLen = try parse(c.maxSeqLen, "max-seq-len") ?? 512
+    saveFormat = text(c.saveFormat, "save-format") ?? "safetensors"
+    guard ["gguf", "safetensors"].contains(saveFormat) else {
+      throw ValidationError("--save-format must be gguf or safetensors")
+    }
+    metrics = text(c.metrics, "metrics")
+    resume = text(c.resume, "resume")
+    overwrite = try flag(c.overwrite, "overwrite")
+
+    var t = TrainingOptions()
+    let optimizer = text(c.optimizer, "optimizer") ?? "lomo"
+    guard let kind = OptimizerKind(rawValue: optimizer) else {
+      throw ValidationError("--optimizer must be lomo, adalomo, sgd or adamw")
+    }
+    t.optimizer = kind
+    t.learningRate = try parse(c.lr, "lr") ?? 1e-3
+    let schedule = text(c.lrSchedule, "lr-schedule") ?? "linear"
+    guard let shape = LearningRateSchedule.Shape(rawValue: schedule) else {
+      throw ValidationError("--lr-schedule must be constant, linear or cosine")
+    }
+    t.schedule = shape
+    let warmup = text(c.warmup, "warmup") ?? "0"
+    if let n = Int(warmup) { t.warmup = .steps(n) } else if let r = Double(warmup), r < 1 {
+      t.warmup = .ratio(r)
+    } else {
+      throw ValidationError("--warmup must be a step count or a ratio below 1")
+    }
+    if let steps: Int = try parse(c.maxSteps, "max-steps") {
+      t.length = .maxSteps(steps)
+    } else {
+      t.length = .epochs(try parse(c.epochs, "epochs") ?? 1)
+    }
+    t.batchSize = try parse(c.batchSize, "batch-size") ?? 8
+    let dtype = text(c.dtype, "dtype") ?? "f32"
+    guard let d = DType(rawValue: dtype) else { throw ValidationError("--dtype must be f32, bf16 or f16") }
+    t.dtype = d
+    t.clipGradNorm = try parse(c.clipGradNorm, "clip-grad-norm") ?? 0
+    t.clipGradValue = try parse(c.clipGradValue, "clip-grad-value") ?? 0
+    t.weightDecay = try parse(c.weightDecay, "weight-decay") ?? 0
+    t.activationCheckpointing = try flag(c.activationCheckpointing, "activation-checkpointing")
+    t.seed = try parse(c.seed, "seed") ?? 42
+    t.evalEvery = try parse(c.evalEvery, "eval-every") ?? 0
+    training = t
+    var problems = t.problems
+    if maxSeqLen < 2 { problems.append("max-seq-len must be at least 2") }
+    if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
+  }
+}
+
+/// Set by SIGINT; polled by the trainer before each step.
+final class StopFlag: Sendable {
+  let stop = Atomic<Bool>(false)
+}
+
+/// One `lomo train` run: load, check memory, train with progress and metrics, save.
+struct TrainRun {
+  let s: TrainSettings
+  init(_ s: TrainSettings) { self.s = s }
+
+  func run() throws {
+    let fm = FileManager.default
+    let out = URL(fileURLWithPath: s.output)
+    let final = out.appendingPathComponent("final")
+    if s.resume == nil, !s.overwrite, fm.fileExists(atPath: final.path) {
+      throw ValidationError("\(final.path) exists; pass --overwrite to replace it")
+    }
+    let progress = ProgressPrinter(every: 10)
+    let loaded = try LoadedModel(s.model, dtype: s.training.dtype)
+    var loader = PromptCompletionLoader(tokenizer: loaded.tokenizer, maxSeqLen: s.maxSeqLen)
+    let examples = try loader.load(path: s.data)
+    var evalExamples: [TokenizedExample] = []
+    if let evalData = s.evalData { evalExamples = try loader.load(path: evalData) }
+    if loader.truncated > 0 {
+      progress.message("warning: \(loader.truncated) example(s) longer than --max-seq-len \(s.maxSeqLen) were truncated")
+    }
+    let llama = LlamaModel(parameters: loaded.parameters)
+    let pad = loaded.tokenizer.padID ?? loaded.tokenizer.eosID ?? 0
+    let trainer = try Trainer(model: llama, examples: examples, padToken: pad, options: s.training)
+    let estimate = Trainer.estimate(config: llama.config, options: s.training,
+                                    maxSeqLen: max(trainer.maxSequenceLength,
+                                                   evalExamples.map(\.tokens.count).max() ?? 0))
+    try estimate.check()
+    progress.message("\(examples.count) examples, \(trainer.totalSteps) steps of \(s.training.batchSize); estimated peak memory \(MemoryEstimate.format(estimate.processBytes))")
+
+    if let resume = s.resume {
+      try trainer.resume(from: URL(fileURLWithPath: resume))
+      progress.message("resumed from \(resume) at step \(trainer.step)")
+    }
+    if !evalExamples.isEmpty {
+      trainer.evaluate = { model in -Self.meanLoss(model, evalExamples, pad: pad) }
+    }
+    try fm.createDirectory(at: out, withIntermediateDirectories: true)
+    let writer = try s.metrics.map { try MetricsWriter(path: $0, append: s.resume != nil) }
+
+    let flag = StopFlag()
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+      if flag.stop.exchange(true, ordering: .relaxed) { _exit(130) }  // a second Ctrl-C: now
+    }
+    source.resume()
+    trainer.shouldStop = { flag.stop.load(ordering: .relaxed) }
+
+    var saveError: Error?
+    let summary = try trainer.run { event in
+      switch event {
+      case .step(let m):
+        writer?.write(m)
+        progress.step(m)
+      case .evaluation(let r):
+        progress.message(String(format: "step %d: eval score %.4f%@", r.step, r.score, r.isBest ? " (best)" : ""))
+        if r.isBest {
+          do {
+            try trainer.saveCheckpoint(to: out.appendingPathComponent("best"), overwrite: true)
+          } catch { saveError = error }
+        }
+      }
+    }
+    progress.finish()
+    if let saveError { throw saveError }
+    source.cancel()
+
+    if summary.interrupted {
+      let checkpoint = out.appendingPathComponent("checkpoint")
+      try trainer.saveCheckpoint(to: checkpoint, overwrite: true)
+      progress.message("""
+        interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(checkpoint.path)
+        resume with the same options plus: --resume \(checkpoint.path)
+        """)
+      throw ExitCode(130)
+    }
+    // The user-facing exporters (--save-format) are wired by the lead; the final weights are
+    // saved in the resumable checkpoint format meanwhile.
+    try trainer.saveCheckpoint(to: final, overwrite: s.overwrite || s.resume != nil)
+    print(Self.summaryTable(summary, saved: final.path))
+  }
+
+  /// Mean cross-entropy over `examples` (forward only).
+  static func meanLoss(_ model: LlamaModel, _ examples: [TokenizedExample], pad: Int32) -> Double {
+    var total = 0.0, tokens = 0
+    var start = 0
+    while start < examples.count {
+      let chunk = Array(examples[start..<min(start + 16, examples.count)])
+      let batch = Batch(chunk, padToken: pad)
+      let r = model.loss(tokens: batch.tokens, targets: batch.targets, batch: batch.batch, time: batch.time)
+      total += Double(r.meanLoss) * Double(r.tokenCount)
+      tokens += r.tokenCount
+      start += 16
+    }
+    return total / Double(max(tokens, 1))
+  }
+
+  static func summaryTable(_ s: TrainingSummary, saved: String) -> String {
+    var rows: [(String, String)] = [
+      ("steps", "\(s.steps)"),
+      ("time", String(format: "%.1f s", s.seconds)),
+      ("tokens/s", String(format: "%.1f", s.tokensPerSecond)),
+      ("final loss", s.finalLoss.map { String(format: "%.4f", $0) } ?? "-"),
+    ]
+    if let best = s.bestScore { rows.append(("best eval score", String(format: "%.4f", best))) }
+    rows.append(("peak RSS", MemoryEstimate.format(s.peakRSSBytes)))
+    for c in MemoryCategory.allCases {
+      rows.append(("peak \(c.rawValue)", MemoryEstimate.format(s.peakMemory[c] ?? 0)))
+    }
+    rows.append(("saved", saved))
+    let width = rows.map(\.0.count).max()!
+    return rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+      .joined(separator: "\n")
+  }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import LomoCore
+import LomoModel
+import LomoTrain
+import XCTest
+
+final class MemoryEstimateTests: XCTestCase {
+  /// The estimate against the ledger's measured peak of a real run on the tiny model.
+  func checkEstimate(_ optimizer: OptimizerKind, dtype: DType = .f32, checkpointing: Bool,
+                     line: UInt = #line) throws {
+    let ledger = MemoryLedger()
+    var o = TinyModel.options(optimizer, dtype: dtype, steps: 2, batchSize: 8,
+                              lr: optimizer == .lomo ? 0.05 : 1e-3)
+    o.activationCheckpointing = checkpointing
+    o.clipGradNorm = 1
+    // Every example of full length, so each batch is batch × maxSeqLen.
+    let examples: [TokenizedExample] = (0..<16).map { (i: Int) -> TokenizedExample in
+      let tokens: [Int32] = (0..<40).map { (t: Int) -> Int32 in Int32((t + i) % 256) }
+      let targets: [Int32] = (0..<40).map { (t: Int) -> Int32 in Int32((t + i + 1) % 256) }
+      return TokenizedExample(tokens: tokens, targets: targets)
+    }
+    let model = LlamaModel(parameters: try TinyModel.parameters(dtype: dtype, ledger: ledger),
+                           ledger: ledger)
+    let trainer = try Trainer(model: model, examples: examples, padToken: 0, options: o, ledger: ledger)
+    try trainer.run()
+    let measured = ledger.usage.peakTotal
+    let estimate = Trainer.estimate(config: model.config, options: o, maxSeqLen: 40)
+    let ratio = Double(estimate.ledgerBytes) / Double(measured)
+    XCTAssertEqual(ratio, 1, accuracy: 0.25,
+                   "\(optimizer) \(dtype) ckpt=\(checkpointing): estimate \(estimate.ledgerBytes), measured \(measured)\n\(estimate.table)",
+                   line: line)
+  }
+
+  func testEstimateMatchesTheLedgerPeak() throws {
+    try checkEstimate(.lomo, checkpointing: false)
+    try checkEstimate(.lomo, checkpointing: true)
+    try checkEstimate(.lomo, dtype: .bf16, checkpointing: false)
+    try checkEstimate(.adalomo, checkpointing: false)
+    try checkEstimate(.adamw, checkpointing: true)
+  }
+
+  func testCheckpointingShrinksTheActivationEstimate() {
+    let config = try! TinyModel.parameters().config
+    var o = TinyModel.options()
+    let full = Trainer.estimate(config: config, options: o, maxSeqLen: 64)
+    o.activationCheckpointing = true
+    let ckpt = Trainer.estimate(config: config, options: o, maxSeqLen: 64)
+    XCTAssertLessThan(ckpt.bytes[.activations]!, full.bytes[.activations]!)
+  }
+
+  func testRunIsRefusedWhenTheEstimateExceedsAvailableMemory() throws {
+    let config = try TinyModel.parameters().config
+    let estimate = Trainer.estimate(config: config, options: TinyModel.options(), maxSeqLen: 64)
+    XCTAssertNoThrow(try estimate.check(availableBytes: estimate.processBytes + 1))
+    XCTAssertThrowsError(try estimate.check(availableBytes: estimate.processBytes - 1)) { error in
+      guard case TrainingError.insufficientMemory(let shown, let available) = error else {
+        return XCTFail("unexpected \(error)")
+      }
+      XCTAssertEqual(shown, estimate)
+      XCTAssertEqual(available, estimate.processBytes - 1)
+      let message = "\(error)"
+      XCTAssertTrue(message.contains("activations") && message.contains("total"), message)
+    }
+  }
+
+  func testMemAvailableIsParsedFromMeminfo() {
+    let text = "MemTotal:       24576000 kB\nMemFree:         1000 kB\nMemAvailable:   20000000 kB\n"
+    XCTAssertEqual(MachineMemory.parse(meminfo: text, field: "MemAvailable"), 20_000_000 * 1024)
+    XCTAssertNil(MachineMemory.parse(meminfo: text, field: "SwapTotal"))
+  }
+}
