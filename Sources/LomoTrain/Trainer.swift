@@ -161,7 +161,7 @@ public final class Trainer {
     let score = try evaluate(model)
     let isBest = bestScore.map { score > $0 } ?? true
     if isBest { bestScore = score }
-    onEvent(.evaluation(EvaluationResult(step: step, score: score, isBest: isBest)))
+    onEvent(.evaluation(PeriodicEvaluation(step: step, score: score, isBest: isBest)))
   }
 
   // MARK: Checkpoints

@@ -3,7 +3,7 @@ import Foundation
 /// What a `Trainer` reports while it runs; the library never prints, the caller renders these.
 public enum TrainingEvent: Sendable {
   case step(StepMetrics)
-  case evaluation(EvaluationResult)
+  case evaluation(PeriodicEvaluation)
 }
 
 /// One optimizer step, as written to the metrics file.
@@ -34,7 +34,7 @@ public struct StepMetrics: Sendable, Equatable {
 
 /// One evaluation: the caller's score (higher is better) and whether it is the best so far
 /// (the caller keeps the best checkpoint when `isBest`).
-public struct EvaluationResult: Sendable, Equatable {
+public struct PeriodicEvaluation: Sendable, Equatable {
   public var step: Int
   public var score: Double
   public var isBest: Bool

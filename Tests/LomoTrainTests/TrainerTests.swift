@@ -77,7 +77,7 @@ final class TrainerTests: XCTestCase {
       defer { calls += 1 }
       return scores[calls]
     }
-    var results: [EvaluationResult] = []
+    var results: [PeriodicEvaluation] = []
     let summary = try trainer.run { if case .evaluation(let r) = $0 { results.append(r) } }
     XCTAssertEqual(results.map(\.step), [2, 4, 6])
     XCTAssertEqual(results.map(\.isBest), [true, true, false])
