@@ -20,8 +20,17 @@ struct Train: ParsableCommand {
       Every option can also come from --config FILE (flat YAML or JSON, keys are the long \
       option names, e.g. 'max-steps: 100' or {"lr": 0.01}); options given on the command line \
       override the file. Before training, the run's peak memory is estimated and the run is \
-      refused when it exceeds the machine's available memory. Ctrl-C saves a resumable \
-      checkpoint in OUTPUT/checkpoint and exits; continue with --resume OUTPUT/checkpoint.
+      refused when it exceeds the machine's available memory.
+
+      The output folder (--output OUTPUT):
+        OUTPUT/final/       the model after the last step
+        OUTPUT/best/        the model at the best evaluation (with --eval-data)
+        OUTPUT/checkpoint/  Ctrl-C: a resumable checkpoint (lomo's own format);
+                            continue: same options + --resume OUTPUT/checkpoint
+      With --save-format gguf, final/ and best/ hold model.gguf (llama.cpp; tensors in the \
+      --dtype storage type, tokenizer metadata copied from a GGUF --model). With safetensors \
+      they are Hugging Face folders (config.json, model.safetensors, tokenizer files) that \
+      transformers loads. Either loads back with lomo eval --model.
       """)
 
   @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)'. (default: \(ModelSource.defaultName))")
@@ -90,10 +99,10 @@ struct Train: ParsableCommand {
   @Option(help: "Evaluate on --eval-data every N steps (0: only at the end). (default: 0)")
   var evalEvery: Int?
 
-  @Option(help: "Directory for the final model ('final'), the best one ('best') and Ctrl-C checkpoints ('checkpoint'). (required)")
+  @Option(help: "Output folder: OUTPUT/final (the trained model), OUTPUT/best (best evaluation), OUTPUT/checkpoint (Ctrl-C, resumable). (required)")
   var output: String?
 
-  @Option(help: "Format of the saved model: gguf or safetensors. (default: safetensors)")
+  @Option(help: "Format of final/ and best/: gguf (final/model.gguf) or safetensors (a Hugging Face folder). (default: gguf when --model is a GGUF file, else safetensors)")
   var saveFormat: String?
 
   @Option(help: "Write one JSON object per step to this file. (default: none)")
@@ -129,7 +138,8 @@ struct TrainSettings {
   var evalLimit: Int?
   var maxSeqLen = 512
   var output: String
-  var saveFormat = "safetensors"
+  /// nil: the format of the source model.
+  var saveFormat: TrainingOutput.Format?
   var metrics: String?
   var resume: String?
   var overwrite: Bool
@@ -186,9 +196,11 @@ struct TrainSettings {
     if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
     if let l = evalLimit, l < 1 { throw ValidationError("--eval-limit must be at least 1") }
     maxSeqLen = try parse(c.maxSeqLen, "max-seq-len") ?? 512
-    saveFormat = text(c.saveFormat, "save-format") ?? "safetensors"
-    guard ["gguf", "safetensors"].contains(saveFormat) else {
-      throw ValidationError("--save-format must be gguf or safetensors")
+    if let name = text(c.saveFormat, "save-format") {
+      guard let format = TrainingOutput.Format(rawValue: name) else {
+        throw ValidationError("--save-format must be gguf or safetensors")
+      }
+      saveFormat = format
     }
     metrics = text(c.metrics, "metrics")
     resume = text(c.resume, "resume")
@@ -247,12 +259,15 @@ struct TrainRun {
   func run() throws {
     let fm = FileManager.default
     let out = URL(fileURLWithPath: s.output)
-    let final = out.appendingPathComponent("final")
-    if s.resume == nil, !s.overwrite, fm.fileExists(atPath: final.path) {
-      throw ValidationError("\(final.path) exists; pass --overwrite to replace it")
-    }
     let progress = ProgressPrinter(every: 10)
     let loaded = try LoadedModel(s.model, dtype: s.training.dtype)
+    let output = TrainingOutput(directory: out, format: s.saveFormat ?? .matching(loaded.source),
+                                source: loaded.source)
+    if s.resume == nil, !s.overwrite {
+      for existing in [output.final, output.best] where fm.fileExists(atPath: existing.path) {
+        throw ValidationError("\(existing.path) exists; pass --overwrite to replace it")
+      }
+    }
     func builder() -> ExampleBuilder {
       ExampleBuilder(encoder: loaded.tokenizer, maxSequenceLength: s.maxSeqLen,
                      chatTemplate: loaded.chatTemplate, vocabularySize: loaded.parameters.config.vocabSize)
@@ -309,7 +324,7 @@ struct TrainRun {
         progress.message("step \(r.step): \(eval?.describe(r.score, metrics: eval?.last?.metrics) ?? "")\(r.isBest ? " (best)" : "")")
         if r.isBest {
           do {
-            try trainer.saveCheckpoint(to: out.appendingPathComponent("best"), overwrite: true)
+            try output.save(llama.parameters, to: output.best, overwrite: true)
           } catch { saveError = error }
         }
       }
@@ -319,7 +334,7 @@ struct TrainRun {
     source.cancel()
 
     if summary.interrupted {
-      let checkpoint = out.appendingPathComponent("checkpoint")
+      let checkpoint = output.checkpoint
       try trainer.saveCheckpoint(to: checkpoint, overwrite: true)
       progress.message("""
         interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(checkpoint.path)
@@ -327,13 +342,19 @@ struct TrainRun {
         """)
       throw ExitCode(130)
     }
-    // The user-facing exporters (--save-format) are wired by the lead; the final weights are
-    // saved in the resumable checkpoint format meanwhile.
-    try trainer.saveCheckpoint(to: final, overwrite: s.overwrite || s.resume != nil)
-    print(Self.summaryTable(summary, eval: eval, saved: final.path))
+    let saved = try output.save(llama.parameters, to: output.final, overwrite: s.overwrite || s.resume != nil)
+    for missing in saved.missing { progress.message("warning: the saved model lacks \(missing)") }
+    var models = [("final model", output.loadablePath(output.final))]
+    if summary.bestScore != nil, fm.fileExists(atPath: output.best.path) {
+      models.append(("best model", output.loadablePath(output.best)))
+    }
+    let kind = output.format == .gguf
+      ? "GGUF \(TrainingOutput.ggufType(s.training.dtype))" : "safetensors \(s.training.dtype)"
+    print(Self.summaryTable(summary, eval: eval, saved: models.map { ($0.0, "\($0.1)  (\(kind))") }))
+    print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
   }
 
-  static func summaryTable(_ s: TrainingSummary, eval: EvalData?, saved: String) -> String {
+  static func summaryTable(_ s: TrainingSummary, eval: EvalData?, saved: [(String, String)]) -> String {
     var rows: [(String, String)] = [
       ("steps", "\(s.steps)"),
       ("time", String(format: "%.1f s", s.seconds)),
@@ -348,7 +369,7 @@ struct TrainRun {
     for c in MemoryCategory.allCases {
       rows.append(("peak \(c.rawValue)", MemoryEstimate.format(s.peakMemory[c] ?? 0)))
     }
-    rows.append(("saved", saved))
+    rows += saved
     let width = rows.map(\.0.count).max()!
     return rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
       .joined(separator: "\n")
