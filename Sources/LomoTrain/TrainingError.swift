@@ -1,9 +1,9 @@
-/// Failures of training, checkpointing and data loading, with the file and what went wrong.
+/// Failures of training and checkpointing, with the file and what went wrong (data files throw
+/// `DatasetError`).
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case invalidOptions([String])
   case io(path: String, problem: String)
   case checkpoint(path: String, problem: String)
-  case data(path: String, line: Int, problem: String)
   case insufficientMemory(estimate: MemoryEstimate, availableBytes: Int)
   case noExamples
 
@@ -12,7 +12,6 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .invalidOptions(let p): "invalid training options: " + p.joined(separator: "; ")
     case .io(let path, let problem): "\(path): \(problem)"
     case .checkpoint(let path, let problem): "checkpoint \(path): \(problem)"
-    case .data(let path, let line, let problem): "\(path):\(line): \(problem)"
     case .insufficientMemory(let e, let available):
       "this run needs about \(MemoryEstimate.format(e.processBytes)) but only "
         + "\(MemoryEstimate.format(available)) is available:\n\(e.table)"

@@ -71,8 +71,11 @@ struct Demo: ParsableCommand {
     }
     note("model \(loaded.source.path) (\(storage)), \(train) train / \(eval) eval items, seed \(seed)")
 
+    // The paper's rule, as `lomo eval` applies it: summed NLL of answer + EOS, lowest wins.
+    let evaluator = Evaluator(model: llama, options: EvaluationOptions(batchSize: 32, padToken: eos))
+    func accuracy() throws -> Double { try evaluator.evaluate(evalSet).metrics(task: nil).accuracy }
     let t0 = clock()
-    let zeroShot = ChoiceScorer.accuracy(llama, evalSet)
+    let zeroShot = try accuracy()
     let zeroShotSeconds = clock() - t0
     note(String(format: "zero-shot accuracy %.1f%% (%.0f s)", zeroShot * 100, zeroShotSeconds))
 
@@ -95,7 +98,7 @@ struct Demo: ParsableCommand {
     progress.finish()
 
     let t1 = clock()
-    let tuned = ChoiceScorer.accuracy(llama, evalSet)
+    let tuned = try accuracy()
     let tunedSeconds = clock() - t1
 
     let usage = summary.peakMemory
@@ -145,38 +148,5 @@ enum ParityTask {
     let rest = Array(numbers.dropFirst(evalCount))
     let trainItems = (0..<train).map { make(rest[$0 % rest.count]) }
     return (trainItems, evalItems)
-  }
-}
-
-/// Scores multiple-choice items by the summed negative log-likelihood of each candidate given
-/// the prompt (lowest wins), in padded batches of whole sequences.
-enum ChoiceScorer {
-  static func accuracy(_ model: LlamaModel, _ items: [MultipleChoiceItem], rowsPerBatch: Int = 32) -> Double {
-    var sequences: [(item: Int, candidate: Int, example: TokenizedExample)] = []
-    for (i, item) in items.enumerated() {
-      for (c, candidate) in item.candidates.enumerated() {
-        sequences.append((i, c, TokenizedExample(prompt: item.prompt, completion: candidate)))
-      }
-    }
-    var scores = items.map { [Double](repeating: 0, count: $0.candidates.count) }
-    var start = 0
-    while start < sequences.count {
-      let chunk = sequences[start..<min(start + rowsPerBatch, sequences.count)]
-      let batch = Batch(chunk.map(\.example), padToken: 0)
-      var nll = [Float](repeating: 0, count: batch.batch * batch.time)
-      nll.withUnsafeMutableBufferPointer { out in
-        _ = model.loss(tokens: batch.tokens, targets: batch.targets, batch: batch.batch,
-                       time: batch.time, nll: out.baseAddress)
-      }
-      for (row, s) in chunk.enumerated() {
-        let base = row * batch.time
-        scores[s.item][s.candidate] = (0..<batch.time).reduce(0) { $0 + Double(nll[base + $1]) }
-      }
-      start += rowsPerBatch
-    }
-    let correct = zip(items, scores).filter { item, s in
-      s.indices.min { s[$0] < s[$1] } == item.label
-    }.count
-    return Double(correct) / Double(items.count)
   }
 }

@@ -48,6 +48,10 @@ final class ExampleBuilderTests: XCTestCase {
     // Short enough: untouched, not counted.
     _ = try b.trainingExample(.completion(prompt: "a", completion: "b"))
     XCTAssertEqual(b.truncatedCount, 2)
+    // Pre-tokenised: the last maxSequenceLength + 1 ids stay, labels alike.
+    let ids = try b.trainingExample(.tokens(inputIDs: [1, 2, 3, 4, 5, 6, 7, 8, 9], labels: nil))
+    XCTAssertEqual(ids, TokenizedExample(tokens: [4, 5, 6, 7, 8], targets: [5, 6, 7, 8, 9]))
+    XCTAssertEqual(b.truncatedCount, 3)
   }
 
   func testEvaluationItemCandidatesAndPromptTruncation() {

@@ -1,0 +1,89 @@
+import Foundation
+import LomoCore
+import LomoFormats
+import LomoModel
+
+/// The output folder of a training run and how its models are saved for other tools:
+///
+///     OUTPUT/final/       the model after the last step
+///     OUTPUT/best/        the model at the best periodic evaluation (with evaluation data)
+///     OUTPUT/checkpoint/  a resumable checkpoint in lomo's own format (written on Ctrl-C;
+///                         continue with --resume OUTPUT/checkpoint)
+///
+/// `final` and `best` hold `model.gguf` (a llama.cpp GGUF of the storage dtype, tokenizer
+/// metadata copied from a GGUF source) or a Hugging Face folder (config.json,
+/// model.safetensors, generation_config.json, tokenizer files), written by `ModelExporter`.
+public struct TrainingOutput: Sendable {
+  public enum Format: String, CaseIterable, Sendable {
+    case gguf, safetensors
+
+    /// GGUF when the source model is a GGUF file, safetensors otherwise.
+    public static func matching(_ source: ModelSource?) -> Format {
+      if case .gguf = source { .gguf } else { .safetensors }
+    }
+  }
+
+  public let directory: URL
+  public let format: Format
+  /// The model trained from: its tokenizer (and chat template) go with every saved model.
+  public let source: ModelSource?
+
+  public init(directory: URL, format: Format, source: ModelSource?) {
+    self.directory = directory
+    self.format = format
+    self.source = source
+  }
+
+  public var final: URL { directory.appendingPathComponent("final") }
+  public var best: URL { directory.appendingPathComponent("best") }
+  public var checkpoint: URL { directory.appendingPathComponent("checkpoint") }
+
+  /// What another tool loads from a model folder: `folder/model.gguf`, or the folder itself.
+  public func loadablePath(_ folder: URL) -> String {
+    format == .gguf ? folder.appendingPathComponent("model.gguf").path : folder.path
+  }
+
+  /// The GGUF tensor type that stores `dtype` without loss.
+  public static func ggufType(_ dtype: DType) -> ModelExporter.GGUFType {
+    switch dtype {
+    case .f32: .f32
+    case .bf16: .bf16
+    case .f16: .f16
+    }
+  }
+
+  /// Writes `parameters` (in their storage dtype) as a model folder, atomically: a folder
+  /// written in full under a temporary name, then moved into place. An existing folder is
+  /// replaced only with `overwrite`.
+  @discardableResult
+  public func save(_ parameters: LlamaParameters, to folder: URL, overwrite: Bool) throws -> ModelExporter.Summary {
+    let parent = folder.deletingLastPathComponent()
+    do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
+      throw FileWriteError(path: folder.path, problem: .io(operation: "create folder", file: parent.path,
+                                                           reason: error.localizedDescription))
+    }
+    switch format {
+    case .safetensors:
+      return try ModelExporter.writeHuggingFace(parameters, to: folder.path, dtype: parameters.dtype,
+                                                source: source, overwrite: overwrite)
+    case .gguf:
+      let fm = FileManager.default
+      if !overwrite && AtomicFileWriter.exists(folder.path) {
+        throw FileWriteError(path: folder.path, problem: .destinationExists)
+      }
+      let staging = "\(folder.path).tmp-\(getpid())"
+      try? fm.removeItem(atPath: staging)
+      do {
+        try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        var summary = try ModelExporter.writeGGUF(parameters, to: staging + "/model.gguf",
+                                                  type: Self.ggufType(parameters.dtype), source: source)
+        try AtomicFileWriter.replaceDirectory(folder.path, with: staging, overwrite: overwrite)
+        summary.files = [loadablePath(folder)]
+        return summary
+      } catch {
+        try? fm.removeItem(atPath: staging)
+        throw error
+      }
+    }
+  }
+}

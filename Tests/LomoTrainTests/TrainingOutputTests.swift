@@ -1,0 +1,71 @@
+import Foundation
+import LomoCore
+import LomoFormats
+import LomoModel
+import LomoTrain
+import XCTest
+
+/// `lomo train`'s saved models: a short run on the tiny LLaMA, saved through `TrainingOutput`
+/// (the CLI's code path), loads back with exactly the trainer's in-memory parameters.
+final class TrainingOutputTests: XCTestCase {
+  func train(dtype: DType) throws -> Trainer {
+    let model = LlamaModel(parameters: try TinyModel.parameters(dtype: dtype))
+    let trainer = try Trainer(model: model, examples: TinyModel.examples(count: 12), padToken: 0,
+                              options: TinyModel.options(dtype: dtype, steps: 3))
+    try trainer.run()
+    return trainer
+  }
+
+  func assertSameParameters(_ reloaded: LlamaParameters, _ trained: LlamaParameters,
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(reloaded.config, trained.config, file: file, line: line)
+    XCTAssertEqual(reloaded.dtype, trained.dtype, file: file, line: line)
+    for id in ParameterID.all(for: trained.config) {
+      XCTAssertEqual(reloaded[id].floats, trained[id].floats, "\(id)", file: file, line: line)
+    }
+  }
+
+  func testShortTrainSavesLoadableSafetensorsAndGGUFEqualToTheTrainedParameters() throws {
+    let source = ModelSource.huggingFace(TinyModel.directory)
+    for dtype in [DType.f32, .bf16] {
+      let trainer = try train(dtype: dtype)
+      let trained = trainer.model.parameters
+      XCTAssertNotEqual(trained[.embedding].floats, try TinyModel.parameters(dtype: dtype)[.embedding].floats,
+                        "training changed nothing")
+      let dir = TinyModel.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: dir) }
+
+      let hf = TrainingOutput(directory: dir.appendingPathComponent("hf"), format: .safetensors, source: source)
+      try hf.save(trained, to: hf.final, overwrite: false)
+      XCTAssertEqual(hf.loadablePath(hf.final), dir.appendingPathComponent("hf/final").path)
+      assertSameParameters(try ModelSource.huggingFace(hf.loadablePath(hf.final)).loadParameters(dtype: dtype), trained)
+
+      let gguf = TrainingOutput(directory: dir.appendingPathComponent("gguf"), format: .gguf, source: source)
+      let summary = try gguf.save(trained, to: gguf.final, overwrite: false)
+      let path = gguf.loadablePath(gguf.final)
+      XCTAssertEqual(summary.files, [path])
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: gguf.final.path), ["model.gguf"])
+      let file = try GGUFFile(path: path)
+      let expected: GGMLType = dtype == .f32 ? .f32 : .bf16
+      XCTAssertTrue(file.tensors.filter { $0.shape.count == 2 }.allSatisfy { $0.type == expected }, "\(dtype)")
+      assertSameParameters(try ModelSource.gguf(path).loadParameters(dtype: dtype), trained)
+
+      // An existing model is replaced only with overwrite.
+      XCTAssertThrowsError(try gguf.save(trained, to: gguf.final, overwrite: false))
+      XCTAssertThrowsError(try hf.save(trained, to: hf.final, overwrite: false))
+      try gguf.save(trained, to: gguf.final, overwrite: true)
+      assertSameParameters(try ModelSource.gguf(path).loadParameters(dtype: dtype), trained)
+    }
+  }
+
+  func testLayoutAndDefaults() {
+    let o = TrainingOutput(directory: URL(fileURLWithPath: "/x/out"), format: .gguf, source: nil)
+    XCTAssertEqual([o.final.path, o.best.path, o.checkpoint.path], ["/x/out/final", "/x/out/best", "/x/out/checkpoint"])
+    XCTAssertEqual(o.loadablePath(o.best), "/x/out/best/model.gguf")
+    XCTAssertEqual(TrainingOutput.Format.matching(.gguf("m.gguf")), .gguf)
+    XCTAssertEqual(TrainingOutput.Format.matching(.huggingFace("m")), .safetensors)
+    XCTAssertEqual(TrainingOutput.ggufType(.f32), .f32)
+    XCTAssertEqual(TrainingOutput.ggufType(.bf16), .bf16)
+    XCTAssertEqual(TrainingOutput.ggufType(.f16), .f16)
+  }
+}
