@@ -70,10 +70,7 @@ public final class AdaLomo: StepOptimizer {
     get { options.learningRate }
     set { options.learningRate = newValue }
   }
-  public var lossScale: Float
-  public var clipCoefficient: Float = 1
-  public var measuresNorm = false
-  public private(set) var updateNorm = GradientNorm()
+  public var controls: StepControls
   public var updatesDuringBackward: Bool { true }
   /// Steps begun so far (t of the current step once `beginStep()` ran).
   public private(set) var step: Int = 0
@@ -89,7 +86,7 @@ public final class AdaLomo: StepOptimizer {
   public init(parameters: LlamaParameters, options: Options = Options(),
               ledger: MemoryLedger = .shared) {
     self.options = options
-    lossScale = options.lossScale
+    controls = StepControls(lossScale: options.lossScale)
     generator = Xoshiro256(seed: options.seed)
     var moments: [ParameterID: Moments] = [:]
     var widest = 1, longest = 1
@@ -108,7 +105,7 @@ public final class AdaLomo: StepOptimizer {
 
   public func beginStep() {
     step += 1
-    updateNorm = GradientNorm()
+    controls.updateNorm = GradientNorm()
   }
 
   /// 1 - t^decayRate; at t = 0 (an update before any beginStep) the reference flips the sign
@@ -124,7 +121,7 @@ public final class AdaLomo: StepOptimizer {
     }
     let count = parameter.count
     if measuresNorm {
-      updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(g, count: count, divisor: lossScale))
+      controls.updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(g, count: count, divisor: lossScale))
     }
     // g = clip(grad / lossScale) * clipCoefficient, in place.
     let prep = SGDRule(learningRate: 0, clipValue: options.clipGradValue,

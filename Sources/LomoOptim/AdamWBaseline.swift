@@ -41,10 +41,7 @@ public final class AdamWBaseline: StepOptimizer {
     get { options.learningRate }
     set { options.learningRate = newValue }
   }
-  public var lossScale: Float = 1
-  public var clipCoefficient: Float = 1
-  public var measuresNorm = false
-  public private(set) var updateNorm = GradientNorm()
+  public var controls = StepControls()
   public var updatesDuringBackward: Bool { false }
   /// Steps taken (bias correction); restored by `restore(_:)`.
   public internal(set) var step = 0
@@ -81,7 +78,7 @@ public final class AdamWBaseline: StepOptimizer {
   }
 
   public func finishStep() {
-    updateNorm = store.norm(divisor: lossScale)
+    controls.updateNorm = store.norm(divisor: lossScale)
     if let maxNorm = options.clipGradNorm {
       clipCoefficient = updateNorm.clipCoefficient(maxNorm: maxNorm)
     }

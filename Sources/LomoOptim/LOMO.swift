@@ -44,10 +44,7 @@ public final class LOMO: StepOptimizer {
     get { options.learningRate }
     set { options.learningRate = newValue }
   }
-  public var lossScale: Float = 1
-  public var clipCoefficient: Float = 1
-  public var measuresNorm = false
-  public private(set) var updateNorm = GradientNorm()
+  public var controls = StepControls()
   /// Source of the stochastic-rounding seeds; saved and restored with `state()`.
   public var generator: Xoshiro256
   public var updatesDuringBackward: Bool { true }
@@ -62,7 +59,7 @@ public final class LOMO: StepOptimizer {
                       clipGradValue: clipGradValue))
   }
 
-  public func beginStep() { updateNorm = GradientNorm() }
+  public func beginStep() { controls.updateNorm = GradientNorm() }
 
   /// The rule this updater applies with its current settings.
   public var rule: SGDRule {
@@ -72,7 +69,7 @@ public final class LOMO: StepOptimizer {
 
   public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
     if measuresNorm {
-      updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
+      controls.updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
         gradient, count: parameter.count, divisor: lossScale))
     }
     let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,

@@ -14,10 +14,7 @@ public final class SGDBaseline: StepOptimizer {
     get { options.learningRate }
     set { options.learningRate = newValue }
   }
-  public var lossScale: Float = 1
-  public var clipCoefficient: Float = 1
-  public var measuresNorm = false
-  public private(set) var updateNorm = GradientNorm()
+  public var controls = StepControls()
   public var updatesDuringBackward: Bool { false }
   public var generator: Xoshiro256
   let store: GradientStore
@@ -37,7 +34,7 @@ public final class SGDBaseline: StepOptimizer {
   }
 
   public func finishStep() {
-    updateNorm = store.norm(divisor: lossScale)
+    controls.updateNorm = store.norm(divisor: lossScale)
     if let maxNorm = clipGradNorm { clipCoefficient = updateNorm.clipCoefficient(maxNorm: maxNorm) }
     let rule = SGDRule(learningRate: options.learningRate, weightDecay: options.weightDecay,
                        clipValue: options.clipGradValue, clipCoefficient: clipCoefficient,

@@ -10,19 +10,10 @@ import LomoModel
 public protocol StepOptimizer: ParameterUpdater {
   /// Learning rate of the coming step (the driver sets it from a schedule).
   var learningRate: Float { get set }
-  /// The gradients backward hands in are of `lossScale · loss`; updates divide it out.
-  var lossScale: Float { get set }
-  /// Multiplies every (value-clipped) gradient; set by the driver from the measured or the
-  /// previous step's global norm. 1 leaves gradients unchanged.
-  var clipCoefficient: Float { get set }
   /// Whether parameters change during backward (true) or in `finishStep()` (false).
   var updatesDuringBackward: Bool { get }
-  /// When true, the updating pass also accumulates `updateNorm` (the global norm of the
-  /// unscaled, unclipped gradients it applied), for one-pass clipping with the previous
-  /// step's norm.
-  var measuresNorm: Bool { get set }
-  /// The norm accumulated by the last updating pass when `measuresNorm` is on.
-  var updateNorm: GradientNorm { get }
+  /// The per-step settings the driver writes and the norm it reads back (see `StepControls`).
+  var controls: StepControls { get set }
   /// Called once per step before the updating backward pass (AdaLomo counts steps here).
   func beginStep()
   /// Called once per step after the updating backward pass (baselines apply their update).
@@ -31,6 +22,41 @@ public protocol StepOptimizer: ParameterUpdater {
 
 public extension StepOptimizer {
   func finishStep() {}
+
+  /// The gradients backward hands in are of `lossScale · loss`; updates divide it out.
+  var lossScale: Float {
+    get { controls.lossScale }
+    set { controls.lossScale = newValue }
+  }
+
+  /// Multiplies every (value-clipped) gradient; set by the driver from the measured or the
+  /// previous step's global norm. 1 leaves gradients unchanged.
+  var clipCoefficient: Float {
+    get { controls.clipCoefficient }
+    set { controls.clipCoefficient = newValue }
+  }
+
+  /// When true, the updating pass also accumulates `updateNorm` (the global norm of the
+  /// unscaled, unclipped gradients it applied), for one-pass clipping with the previous
+  /// step's norm.
+  var measuresNorm: Bool {
+    get { controls.measuresNorm }
+    set { controls.measuresNorm = newValue }
+  }
+
+  /// The norm accumulated by the last updating pass when `measuresNorm` is on.
+  var updateNorm: GradientNorm { controls.updateNorm }
+}
+
+/// What every optimizer holds for the step driver: the loss scale and clip coefficient it is
+/// told, whether to measure the norm of what it applies, and that norm.
+public struct StepControls: Sendable, Equatable {
+  public var lossScale: Float
+  public var clipCoefficient: Float = 1
+  public var measuresNorm = false
+  public var updateNorm = GradientNorm()
+
+  public init(lossScale: Float = 1) { self.lossScale = lossScale }
 }
 
 /// Named f32 arrays and scalars that restore an optimizer exactly (for training checkpoints).
