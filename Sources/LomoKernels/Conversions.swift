@@ -30,8 +30,12 @@ public enum Convert {
   static func roundToBF16(_ bits: SIMD16<UInt32>) -> SIMD16<UInt16> {
     let rounded = (bits &+ 0x7FFF &+ ((bits &>> 16) & 1)) &>> 16
     let quietNaN = (bits &>> 16) | 0x40
-    let isNaN = (bits & 0x7FFF_FFFF) .> 0x7F80_0000
-    return SIMD16<UInt16>(truncatingIfNeeded: rounded.replacing(with: quietNaN, where: isNaN))
+    // All ones where the magnitude bits exceed infinity's (NaN), else zero: the sign of
+    // (infinity − magnitude) spread by an arithmetic shift. A lane comparison (`.>`) plus
+    // `replacing(with:where:)` compiled to a scalar loop over the lanes, 10x slower.
+    let magnitude = SIMD16<Int32>(truncatingIfNeeded: bits & 0x7FFF_FFFF)
+    let nanMask = SIMD16<UInt32>(truncatingIfNeeded: (0x7F80_0000 &- magnitude) &>> 31)
+    return SIMD16<UInt16>(truncatingIfNeeded: (rounded & ~nanMask) | (quietNaN & nanMask))
   }
 
   /// dst[i] = bf16(src[i]) with stochastic rounding driven by `rng` (one 64-bit draw per four

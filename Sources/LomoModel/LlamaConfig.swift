@@ -75,6 +75,23 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   public var parameterCount: Int {
     ParameterID.all(for: self).reduce(0) { $0 + $1.shape(in: self).reduce(1, *) }
   }
+
+  /// Floating-point operations of one forward pass over a [B, T] batch, counting a
+  /// multiply-add as 2: every linear layer (the LM head included, the embedding lookup not),
+  /// plus causal attention (Q·Kᵀ and P·V over the T(T+1)/2 visible pairs per head). Norms,
+  /// RoPE, SwiGLU and softmax are left out (under 1% here). Training is 3× this (backward
+  /// computes two products per forward product); recomputation by activation checkpointing
+  /// and a second backward for gradient clipping are not counted: this is the model's work,
+  /// the basis of model FLOP utilisation.
+  public func forwardFLOPs(batch: Int, time: Int) -> Double {
+    let c = Double(hiddenSize), f = Double(intermediateSize)
+    let perLayerWeights = c * Double(queryDim) * 2 + c * Double(kvDim) * 2 + 3 * c * f
+    let weights = Double(layers) * perLayerWeights + c * Double(vocabSize)
+    let tokens = Double(batch * time)
+    let pairs = Double(batch) * Double(time) * Double(time + 1) / 2
+    let attention = Double(layers * heads) * pairs * Double(headDim) * 2 * 2
+    return 2 * weights * tokens + attention
+  }
 }
 
 /// LLaMA 3.1's RoPE scaling ("rope_type": "llama3"): wavelengths longer than

@@ -39,10 +39,18 @@ public final class ParameterTensor: @unchecked Sendable {
 
   /// Stores `values` (f32, count == shape product), rounding to nearest for 16-bit storage.
   public func assign(_ values: UnsafePointer<Float>) {
+    assign(values, elements: 0..<count)
+  }
+
+  /// Stores `values` (f32, `elements.count` of them) into the flat elements `elements`,
+  /// rounding to nearest for 16-bit storage. Disjoint ranges may be assigned concurrently.
+  public func assign(_ values: UnsafePointer<Float>, elements: Range<Int>) {
+    precondition(elements.lowerBound >= 0 && elements.upperBound <= count, "elements \(elements) outside \(count)")
+    let n = elements.count, at = elements.lowerBound
     switch storage {
-    case .f32(let b): b.pointer.update(from: values, count: count)
-    case .bf16(let b): Convert.toBF16(b.pointer, values, count: count)
-    case .f16(let b): Convert.toF16(b.pointer, values, count: count)
+    case .f32(let b): (b.pointer + at).update(from: values, count: n)
+    case .bf16(let b): Convert.toBF16(b.pointer + at, values, count: n)
+    case .f16(let b): Convert.toF16(b.pointer + at, values, count: n)
     }
   }
 

@@ -65,14 +65,8 @@ public final class Trainer {
     }
     schedule = LearningRateSchedule(peak: options.learningRate, shape: options.schedule,
                                     totalSteps: totalSteps, warmup: options.warmup)
-    optimizer = OptimizerFactory.make(options, parameters: model.parameters, ledger: ledger)
-    let o = options.lossScale
-    let scaler = options.dtype == .f16
-      ? DynamicLossScaler(initialScale: o.initialScale, factor: o.factor, window: o.window,
-                          minScale: o.minScale)
-      : nil
-    stepper = LomoStep(model: model, optimizer: optimizer,
-                       clipping: OptimizerFactory.clipping(options), lossScaler: scaler)
+    stepper = LomoStep(model: model, options: options, ledger: ledger)
+    optimizer = stepper.optimizer
   }
 
   /// The longest example, in tokens.

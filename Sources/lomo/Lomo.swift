@@ -6,6 +6,6 @@ struct Lomo: ParsableCommand {
     abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
     subcommands: [
       Demo.self, Train.self, Eval.self, Generate.self, Tokenize.self, Inspect.self,
-      ConvertModel.self, BenchKernels.self, BenchStep.self,
+      ConvertModel.self, Bench.self, BenchKernels.self,
     ])
 }

@@ -11,19 +11,19 @@ struct TrainConfigFile {
   init(path: String) throws {
     self.path = path
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw TrainCommandError("\(path): cannot read the config file")
+      throw CommandError("\(path): cannot read the config file")
     }
     let text = String(decoding: data, as: UTF8.self)
     if text.drop(while: \.isWhitespace).first == "{" {
       guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw TrainCommandError("\(path): not a JSON object")
+        throw CommandError("\(path): not a JSON object")
       }
       for (k, v) in object {
         switch v {
         case let s as String: values[Self.key(k)] = s
         case let b as Bool where type(of: v) == type(of: true as Any): values[Self.key(k)] = b ? "true" : "false"
         case let n as NSNumber: values[Self.key(k)] = n.stringValue
-        default: throw TrainCommandError("\(path): '\(k)' must be a string, number or boolean")
+        default: throw CommandError("\(path): '\(k)' must be a string, number or boolean")
         }
       }
     } else {
@@ -32,7 +32,7 @@ struct TrainConfigFile {
           .map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
         if line.isEmpty || line == "---" { continue }
         guard let colon = line.firstIndex(of: ":") else {
-          throw TrainCommandError("\(path):\(i + 1): expected 'key: value'")
+          throw CommandError("\(path):\(i + 1): expected 'key: value'")
         }
         var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
@@ -50,12 +50,7 @@ struct TrainConfigFile {
   /// Throws on keys that name no option.
   func checkKeys(_ known: Set<String>) throws {
     if let unknown = values.keys.sorted().first(where: { !known.contains($0) }) {
-      throw TrainCommandError("\(path): unknown option '\(unknown)'")
+      throw CommandError("\(path): unknown option '\(unknown)'")
     }
   }
-}
-
-struct TrainCommandError: Error, CustomStringConvertible {
-  let description: String
-  init(_ d: String) { description = d }
 }

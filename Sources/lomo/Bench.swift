@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoModel
+import LomoTrain
+
+/// `lomo bench`: the paper's memory and throughput tables (Tables 1 and 2) measured on this
+/// machine: median step time, tokens/s, model FLOP utilisation, peak RSS and the memory
+/// ledger's breakdown, for one case or (`--matrix`) for the paper's comparisons.
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure training (or inference) speed and memory: one case, or the paper's comparison matrix.",
+    discussion: """
+      --model is an architecture by name, random-initialised (\(ModelCatalog.names.joined(separator: ", "))), \
+      or a .gguf file / Hugging Face folder with real weights (speed does not depend on the values). \
+      Every step runs on the same fixed token batch [B, T] (bench/torch_reference.py uses the same \
+      one). After --warmup-steps untimed steps, --steps steps are timed and the median is reported. \
+      MFU = model FLOPs (3 × forward for a training step; recomputation and a second backward \
+      pass do not count) / median step time / the measured peak (f32: an FMA loop; bf16: the \
+      fastest raw bf16 GEMM). Peak RSS is the process's VmHWM; the ledger splits lomo's own \
+      allocations into parameters, gradients, optimizer state, activations and scratch.
+
+      --matrix runs LOMO, AdaLomo, SGD and AdamW (with and without activation checkpointing, \
+      f32 and bf16, with norm clipping) and inference on --model at --batch-size × --seq-len, \
+      each case in a fresh process so that its peak RSS is its own, and prints a Markdown table. \
+      --with-7b adds llama-7b (bf16, checkpointing, B=1) training and inference.
+      """)
+
+  @Option(help: "Architecture name (random weights) or a .gguf file / Hugging Face folder.")
+  var model = "smollm2-135m"
+
+  @Option(help: "What a step runs: \(BenchCase.Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var optimizer: BenchCase.Mode = .lomo
+
+  @Option(help: "Weight storage: f32, bf16 or f16.")
+  var dtype: DType = .f32
+
+  @Option(help: "Sequences per step.") var batchSize = 4
+  @Option(help: "Tokens per sequence.") var seqLen = 512
+  @Option(help: "Timed steps.") var steps = 3
+  @Option(help: "Untimed steps first (JIT, first-touch page faults).") var warmupSteps = 1
+
+  @Flag(help: "Keep only layer inputs in forward and recompute layers in backward.")
+  var activationCheckpointing = false
+
+  @Option(help: "Clip gradients to this global norm (LOMO: a second backward pass); 0 is off.")
+  var clipGradNorm: Float = 0
+
+  @Flag(help: "Print JSON instead of a table.") var json = false
+  @Flag(help: "Run the comparison matrix and print a Markdown table.") var matrix = false
+  @Flag(help: "With --matrix: add the llama-7b cases (about 14 GiB and several minutes).")
+  var with7b = false
+
+  @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+  @Option(help: .hidden) var peakGflops: Double?
+  @Option(help: .hidden) var peakSource: String?
+
+  func validate() throws {
+    if batchSize < 1 || seqLen < 2 { throw ValidationError("--batch-size must be ≥ 1 and --seq-len ≥ 2") }
+    if steps < 1 || warmupSteps < 0 { throw ValidationError("--steps must be ≥ 1 and --warmup-steps ≥ 0") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if clipGradNorm < 0 { throw ValidationError("--clip-grad-norm must be ≥ 0") }
+    if ModelCatalog.config(named: model) == nil && !FileManager.default.fileExists(atPath: model) {
+      throw ValidationError("--model '\(model)' is neither a known architecture (\(ModelCatalog.names.joined(separator: ", "))) nor an existing file or folder")
+    }
+  }
+
+  var threadCount: Int { threads ?? Threads.hardwareCount }
+
+  var benchCase: BenchCase {
+    BenchCase(model: model, mode: optimizer, dtype: dtype, batchSize: batchSize, seqLen: seqLen,
+              activationCheckpointing: activationCheckpointing, clipGradNorm: clipGradNorm)
+  }
+
+  func run() throws {
+    Runtime.setThreadCount(threadCount)
+    if matrix {
+      try BenchMatrix(base: self).run()
+      return
+    }
+    let c = benchCase
+    let peak: MachinePeak.Measurement
+    if let peakGflops {
+      peak = MachinePeak.Measurement(gflops: peakGflops, source: peakSource ?? "given")
+    } else {
+      progress("measuring the \(c.dtype == .bf16 ? "bf16" : "f32") peak")
+      peak = MachinePeak.measure(for: c.dtype, threads: threadCount)
+    }
+    let parameters = try loadParameters(c)
+    let runner = BenchRunner(benchCase: c, warmupSteps: warmupSteps, steps: steps,
+                             threads: threadCount, peak: peak, progress: progress)
+    let result = runner.run(parameters: parameters)
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    } else {
+      print(BenchReport.summary(result))
+    }
+  }
+
+  /// Random-initialised weights of a named architecture (after checking that they fit), or the
+  /// weights of a checkpoint.
+  private func loadParameters(_ c: BenchCase) throws -> LlamaParameters {
+    guard let config = ModelCatalog.config(named: c.model) else {
+      progress("loading \(c.model)")
+      return try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype)
+    }
+    var options = c.trainingOptions ?? TrainingOptions()
+    options.dtype = c.dtype
+    options.batchSize = c.batchSize
+    if c.mode == .inference { options.activationCheckpointing = true }  // keeps only layer inputs
+    let estimate = Trainer.estimate(config: config, options: options, maxSeqLen: c.seqLen)
+    try estimate.check()
+    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(MemoryEstimate.format(estimate.processBytes))")
+    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1)
+  }
+
+  private func progress(_ message: String) {
+    FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
+  }
+}
+
+extension BenchCase.Mode: ExpressibleByArgument {}
+extension DType: ExpressibleByArgument {}

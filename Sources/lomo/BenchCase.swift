@@ -1,0 +1,143 @@
+import Foundation
+import LomoCore
+import LomoModel
+import LomoOptim
+import LomoTrain
+
+/// One configuration that `lomo bench` times: a model, what runs (an optimizer's training step,
+/// or inference), and the batch shape.
+struct BenchCase: Codable, Sendable, Equatable {
+  /// What one timed step is.
+  enum Mode: String, Codable, CaseIterable, Sendable {
+    case lomo, adalomo, sgd, adamw
+    /// Forward only, keeping no activations (`LlamaModel.loss`): the inference peak and speed
+    /// that training is compared against.
+    case inference
+
+    var optimizer: OptimizerKind? { OptimizerKind(rawValue: rawValue) }
+  }
+
+  var model: String
+  var mode: Mode
+  var dtype: DType
+  var batchSize: Int
+  var seqLen: Int
+  var activationCheckpointing = false
+  /// Global gradient-norm clipping (0: off). For LOMO/AdaLomo it costs a second backward pass.
+  var clipGradNorm: Float = 0
+
+  var tokensPerStep: Int { batchSize * seqLen }
+
+  /// A short description for tables, e.g. "LOMO bf16, checkpointing, clip 1.0".
+  var label: String {
+    var parts = ["\(mode == .inference ? "inference" : mode.rawValue.uppercased()) \(dtype)"]
+    if activationCheckpointing { parts.append("checkpointing") }
+    if clipGradNorm > 0 { parts.append("clip \(clipGradNorm)") }
+    return parts.joined(separator: ", ")
+  }
+
+  /// The `lomo bench` arguments that run this case alone.
+  var arguments: [String] {
+    var a = ["--model", model, "--optimizer", mode.rawValue, "--dtype", dtype.rawValue,
+             "--batch-size", "\(batchSize)", "--seq-len", "\(seqLen)"]
+    if activationCheckpointing { a.append("--activation-checkpointing") }
+    if clipGradNorm > 0 { a += ["--clip-grad-norm", "\(clipGradNorm)"] }
+    return a
+  }
+
+  /// The training options of this case (nil for inference). The learning rate only changes the
+  /// values, not the work.
+  var trainingOptions: TrainingOptions? {
+    guard let optimizer = mode.optimizer else { return nil }
+    var o = TrainingOptions()
+    o.optimizer = optimizer
+    o.dtype = dtype
+    o.batchSize = batchSize
+    o.learningRate = 1e-5
+    o.clipGradNorm = clipGradNorm
+    o.activationCheckpointing = activationCheckpointing
+    return o
+  }
+
+  /// The fixed token batch [B, T] of every benchmark, lomo's and `bench/torch_reference.py`'s:
+  /// token i (flat index b·T + t) is (i · 2654435761 + 1) mod V. Targets are the next token of
+  /// the same sequence, ignored (-100) at each sequence's last position, as Hugging Face's
+  /// shifted labels.
+  static func tokenBatch(batch: Int, time: Int, vocab: Int) -> (tokens: [Int32], targets: [Int32]) {
+    let tokens = (0..<batch * time).map { Int32((UInt64($0) &* 2_654_435_761 &+ 1) % UInt64(vocab)) }
+    let targets = tokens.indices.map { i in (i + 1) % time == 0 ? Int32(-100) : tokens[i + 1] }
+    return (tokens, targets)
+  }
+}
+
+/// What `lomo bench` measured for one case (`--json` prints it).
+struct BenchResult: Codable, Sendable {
+  var benchCase: BenchCase
+  var parameterCount: Int
+  var warmupSteps: Int
+  /// Seconds of each timed step.
+  var stepSeconds: [Double]
+  var medianStepSeconds: Double
+  var tokensPerSecond: Double
+  /// Backward passes per training step (2 with LOMO's two-pass norm clipping), 0 for inference.
+  var backwardPasses: Int
+  /// Model FLOPs of one step: 3× forward for training, 1× for inference (`forwardFLOPs`).
+  var modelFLOPsPerStep: Double
+  var achievedGFLOPS: Double
+  var peak: MachinePeak.Measurement
+  /// Model FLOP utilisation: achieved / peak of the storage type's GEMMs.
+  var mfu: Double
+  var peakRSSBytes: Int
+  /// The ledger's peak bytes per category (parameters, gradients, optimizerState, activations,
+  /// scratch).
+  var ledgerPeakBytes: [String: Int]
+  var threads: Int
+  var machine: String
+  var date: String
+}
+
+/// Runs a `BenchCase` on random-initialised or loaded weights.
+struct BenchRunner {
+  var benchCase: BenchCase
+  var warmupSteps: Int
+  var steps: Int
+  var threads: Int
+  var peak: MachinePeak.Measurement
+  var progress: (String) -> Void
+
+  func run(parameters: LlamaParameters) -> BenchResult {
+    let c = benchCase
+    let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
+    let (tokens, targets) = BenchCase.tokenBatch(batch: c.batchSize, time: c.seqLen,
+                                                 vocab: parameters.config.vocabSize)
+    let stepper = c.trainingOptions.map { LomoStep(model: model, options: $0) }
+    var seconds: [Double] = []
+    var passes = 0
+    for i in 0..<(warmupSteps + steps) {
+      let s = Stopwatch.seconds {
+        if let stepper {
+          passes = stepper.step(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen).backwardPasses
+        } else {
+          _ = model.loss(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen)
+        }
+      }
+      let warm = i < warmupSteps
+      if !warm { seconds.append(s) }
+      progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
+    }
+    let median = seconds.median
+    let flops = parameters.config.forwardFLOPs(batch: c.batchSize, time: c.seqLen)
+      * (stepper == nil ? 1 : 3)
+    let gflops = flops / median / 1e9
+    let ledger = MemoryLedger.shared.usage.peak
+    return BenchResult(
+      benchCase: c, parameterCount: parameters.config.parameterCount, warmupSteps: warmupSteps,
+      stepSeconds: seconds, medianStepSeconds: median,
+      tokensPerSecond: Double(c.tokensPerStep) / median, backwardPasses: passes,
+      modelFLOPsPerStep: flops, achievedGFLOPS: gflops, peak: peak, mfu: gflops / peak.gflops,
+      peakRSSBytes: ProcessMemory.peakResidentBytes ?? 0,
+      ledgerPeakBytes: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, ledger[$0] ?? 0) }),
+      threads: threads, machine: MachinePeak.machineDescription(threads: threads),
+      date: ISO8601DateFormatter().string(from: Date()))
+  }
+}

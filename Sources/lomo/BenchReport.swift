@@ -1,0 +1,62 @@
+import Foundation
+import LomoCore
+
+/// Text and Markdown renderings of `BenchResult`s.
+enum BenchReport {
+  static func mib(_ bytes: Int) -> String { String(format: "%.0f", Double(bytes) / 1_048_576) }
+
+  /// The ledger's peaks, in `MemoryCategory` order.
+  static func ledgerColumns(_ r: BenchResult) -> [String] {
+    MemoryCategory.allCases.map { mib(r.ledgerPeakBytes[$0.rawValue] ?? 0) }
+  }
+
+  /// A few aligned lines about one case.
+  static func summary(_ r: BenchResult) -> String {
+    let c = r.benchCase
+    let passes = r.backwardPasses == 0 ? "forward only" : "\(r.backwardPasses) backward pass\(r.backwardPasses == 1 ? "" : "es")"
+    var lines = [
+      "lomo bench: \(c.model) (\(String(format: "%.1f", Double(r.parameterCount) / 1e6))M parameters), \(c.label), B=\(c.batchSize) T=\(c.seqLen), \(r.machine)",
+      String(format: "  step         %.3f s (median of %d after %d warm-up; %@)", r.medianStepSeconds, r.stepSeconds.count, r.warmupSteps, passes),
+      String(format: "  tokens/s     %.1f", r.tokensPerSecond),
+      String(format: "  model FLOPs  %.3f TFLOP/step, %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (%@)",
+             r.modelFLOPsPerStep / 1e12, r.achievedGFLOPS, r.mfu * 100, r.peak.gflops, r.peak.source),
+      "  peak RSS     \(mib(r.peakRSSBytes)) MiB",
+    ]
+    for (category, value) in zip(MemoryCategory.allCases, ledgerColumns(r)) {
+      lines.append("    \(category.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(value) MiB")
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// The `--matrix` table, then the training/inference peak-RSS ratio of every training case
+  /// with checkpointing that has an inference case of the same model, dtype and shape.
+  static func markdown(_ results: [BenchResult], machine: String, peaks: [DType: MachinePeak.Measurement]) -> String {
+    let date = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
+    var lines = [
+      "lomo bench --matrix, \(date), \(machine). Peaks: " + peaks.sorted { $0.key.rawValue > $1.key.rawValue }
+        .map { "\($0.key) \(String(format: "%.0f", $0.value.gflops)) GFLOP/s (\($0.value.source))" }
+        .joined(separator: "; ") + ".",
+      "",
+      "| model | case | B×T | tokens/s | step s | MFU | peak RSS MiB | params | grads | optimizer | activations | scratch |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results {
+      let c = r.benchCase
+      lines.append("| \(c.model) | \(c.label) | \(c.batchSize)×\(c.seqLen) | "
+        + String(format: "%.1f | %.2f | %.1f%% | ", r.tokensPerSecond, r.medianStepSeconds, r.mfu * 100)
+        + "\(mib(r.peakRSSBytes)) | " + ledgerColumns(r).joined(separator: " | ") + " |")
+    }
+    lines.append("")
+    for r in results where r.benchCase.activationCheckpointing && r.benchCase.mode != .inference {
+      let c = r.benchCase
+      guard let inference = results.first(where: {
+        $0.benchCase.mode == .inference && $0.benchCase.model == c.model && $0.benchCase.dtype == c.dtype
+          && $0.benchCase.batchSize == c.batchSize && $0.benchCase.seqLen == c.seqLen
+      }) else { continue }
+      lines.append(String(format: "Training / inference peak RSS, %@ %@ (B=%d, T=%d): %@ / %@ MiB = %.3f×",
+                          c.model, c.label, c.batchSize, c.seqLen, mib(r.peakRSSBytes),
+                          mib(inference.peakRSSBytes), Double(r.peakRSSBytes) / Double(inference.peakRSSBytes)))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
