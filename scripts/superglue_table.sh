@@ -22,7 +22,7 @@ OPTIMIZERS="${OPTIMIZERS:-lomo adamw}"
 # The shared options of both optimizers: the paper's schedule and clipping, at this budget.
 COMMON=(--seed 0 --limit "$TRAIN_LIMIT" --epochs 1 --batch-size 8 --max-seq-len "$MAX_SEQ_LEN"
         --lr-schedule linear --warmup 0.1 --clip-grad-norm 1.0 --dtype f32 --overwrite)
-LOMO_OPTIONS=(--optimizer lomo --lr "${LOMO_LR:-0.01}")
+LOMO_OPTIONS=(--optimizer lomo --lr "${LOMO_LR:-0.1}")
 ADAMW_OPTIONS=(--optimizer adamw --lr "${ADAMW_LR:-5e-5}")
 
 [[ -x "$LOMO" ]] || swift build -c release --product lomo

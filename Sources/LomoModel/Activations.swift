@@ -37,14 +37,18 @@ final class LayerActivations {
   }
 }
 
-/// All forward state of one batch shape: the residual stream at every layer boundary (always
-/// kept: with activation checkpointing it is all that is kept) and the per-layer activations,
-/// one set per layer, or a single set that backward refills by recomputing each layer.
+/// All forward state of one batch shape: the residual stream at every layer boundary (kept for
+/// training: with activation checkpointing it is all that is kept; inference keeps two
+/// boundaries and alternates) and the per-layer activations, one set per layer, or a single set
+/// that backward refills by recomputing each layer (and that inference overwrites).
 final class ForwardState {
   let batch: Int
   let time: Int
   let checkpointing: Bool
-  /// residual[l] is the input of layer l; residual[L] the input of the final norm. [N, C] each.
+  /// Every layer's input is kept, so backward can run. False: inference only.
+  let keepsLayerInputs: Bool
+  /// With `keepsLayerInputs`, residual[l] is the input of layer l and residual[L] the input
+  /// of the final norm; without, layer l reads residual[l % 2]. [N, C] each.
   let residual: [AlignedBuffer<Float>]
   let layers: [LayerActivations]
   let finalNorm: AlignedBuffer<Float>  // [N, C]
@@ -52,12 +56,14 @@ final class ForwardState {
   let tokens: AlignedBuffer<Int32>  // [N]
   let targets: AlignedBuffer<Int32>  // [N]
 
-  init(config c: LlamaConfig, batch: Int, time: Int, checkpointing: Bool, ledger: MemoryLedger) {
+  init(config c: LlamaConfig, batch: Int, time: Int, checkpointing: Bool,
+       keepsLayerInputs: Bool = true, ledger: MemoryLedger) {
     self.batch = batch
     self.time = time
     self.checkpointing = checkpointing
+    self.keepsLayerInputs = keepsLayerInputs
     let n = batch * time
-    residual = (0...c.layers).map { _ in
+    residual = (0..<(keepsLayerInputs ? c.layers + 1 : 2)).map { _ in
       AlignedBuffer(count: n * c.hiddenSize, category: .activations, ledger: ledger)
     }
     layers = (0..<(checkpointing ? 1 : c.layers)).map { _ in
@@ -70,6 +76,11 @@ final class ForwardState {
   }
 
   func activations(ofLayer l: Int) -> LayerActivations { layers[checkpointing ? 0 : l] }
+
+  /// The residual stream entering layer `l` (l = L: the final norm's input). [N, C]
+  func layerInput(_ l: Int) -> UnsafeMutablePointer<Float> {
+    residual[keepsLayerInputs ? l : l % 2].pointer
+  }
 }
 
 /// Activation gradients of one block, reused by every layer in backward. [N, ·] each.

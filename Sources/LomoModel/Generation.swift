@@ -23,7 +23,7 @@ extension LlamaModel {
   /// no KV cache, so each call costs a forward over `tokens.count` positions.
   public func nextTokenLogits(_ tokens: [Int32]) -> [Float] {
     let t = tokens.count
-    let s = prepareState(batch: 1, time: t, checkpointing: true)
+    let s = prepareInferenceState(batch: 1, time: t)
     load(tokens: tokens, targets: [Int32](repeating: -1, count: t), into: s)
     runLayers(s)
     let c = config.hiddenSize

@@ -11,7 +11,7 @@ extension LlamaModel {
   /// the first pass changed no parameter.
   @discardableResult
   public func backward(updater: ParameterUpdater, gradScale: Float? = nil) -> CrossEntropyResult {
-    guard let s = state else {
+    guard let s = state, s.keepsLayerInputs else {
       preconditionFailure("backward needs a preceding forward(tokens:targets:batch:time:)")
     }
     let c = config, n = rows

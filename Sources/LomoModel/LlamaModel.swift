@@ -69,13 +69,14 @@ public final class LlamaModel {
     runLayers(s)
   }
 
-  /// Mean cross-entropy over the non-negative targets, without keeping activations. Writes each
+  /// Mean cross-entropy over the non-negative targets, keeping no activations (inference
+  /// memory: two residual buffers and one layer's activations). Writes each
   /// row's negative log-likelihood into `nll` [B·T] when given (0 where the target is ignored).
   public func loss(
     tokens: [Int32], targets: [Int32], batch: Int, time: Int,
     nll: UnsafeMutablePointer<Float>? = nil
   ) -> CrossEntropyResult {
-    let s = prepareState(batch: batch, time: time, checkpointing: true)
+    let s = prepareInferenceState(batch: batch, time: time)
     load(tokens: tokens, targets: targets, into: s)
     runLayers(s)
     return CrossEntropy.forward(
@@ -86,7 +87,7 @@ public final class LlamaModel {
 
   /// Logits [B·T, V] for every position (allocates B·T·V floats: for tests and short prompts).
   public func logits(tokens: [Int32], batch: Int, time: Int) -> [Float] {
-    let s = prepareState(batch: batch, time: time, checkpointing: true)
+    let s = prepareInferenceState(batch: batch, time: time)
     load(tokens: tokens, targets: [Int32](repeating: -1, count: tokens.count), into: s)
     runLayers(s)
     let n = rows, v = config.vocabSize
@@ -98,17 +99,23 @@ public final class LlamaModel {
     }
   }
 
-  func prepareState(batch: Int, time: Int, checkpointing: Bool) -> ForwardState {
+  /// The forward state of a [B, T] inference pass: nothing kept for backward.
+  func prepareInferenceState(batch: Int, time: Int) -> ForwardState {
+    prepareState(batch: batch, time: time, checkpointing: true, keepsLayerInputs: false)
+  }
+
+  func prepareState(batch: Int, time: Int, checkpointing: Bool, keepsLayerInputs: Bool = true) -> ForwardState {
     precondition(batch > 0 && time > 0, "empty batch \(batch)x\(time)")
     precondition(time <= config.maxContext,
                  "sequence length \(time) exceeds the model's context \(config.maxContext)")
-    if let s = state, s.batch == batch, s.time == time, s.checkpointing == checkpointing {
+    if let s = state, s.batch == batch, s.time == time, s.checkpointing == checkpointing,
+       s.keepsLayerInputs == keepsLayerInputs {
       return s
     }
     state = nil
     backwardScratch = nil
     let s = ForwardState(config: config, batch: batch, time: time, checkpointing: checkpointing,
-                         ledger: ledger)
+                         keepsLayerInputs: keepsLayerInputs, ledger: ledger)
     state = s
     return s
   }
@@ -126,15 +133,15 @@ public final class LlamaModel {
 
   func runLayers(_ s: ForwardState) {
     let c = config
-    Embedding.forward(out: s.residual[0].pointer, tokens: s.tokens.pointer,
+    Embedding.forward(out: s.layerInput(0), tokens: s.tokens.pointer,
                       table: weight(parameters.embedding), rows: rows, channels: c.hiddenSize,
                       vocab: c.vocabSize)
     for l in 0..<c.layers {
-      layerForward(l, input: s.residual[l].pointer, output: s.residual[l + 1].pointer,
+      layerForward(l, input: s.layerInput(l), output: s.layerInput(l + 1),
                    into: s.activations(ofLayer: l), state: s)
     }
     RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer,
-                    inp: s.residual[c.layers].pointer, weight: normWeight(parameters.finalNorm),
+                    inp: s.layerInput(c.layers), weight: normWeight(parameters.finalNorm),
                     rows: rows, channels: c.hiddenSize, eps: c.rmsEps)
   }
 

@@ -102,16 +102,17 @@ public final class LlamaParameters: @unchecked Sendable {
   static let randomBlock = 1 << 16
 }
 
-/// Box–Muller normal samples, N(0, std²).
+/// Approximately normal samples with mean 0 and standard deviation `std`: each value is the
+/// sum of four uniform 16-bit integers from one 64-bit draw (Irwin–Hall, n = 4), centred and
+/// scaled. Bounded at ±2√3·std; about 20x faster than Box–Muller, which took minutes for the
+/// 6.7B weights of a benchmark model.
 func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int, std: Float, rng: inout Xoshiro256) {
-  var i = 0
-  while i < count {
-    let u1 = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &rng)
-    let u2 = Double.random(in: 0..<1, using: &rng)
-    let radius = (-2 * log(u1)).squareRoot() * Double(std)
-    out[i] = Float(radius * cos(2 * .pi * u2))
-    if i + 1 < count { out[i + 1] = Float(radius * sin(2 * .pi * u2)) }
-    i += 2
+  // Sum of four U{0..65535}: mean 2·65535, variance 4·(65536² − 1)/12.
+  let mean: Float = 2 * 65535
+  let scale = std / (Float(4 * (65536.0 * 65536.0 - 1) / 12)).squareRoot()
+  for i in 0..<count {
+    let r = rng.next()
+    let sum = (r & 0xFFFF) + (r >> 16 & 0xFFFF) + (r >> 32 & 0xFFFF) + (r >> 48)
+    out[i] = (Float(sum) - mean) * scale
   }
 }
-
