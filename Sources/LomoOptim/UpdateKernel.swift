@@ -1,3 +1,4 @@
+import CLomoSIMD
 import LomoCore
 import LomoModel
 
@@ -79,8 +80,43 @@ enum UpdateKernel {
           }
         }
       }
-    case .bf16(let b): applyHalf(b.pointer)
+    case .bf16(let b): applyBF16(b.pointer)
     case .f16(let b): applyHalf(b.pointer)
+    }
+
+    // Per block: widen to f32, update in SIMD16, round back, with the C conversion loops. The
+    // random bits are the same draws, in the same order, as `StorageIO.store` would use (draw
+    // d's four 16-bit fields, low first, for elements 4d..<4d+4), so the results are identical
+    // to the generic path below, only several times faster.
+    func applyBF16(_ p: UnsafeMutablePointer<BFloat16>) {
+      let bits = UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt16.self)
+      Threads.parallelFor(blocks, minChunk: 4) { r in
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        let draws = UnsafeMutablePointer<UInt64>.allocate(capacity: block / 4)
+        defer {
+          values.deallocate()
+          draws.deallocate()
+        }
+        for blk in r {
+          let lo = blk * block
+          let n = min(block, count - lo)
+          lomo_bf16_to_f32(values, bits + lo, n)
+          var i = 0
+          while i < n {
+            let m = min(16, n - i)
+            StorageIO.store(step(StorageIO.load(values, i, m), lo + i, m), values, i, m)
+            i += 16
+          }
+          if stochastic {
+            var rng = blockGenerator(seed: seed, block: blk)
+            for d in 0..<(n + 3) / 4 { draws[d] = rng.next() }
+            lomo_f32_to_bf16_stochastic(
+              bits + lo, values, UnsafeRawPointer(draws).assumingMemoryBound(to: UInt16.self), n)
+          } else {
+            lomo_f32_to_bf16_nearest(bits + lo, values, n)
+          }
+        }
+      }
     }
 
     func applyHalf<E: HalfStorage>(_ p: UnsafeMutablePointer<E>) {
