@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
 
   @Flag(help: "Print JSON instead of a table.") var json = false
   @Flag(help: "Run the comparison matrix and print a Markdown table.") var matrix = false
-  @Flag(help: "With --matrix: add the llama-7b cases (about 14 GiB and several minutes).")
+  @Flag(name: .customLong("with-7b"), help: "With --matrix: add the llama-7b cases (about 14 GiB and several minutes).")
   var with7b = false
 
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
@@ -81,6 +81,7 @@ struct Bench: ParsableCommand {
       return
     }
     let c = benchCase
+    let parameters = try loadParameters(c)  // first: refuses a case that does not fit
     let peak: MachinePeak.Measurement
     if let peakGflops {
       peak = MachinePeak.Measurement(gflops: peakGflops, source: peakSource ?? "given")
@@ -88,7 +89,6 @@ struct Bench: ParsableCommand {
       progress("measuring the \(c.dtype == .bf16 ? "bf16" : "f32") peak")
       peak = MachinePeak.measure(for: c.dtype, threads: threadCount)
     }
-    let parameters = try loadParameters(c)
     let runner = BenchRunner(benchCase: c, warmupSteps: warmupSteps, steps: steps,
                              threads: threadCount, peak: peak, progress: progress)
     let result = runner.run(parameters: parameters)
