@@ -15,6 +15,17 @@ struct BenchCase: Codable, Sendable, Equatable {
     case inference
 
     var optimizer: OptimizerKind? { OptimizerKind(rawValue: rawValue) }
+
+    /// The name in tables.
+    var displayName: String {
+      switch self {
+      case .lomo: "LOMO"
+      case .adalomo: "AdaLomo"
+      case .sgd: "SGD"
+      case .adamw: "AdamW"
+      case .inference: "inference"
+      }
+    }
   }
 
   var model: String
@@ -30,7 +41,7 @@ struct BenchCase: Codable, Sendable, Equatable {
 
   /// A short description for tables, e.g. "LOMO bf16, checkpointing, clip 1.0".
   var label: String {
-    var parts = ["\(mode == .inference ? "inference" : mode.rawValue.uppercased()) \(dtype)"]
+    var parts = ["\(mode.displayName) \(dtype)"]
     if activationCheckpointing { parts.append("checkpointing") }
     if clipGradNorm > 0 { parts.append("clip \(clipGradNorm)") }
     return parts.joined(separator: ", ")
