@@ -16,7 +16,7 @@ public final class Trainer {
   public let examples: [TokenizedExample]
   public let options: TrainingOptions
   public let padToken: Int32
-  public let optimizer: any StepOptimizer
+  public var optimizer: any StepOptimizer { stepper.optimizer }
   public let stepper: LomoStep
   public let schedule: LearningRateSchedule
   public let batchesPerEpoch: Int
@@ -66,7 +66,6 @@ public final class Trainer {
     schedule = LearningRateSchedule(peak: options.learningRate, shape: options.schedule,
                                     totalSteps: totalSteps, warmup: options.warmup)
     stepper = LomoStep(model: model, options: options, ledger: ledger)
-    optimizer = stepper.optimizer
   }
 
   /// The longest example, in tokens.
@@ -160,20 +159,19 @@ public final class Trainer {
 
   // MARK: Checkpoints
 
-  /// The state to continue from (parameters are saved beside it by `saveCheckpoint`).
-  public var state: TrainingState {
-    TrainingState(
+  /// Writes a resumable checkpoint (atomically; an existing directory only with `overwrite`):
+  /// the position, options and loss scaler, the optimizer's state (taken once: for AdamW it
+  /// copies both moments), and the parameters beside them.
+  public func saveCheckpoint(to directory: URL, overwrite: Bool = false) throws {
+    let optimizerState = OptimizerFactory.state(of: optimizer)
+    let state = TrainingState(
       step: step, epoch: epoch, position: position, dataSeed: options.seed, options: options,
-      optimizerIntegers: OptimizerFactory.state(of: optimizer).integers,
+      optimizerIntegers: optimizerState.integers,
       lossScaler: stepper.lossScaler, bestScore: bestScore, exampleCount: examples.count,
       dataFingerprint: fingerprint, elapsedSeconds: elapsed, tokensSeen: tokensSeen)
-  }
-
-  /// Writes a resumable checkpoint (atomically; an existing directory only with `overwrite`).
-  public func saveCheckpoint(to directory: URL, overwrite: Bool = false) throws {
     try ResumeCheckpoint.save(
       to: directory, state: state, parameters: model.parameters,
-      optimizerArrays: OptimizerFactory.state(of: optimizer).arrays, overwrite: overwrite)
+      optimizerArrays: optimizerState.arrays, overwrite: overwrite)
   }
 
   /// Continues from a checkpoint of a run with the same options and examples: loads its

@@ -111,7 +111,8 @@ struct Bench: ParsableCommand {
     var options = c.trainingOptions ?? TrainingOptions()
     options.dtype = c.dtype
     options.batchSize = c.batchSize
-    if c.mode == .inference { options.activationCheckpointing = true }  // keeps only layer inputs
+    // Inference keeps less than a checkpointed training step: an over-estimate, on the safe side.
+    if c.mode == .inference { options.activationCheckpointing = true }
     let estimate = Trainer.estimate(config: config, options: options, maxSeqLen: c.seqLen)
     try estimate.check()
     progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(MemoryEstimate.format(estimate.processBytes))")
