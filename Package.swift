@@ -49,13 +49,15 @@ let package = Package(
       swiftSettings: nativeCPU),
     // Byte-level and SentencePiece BPE, from GGUF metadata or tokenizer.json.
     .target(name: "LomoTokenizer", dependencies: ["LomoCore", "LomoFormats"], swiftSettings: nativeCPU),
-    .executableTarget(
-      name: "lomo",
+    // The command-line interface: commands over shared option groups, config files, errors.
+    .target(
+      name: "LomoCLI",
       dependencies: [
         "LomoCore", "LomoKernels", "LomoFormats", "LomoModel", "LomoOptim", "LomoTokenizer", "LomoTrain",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: nativeCPU),
+    .executableTarget(name: "lomo", dependencies: ["LomoCLI"], swiftSettings: nativeCPU),
     // Tolerance checks, finite differences and fixture loading shared by the test targets.
     .target(name: "LomoTestSupport", dependencies: ["LomoCore"], path: "Tests/LomoTestSupport"),
     .testTarget(
@@ -78,6 +80,11 @@ let package = Package(
     .testTarget(
       name: "LomoTrainTests",
       dependencies: ["LomoTrain", "LomoModel", "LomoOptim", "LomoTokenizer", "LomoCore", "LomoTestSupport"],
+      swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoCLITests",
+      dependencies: ["LomoCLI", "LomoTrain", "LomoOptim", "LomoModel", "LomoCore", "LomoTestSupport",
+                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoTokenizerTests",

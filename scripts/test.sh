@@ -3,7 +3,7 @@
 # (debug builds run the numeric kernels 10-100x slower).
 set -euo pipefail
 # oneDNN's OpenMP workers must not busy-wait while lomo's own kernels run (see
-# Sources/lomo/OpenMPEnvironment.swift); libgomp reads this when it loads.
+# Sources/LomoCLI/OpenMPEnvironment.swift); libgomp reads this when it loads.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -18,6 +18,9 @@ extension Tokenizer: TextEncoding {}
 /// - A sequence longer than `maxSequenceLength` tokens is truncated from the left, keeping the
 ///   answer and its end (and a leading BOS); `truncatedCount` counts them.
 public struct ExampleBuilder {
+  /// The sequence length commands use unless told otherwise.
+  public static let defaultMaxSequenceLength = 512
+
   public let encoder: any TextEncoding
   public let maxSequenceLength: Int
   public let chatTemplate: ChatTemplate?

@@ -28,7 +28,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
   public var learningRate: Float = 1e-3
   public var schedule: LearningRateSchedule.Shape = .linear
   public var warmup: LearningRateSchedule.Warmup = .steps(0)
-  public var length: TrainingLength = .epochs(1)
+  public var length: TrainingLength = .epochs(Self.defaultEpochs)
   public var batchSize: Int = 8
   /// Parameter storage; the caller loads the weights in this dtype.
   public var dtype: DType = .f32
@@ -48,6 +48,9 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
   public var groupChunkBatches: Int = 50
 
   public init() {}
+
+  /// Passes over the data when no step count is given.
+  public static let defaultEpochs = 1
 
   /// Loss-scaler settings (for f16 storage only; bf16 and f32 run unscaled).
   public struct LossScaleOptions: Sendable, Equatable, Codable {

@@ -8,8 +8,7 @@ struct Tokenize: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print the token ids of a text, one per line (with the token) or as JSON.")
 
-  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (the default).")
-  var model: String?
+  @OptionGroup(title: "Model") var model: ModelOption
 
   @Option(help: "The text to tokenize.")
   var text: String
@@ -21,7 +20,7 @@ struct Tokenize: ParsableCommand {
   var noSpecial = false
 
   func run() throws {
-    let tokenizer = try LoadedModel.tokenizer(for: try ModelSource.resolve(model))
+    let tokenizer = try LoadedModel.tokenizer(for: try ModelSource.resolve(model.model))
     let ids = tokenizer.encode(text, addSpecial: !noSpecial)
     if json {
       print("[" + ids.map(String.init).joined(separator: ",") + "]")

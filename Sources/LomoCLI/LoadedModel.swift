@@ -3,6 +3,7 @@ import LomoCore
 import LomoFormats
 import LomoModel
 import LomoTokenizer
+import LomoTrain
 
 /// A model resolved from a `--model` argument with everything the commands need: parameters,
 /// tokenizer and chat template, all from the same GGUF file or Hugging Face folder.
@@ -11,6 +12,16 @@ struct LoadedModel {
   let parameters: LlamaParameters
   let tokenizer: Tokenizer
   let chatTemplate: ChatTemplate?
+
+  /// The token batches are right-padded with: the tokenizer's PAD, else EOS, else 0.
+  var padToken: Int32 { tokenizer.padID ?? tokenizer.eosID ?? 0 }
+
+  /// Turns records into token sequences for this model (its tokenizer, chat template and
+  /// vocabulary), truncating to `maxSequenceLength`.
+  func exampleBuilder(maxSequenceLength: Int) -> ExampleBuilder {
+    ExampleBuilder(encoder: tokenizer, maxSequenceLength: maxSequenceLength, chatTemplate: chatTemplate,
+                   vocabularySize: parameters.config.vocabSize)
+  }
 
   init(_ argument: String?, dtype: DType) throws {
     source = try ModelSource.resolve(argument)

@@ -9,8 +9,8 @@ import Foundation
 /// loaded 2-core machine a step measured 2-10x slower). libgomp reads `OMP_WAIT_POLICY` once,
 /// when it is loaded, before `main` runs: so when the user has not chosen a policy, lomo sets
 /// `passive` and re-executes itself once.
-enum OpenMPEnvironment {
-  static func ensurePassiveWaiting() {
+public enum OpenMPEnvironment {
+  public static func ensurePassiveWaiting() {
     guard getenv("OMP_WAIT_POLICY") == nil else { return }
     setenv("OMP_WAIT_POLICY", "passive", 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)

@@ -14,8 +14,7 @@ struct Generate: ParsableCommand {
       message through the model's chat template and generation stops at the end-of-turn token.
       """)
 
-  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (the default).")
-  var model: String?
+  @OptionGroup(title: "Model") var model: ModelOption
 
   @Option(help: "The text to continue.")
   var prompt: String
@@ -35,27 +34,23 @@ struct Generate: ParsableCommand {
   @Flag(help: "Apply the model's chat template to the prompt (a user turn).")
   var chat = false
 
-  @Option(help: "Weight storage: f32 or bf16.")
-  var dtype: String = "f32"
-
-  @Option(help: "Worker threads (default: all cores).")
-  var threads: Int?
+  @OptionGroup(title: "Storage") var storage: DTypeOption
+  @OptionGroup var threads: ThreadsOption
 
   func validate() throws {
     if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
     if temperature < 0 { throw ValidationError("--temperature must not be negative") }
     if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
-    if DType(rawValue: dtype) == nil { throw ValidationError("--dtype must be f32, bf16 or f16") }
   }
 
   func run() throws {
-    Runtime.setThreadCount(threads ?? Threads.hardwareCount)
-    let loaded = try LoadedModel(model, dtype: DType(rawValue: dtype)!)
+    threads.apply()
+    let loaded = try model.load(dtype: storage.dtype)
     let text: String
     var stops: Set<Int32> = loaded.tokenizer.eosID.map { [$0] } ?? []
     if chat {
       guard let template = loaded.chatTemplate else {
-        throw ValidationError("\(loaded.source.path) has no chat template; drop --chat")
+        throw CommandError("\(loaded.source.path) has no chat template; drop --chat")
       }
       text = template.render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
       if let end = template.endOfTurn.flatMap(loaded.tokenizer.id(for:)) { stops.insert(end) }
@@ -63,7 +58,7 @@ struct Generate: ParsableCommand {
       text = prompt
     }
     let promptIDs = loaded.tokenizer.encode(text)
-    guard !promptIDs.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
+    guard !promptIDs.isEmpty else { throw CommandError("the prompt encodes to no tokens") }
     let llama = LlamaModel(parameters: loaded.parameters)
     let options = SamplingOptions(temperature: temperature, topP: topP, seed: seed)
     if !chat { print(prompt, terminator: "") }

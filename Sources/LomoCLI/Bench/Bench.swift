@@ -33,8 +33,8 @@ struct Bench: ParsableCommand {
   @Option(help: "What a step runs: \(BenchCase.Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
   var optimizer: BenchCase.Mode = .lomo
 
-  @Option(help: "Weight storage: f32, bf16 or f16.")
-  var dtype: DType = .f32
+  @OptionGroup(title: "Storage") var storage: DTypeOption
+  var dtype: DType { storage.dtype }
 
   @Option(help: "Sequences per step.") var batchSize = 4
   @Option(help: "Tokens per sequence.") var seqLen = 512
@@ -52,7 +52,7 @@ struct Bench: ParsableCommand {
   @Flag(name: .customLong("with-7b"), help: "With --matrix: add the llama-7b cases (about 14 GiB and several minutes).")
   var with7b = false
 
-  @Option(help: "Worker threads (default: all cores).") var threads: Int?
+  @OptionGroup var threads: ThreadsOption
 
   @Option(help: .hidden) var peakGflops: Double?
   @Option(help: .hidden) var peakSource: String?
@@ -60,14 +60,13 @@ struct Bench: ParsableCommand {
   func validate() throws {
     if batchSize < 1 || seqLen < 2 { throw ValidationError("--batch-size must be ≥ 1 and --seq-len ≥ 2") }
     if steps < 1 || warmupSteps < 0 { throw ValidationError("--steps must be ≥ 1 and --warmup-steps ≥ 0") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if clipGradNorm < 0 { throw ValidationError("--clip-grad-norm must be ≥ 0") }
     if ModelCatalog.config(named: model) == nil && !FileManager.default.fileExists(atPath: model) {
       throw ValidationError("--model '\(model)' is neither a known architecture (\(ModelCatalog.names.joined(separator: ", "))) nor an existing file or folder")
     }
   }
 
-  var threadCount: Int { threads ?? Threads.hardwareCount }
+  var threadCount: Int { threads.count }
 
   var benchCase: BenchCase {
     BenchCase(model: model, mode: optimizer, dtype: dtype, batchSize: batchSize, seqLen: seqLen,
@@ -75,7 +74,7 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    Runtime.setThreadCount(threadCount)
+    threads.apply()
     if matrix {
       try BenchMatrix(base: self).run()
       return
@@ -125,4 +124,3 @@ struct Bench: ParsableCommand {
 }
 
 extension BenchCase.Mode: ExpressibleByArgument {}
-extension DType: ExpressibleByArgument {}

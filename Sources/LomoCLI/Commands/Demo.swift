@@ -18,8 +18,7 @@ struct Demo: ParsableCommand {
       EOS (the LOMO paper's rule), fine-tunes every parameter with LOMO, and scores again.
       """)
 
-  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (the default).")
-  var model: String?
+  @OptionGroup(title: "Model") var model: ModelOption
 
   @Option(help: "Generated training items.")
   var train = 320
@@ -39,28 +38,25 @@ struct Demo: ParsableCommand {
   @Option(help: "Clip gradients to this global norm (0: off).")
   var clipGradNorm: Float = 1
 
-  @Option(help: "Weight storage: f32 or bf16.")
-  var dtype: String = "f32"
+  @OptionGroup(title: "Storage") var storage: DTypeOption
 
   @Option(help: "Seed of the generated items and the data order.")
   var seed: UInt64 = 1
 
-  @Option(help: "Worker threads (default: all cores).")
-  var threads: Int?
+  @OptionGroup var threads: ThreadsOption
 
   func validate() throws {
     if train < batchSize || eval < 2 { throw ValidationError("need at least one batch and 2 eval items") }
     if steps < 1 { throw ValidationError("--steps must be at least 1") }
-    if DType(rawValue: dtype) == nil { throw ValidationError("--dtype must be f32, bf16 or f16") }
   }
 
   func run() throws {
-    Runtime.setThreadCount(threads ?? Threads.hardwareCount)
+    threads.apply()
     let started = DispatchTime.now().uptimeNanoseconds
     func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-    let storage = DType(rawValue: dtype)!
-    let loaded = try LoadedModel(model, dtype: storage)
-    guard let eos = loaded.tokenizer.eosID else { throw ValidationError("the model's tokenizer has no EOS token") }
+    let storage = storage.dtype
+    let loaded = try model.load(dtype: storage)
+    guard let eos = loaded.tokenizer.eosID else { throw CommandError("\(loaded.source.path): the tokenizer has no EOS token, which the demo's answers end with") }
     let llama = LlamaModel(parameters: loaded.parameters)
     let (trainItems, evalItems) = ParityTask.items(train: train, eval: eval, seed: seed)
     let encode = { (text: String) in loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false) }

@@ -20,8 +20,7 @@ struct BenchKernels: ParsableCommand {
   /// N = B·T of the benchmarked training step.
   static let rows = 2048
 
-  @Option(help: "Worker threads for oneDNN and lomo's kernels (default: all cores).")
-  var threads: Int?
+  @OptionGroup var threads: ThreadsOption
 
   @Option(help: "Timed calls per GEMM after one warm-up; the median is reported.")
   var repeats = 7
@@ -30,13 +29,12 @@ struct BenchKernels: ParsableCommand {
   var json = false
 
   func validate() throws {
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
   }
 
   func run() throws {
-    let threadCount = threads ?? Threads.hardwareCount
-    Runtime.setThreadCount(threadCount)
+    let threadCount = threads.count
+    threads.apply()
 
     // Before any oneDNN call, so that no OpenMP worker competes with the FMA loop.
     progress("measuring the f32 FMA peak on \(threadCount) threads")

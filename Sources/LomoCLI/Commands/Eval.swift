@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import LomoCore
+import LomoKernels
+import LomoModel
+import LomoTokenizer
+import LomoTrain
+
+/// `lomo eval`: zero-shot (or fine-tuned) accuracy of a model on a multiple-choice data file.
+struct Eval: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Score every answer choice of a data file by its negative log-likelihood and report accuracy.",
+    discussion: """
+      Each candidate answer (plus EOS) is scored by its summed negative log-likelihood given the \
+      prompt, the LOMO paper's rule; the lowest wins. Data: SuperGLUE files with --task (the \
+      paper's templates), or JSONL {"prompt", "choices", "label"}. Prints accuracy, plus macro-F1 \
+      for CB and F1a and exact match for MultiRC. A progress line with an ETA goes to stderr \
+      when stderr is a terminal.
+      """)
+
+  @OptionGroup(title: "Model") var model: ModelOption
+  @OptionGroup(title: "Data") var data: DataOptions
+
+  @Option(help: "Seed of the sample taken by --limit.")
+  var seed: UInt64 = 0
+
+  @Flag(help: "Score by mean instead of summed NLL per candidate token.")
+  var lengthNormalize = false
+
+  @Option(help: "Sequences (example × choice) per forward pass.")
+  var batchSize = EvaluationOptions().batchSize
+
+  @Option(help: "Write the metrics and every prediction as JSON to this file. (default: none)")
+  var report: String?
+
+  @OptionGroup(title: "Storage") var storage: DTypeOption
+  @OptionGroup var threads: ThreadsOption
+
+  func validate() throws {
+    if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+  }
+
+  func run() throws {
+    threads.apply()
+    let dataset = try data.load(seed: seed)
+    guard dataset.isMultipleChoice else {
+      throw CommandError("\(data.data): the \(dataset.format.rawValue) format has no answer choices to score; use a SuperGLUE file with --task or {\"prompt\", \"choices\", \"label\"}")
+    }
+    let loaded = try model.load(dtype: storage.dtype)
+    var builder = loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
+    let items = try dataset.evaluationItems(&builder)
+    if builder.truncatedCount > 0 {
+      warn("\(builder.truncatedCount) of \(items.count) prompts were longer than --max-seq-len \(data.maxSeqLen) and lost their start")
+    }
+    let taskName = dataset.task?.rawValue ?? dataset.format.rawValue
+    let sequences = items.map(\.candidates.count).reduce(0, +)
+    warn("\(taskName): \(items.count) examples, \(sequences) sequences, model \(loaded.source.path)")
+    let evaluator = Evaluator(
+      model: LlamaModel(parameters: loaded.parameters),
+      options: EvaluationOptions(batchSize: batchSize, lengthNormalize: lengthNormalize,
+                                 padToken: loaded.padToken))
+    let terminal = isatty(STDERR_FILENO) == 1
+    let result = try evaluator.evaluate(items) { p in
+      guard terminal else { return }
+      let eta = p.etaSeconds.map(Self.duration) ?? "?"
+      let rate = p.elapsedSeconds > 0 ? Double(p.tokens) / p.elapsedSeconds : 0
+      FileHandle.standardError.write(Data(
+        "\r\u{1B}[K\(taskName): \(p.sequencesDone)/\(p.sequencesTotal) sequences, \(Int(rate)) tokens/s, ETA \(eta)".utf8))
+    }
+    if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    let metrics = result.metrics(task: dataset.task)
+    var line = "\(taskName): accuracy \(Self.percent(metrics.accuracy)) (\(zip(result.predictions, result.labels).filter { $0 == $1 }.count)/\(items.count))"
+    if let f1 = metrics.macroF1 { line += ", macro-F1 \(Self.percent(f1))" }
+    if let f1a = metrics.f1a { line += ", F1a \(Self.percent(f1a))" }
+    if let em = metrics.exactMatch { line += ", exact match \(Self.percent(em))" }
+    print(line)
+    print("time \(Self.duration(result.seconds)), \(result.tokens) tokens, \(String(format: "%.1f", result.tokensPerSecond)) tokens/s")
+    if let report {
+      let r = EvaluationReport(
+        model: loaded.source.path, data: data.data, format: dataset.format, task: dataset.task, result: result,
+        lengthNormalized: lengthNormalize, maxSequenceLength: data.maxSeqLen, truncated: builder.truncatedCount,
+        limit: data.limit, seed: seed)
+      try r.write(to: report)
+    }
+  }
+
+  private func warn(_ message: String) {
+    FileHandle.standardError.write(Data("lomo eval: \(message)\n".utf8))
+  }
+
+  static func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+
+  static func duration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : String(format: "%.1fs", seconds)
+  }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+
+/// The `lomo` command: its subcommands, and the entry point that reads config files first.
+public struct Lomo: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "lomo",
+    abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
+    subcommands: [
+      Demo.self, Train.self, Eval.self, Generate.self, Tokenize.self, Inspect.self,
+      ConvertModel.self, Bench.self, BenchKernels.self,
+    ])
+
+  public init() {}
+
+  /// Runs the command that `arguments` (without the program name) name, then exits: status
+  /// 0, or the status of the error (see `CommandError` for the convention).
+  public static func run(_ arguments: [String]) -> Never {
+    do {
+      var command = try parse(arguments)
+      try command.run()
+      exit()
+    } catch {
+      exit(withError: error)
+    }
+  }
+
+  /// The subcommand `arguments` name, parsed after `--config FILE` was expanded into the
+  /// options it holds (for a subcommand that declares `--config`).
+  static func parse(_ arguments: [String]) throws -> ParsableCommand {
+    guard let name = arguments.first,
+          let sub = configuration.subcommands.first(where: { $0._commandName == name }),
+          CommandDeclarations(sub).kinds["config"] != nil
+    else { return try parseAsRoot(arguments) }
+    return try parseAsRoot([name] + ConfigFile.expand(Array(arguments.dropFirst()), for: sub))
+  }
+}

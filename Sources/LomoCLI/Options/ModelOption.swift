@@ -1,0 +1,39 @@
+import ArgumentParser
+import LomoCore
+import LomoKernels
+import LomoModel
+
+/// `--model`: the model a command loads (a GGUF file, a Hugging Face folder, or the default).
+struct ModelOption: ParsableArguments {
+  @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (fetched by scripts/setup.sh).")
+  var model: String = ModelSource.defaultName
+
+  /// The model with its tokenizer and chat template, its weights stored as `dtype`.
+  func load(dtype: DType) throws -> LoadedModel { try LoadedModel(model, dtype: dtype) }
+}
+
+/// `--dtype`: how the weights are stored while a command runs.
+struct DTypeOption: ParsableArguments {
+  @Option(help: "Weight storage: f32, bf16 or f16 (training in f16 uses dynamic loss scaling).")
+  var dtype: DType = .f32
+}
+
+/// `--threads`: the worker threads of oneDNN and lomo's kernels.
+struct ThreadsOption: ParsableArguments {
+  /// More threads than this is a mistake, not a machine (libgomp crashes on huge counts).
+  static let maximum = 1024
+
+  @Option(help: "Worker threads. (default: all \(Threads.hardwareCount) cores)")
+  var threads: Int?
+
+  var count: Int { threads ?? Threads.hardwareCount }
+
+  func validate() throws {
+    if let threads, !(1...Self.maximum).contains(threads) {
+      throw ValidationError("--threads must be between 1 and \(Self.maximum) (this machine has \(Threads.hardwareCount) cores)")
+    }
+  }
+
+  /// Sets the thread count of every kernel for the rest of the process.
+  func apply() { Runtime.setThreadCount(count) }
+}

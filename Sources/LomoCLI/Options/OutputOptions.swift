@@ -1,0 +1,21 @@
+import ArgumentParser
+import LomoTrain
+
+/// Where a training run writes: the output folder and its model format, the metrics file, and
+/// whether it continues from a checkpoint or may replace earlier outputs.
+struct OutputOptions: ParsableArguments {
+  @Option(help: "Output folder: OUTPUT/final (the trained model), OUTPUT/best (best evaluation), OUTPUT/checkpoint (Ctrl-C, resumable).")
+  var output: String
+
+  @Option(help: "Format of final/ and best/: gguf (final/model.gguf) or safetensors (a Hugging Face folder). (default: gguf when --model is a GGUF file, else safetensors)")
+  var saveFormat: TrainingOutput.Format?
+
+  @Option(help: "Write one JSON object per step to this file. (default: none)")
+  var metrics: String?
+
+  @Option(help: "Continue bit-exactly from a checkpoint folder written by an earlier run with the same options. (default: none)")
+  var resume: String?
+
+  @Flag(help: "Replace existing outputs (without it, an existing final/ or best/ is never overwritten).")
+  var overwrite = false
+}

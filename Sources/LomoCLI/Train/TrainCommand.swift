@@ -1,0 +1,57 @@
+import ArgumentParser
+import LomoModel
+import LomoTrain
+
+/// `lomo train`: full-parameter fine-tuning from a JSONL file.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fine-tune every parameter of a model on a JSONL data file (LOMO by default).",
+    discussion: """
+      Every option can also come from --config FILE (flat YAML or JSON, keys are the long \
+      option names, e.g. 'max-steps: 100' or {"lr": 0.01}); options given on the command line \
+      override the file. Before training, the run's peak memory is estimated and the run is \
+      refused when it exceeds the machine's available memory.
+
+      The output folder (--output OUTPUT):
+        OUTPUT/final/       the model after the last step
+        OUTPUT/best/        the model at the best evaluation (with --eval-data)
+        OUTPUT/checkpoint/  Ctrl-C: a resumable checkpoint (lomo's own format);
+                            continue: same options + --resume OUTPUT/checkpoint
+      With --save-format gguf, final/ and best/ hold model.gguf (llama.cpp; tensors in the \
+      --dtype storage type, tokenizer metadata copied from a GGUF --model). With safetensors \
+      they are Hugging Face folders (config.json, model.safetensors, tokenizer files) that \
+      transformers loads. Either loads back with lomo eval --model.
+      """)
+
+  @OptionGroup(title: "Model") var model: ModelOption
+  @OptionGroup(title: "Data") var data: DataOptions
+  @OptionGroup(title: "Evaluation") var evaluation: EvaluationDataOptions
+  @OptionGroup(title: "Training") var training: TrainingArguments
+  @OptionGroup(title: "Storage") var storage: DTypeOption
+  @OptionGroup(title: "Output") var output: OutputOptions
+  @OptionGroup var threads: ThreadsOption
+
+  @Option(help: "Read options from a YAML or JSON file; command-line options override it. (default: none)")
+  var config: String?
+
+  /// The options of the run's arithmetic.
+  var trainingOptions: TrainingOptions { training.options(dtype: storage.dtype) }
+
+  func run() throws {
+    threads.apply()
+    try TrainRun(self).run()
+  }
+}
+
+/// `lomo train`'s evaluation data: another file in the training data's format.
+struct EvaluationDataOptions: ParsableArguments {
+  @Option(help: "Evaluation data, same formats as --data. Multiple-choice data (SuperGLUE, choices) is scored by accuracy, anything else by mean loss (score = minus the loss). (default: none)")
+  var evalData: String?
+
+  @Option(help: "Evaluate on at most this many examples of --eval-data, sampled with --seed. (default: all)")
+  var evalLimit: Int?
+
+  func validate() throws {
+    if let evalLimit, evalLimit < 1 { throw ValidationError("--eval-limit must be at least 1") }
+  }
+}

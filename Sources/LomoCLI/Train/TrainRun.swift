@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import LomoCore
+import LomoModel
+import LomoTrain
+
+/// One `lomo train` run: load the model and the data, check memory, train with progress and
+/// metrics (Ctrl-C: a resumable checkpoint), save final/ and best/, print the summary.
+struct TrainRun {
+  let command: Train
+  let options: TrainingOptions
+  let progress = ProgressPrinter(every: 10)
+
+  init(_ command: Train) {
+    self.command = command
+    options = command.trainingOptions
+  }
+
+  func run() throws {
+    let out = command.output
+    let loaded = try command.model.load(dtype: options.dtype)
+    let output = TrainingOutput(directory: URL(fileURLWithPath: out.output),
+                                format: out.saveFormat ?? .matching(loaded.source), source: loaded.source)
+    if out.resume == nil, !out.overwrite {
+      for existing in [output.final, output.best] where FileManager.default.fileExists(atPath: existing.path) {
+        throw CommandError("\(existing.path) exists; add --overwrite to replace it")
+      }
+    }
+    let trainSet = try command.data.load(seed: options.seed)
+    let examples = try tokenize(trainSet, loaded, file: command.data.data) { try $0.trainingExamples(&$1) }
+    let evaluation = try command.evaluation.evalData.map { path in
+      let data = try command.data.load(path, limit: command.evaluation.evalLimit, seed: options.seed)
+      return try tokenize(data, loaded, file: path) { try TrainingEvaluation($0, builder: &$1) }
+    }
+    let llama = LlamaModel(parameters: loaded.parameters)
+    let pad = loaded.padToken
+    let trainer = try Trainer(model: llama, examples: examples, padToken: pad, options: options)
+    let longest = max(trainer.maxSequenceLength, evaluation?.maxSequenceLength ?? 0)
+    let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest)
+    try estimate.check()
+    let name = trainSet.task?.rawValue ?? trainSet.format.rawValue
+    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(options.batchSize); estimated peak memory \(MemoryEstimate.format(estimate.processBytes))")
+
+    if let resume = out.resume {
+      try trainer.resume(from: URL(fileURLWithPath: resume))
+      progress.message("resumed from \(resume) at step \(trainer.step)")
+    }
+    if let evaluation {
+      progress.message("evaluation: \(evaluation.description)")
+      let scoring = EvaluationOptions(batchSize: options.batchSize, padToken: pad)
+      trainer.evaluate = { model in try evaluation.score(model, options: scoring).value }
+    }
+    try createFolder(output.directory)
+    let metrics = try out.metrics.map { try MetricsWriter(path: $0, append: out.resume != nil) }
+
+    let interrupt = InterruptSignal()
+    trainer.shouldStop = { interrupt.wasReceived }
+    var saveError: Error?
+    let summary = try trainer.run { event in
+      switch event {
+      case .step(let m):
+        metrics?.write(m)
+        progress.step(m)
+      case .evaluation(let r):
+        let text = evaluation.map { $0.describe(r.score, metrics: $0.last?.metrics) } ?? ""
+        progress.message("step \(r.step): \(text)\(r.isBest ? " (best)" : "")")
+        guard r.isBest else { return }
+        do { try output.save(llama.parameters, to: output.best, overwrite: true) } catch { saveError = error }
+      }
+    }
+    progress.finish()
+    interrupt.stop()
+    if let saveError { throw saveError }
+
+    if summary.interrupted {
+      try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
+      progress.message("""
+        interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(output.checkpoint.path)
+        resume with the same options plus: --resume \(output.checkpoint.path)
+        """)
+      throw ExitCode(130)
+    }
+    let saved = try output.save(llama.parameters, to: output.final, overwrite: out.overwrite || out.resume != nil)
+    for missing in saved.missing { progress.message("warning: the saved model lacks \(missing)") }
+    var models = [("final model", output.loadablePath(output.final))]
+    if summary.bestScore != nil, FileManager.default.fileExists(atPath: output.best.path) {
+      models.append(("best model", output.loadablePath(output.best)))
+    }
+    let kind = output.format == .gguf
+      ? "GGUF \(TrainingOutput.ggufType(options.dtype))" : "safetensors \(options.dtype)"
+    print(TrainSummaryTable.render(summary, evaluation: evaluation,
+                                   saved: models.map { ($0.0, "\($0.1)  (\(kind))") }))
+    print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
+  }
+
+  /// `make(dataset, builder)` with an `ExampleBuilder` for `loaded`, warning when examples of
+  /// `file` were truncated to --max-seq-len.
+  private func tokenize<T>(_ dataset: Dataset, _ loaded: LoadedModel, file: String,
+                           _ make: (Dataset, inout ExampleBuilder) throws -> T) throws -> T {
+    var builder = loaded.exampleBuilder(maxSequenceLength: command.data.maxSeqLen)
+    let result = try make(dataset, &builder)
+    if builder.truncatedCount > 0 {
+      progress.message("warning: \(builder.truncatedCount) examples of \(file) were longer than --max-seq-len \(command.data.maxSeqLen) and were truncated (the prompt loses its start)")
+    }
+    return result
+  }
+
+  private func createFolder(_ url: URL) throws {
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+      throw CommandError("\(url.path): cannot create the output folder: \(error.localizedDescription)")
+    }
+  }
+}

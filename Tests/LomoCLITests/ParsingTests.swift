@@ -1,0 +1,87 @@
+import ArgumentParser
+import LomoCore
+import LomoOptim
+import LomoTrain
+import XCTest
+
+@testable import LomoCLI
+
+/// Command-line parsing: option groups, the library's defaults, enum words.
+final class ParsingTests: XCTestCase {
+  func testTrainDefaultsAreTheLibrarysOptions() throws {
+    let train = try Train.parse(["--data", "d.jsonl", "--output", "out"])
+    XCTAssertEqual(train.trainingOptions, TrainingOptions())
+    XCTAssertEqual(train.data.maxSeqLen, ExampleBuilder.defaultMaxSequenceLength)
+    XCTAssertEqual(train.model.model, "smollm2-135m")
+    XCTAssertNil(train.output.saveFormat)
+    XCTAssertFalse(train.output.overwrite)
+  }
+
+  func testTrainOptionsReachTrainingOptions() throws {
+    let train = try Train.parse([
+      "--data", "d.jsonl", "--output", "out", "--optimizer", "adalomo", "--lr", "0.03",
+      "--lr-schedule", "cosine", "--warmup", "0.1", "--max-steps", "40", "--batch-size", "2",
+      "--dtype", "BF16", "--clip-grad-norm", "1", "--clip-grad-value", "5", "--weight-decay", "0.01",
+      "--activation-checkpointing", "--seed", "7", "--eval-every", "10", "--task", "RTE",
+      "--limit", "100", "--max-seq-len", "256", "--save-format", "safetensors", "--threads", "1",
+    ])
+    var expected = TrainingOptions()
+    expected.optimizer = .adalomo
+    expected.learningRate = 0.03
+    expected.schedule = .cosine
+    expected.warmup = .ratio(0.1)
+    expected.length = .maxSteps(40)
+    expected.batchSize = 2
+    expected.dtype = .bf16
+    expected.clipGradNorm = 1
+    expected.clipGradValue = 5
+    expected.weightDecay = 0.01
+    expected.activationCheckpointing = true
+    expected.seed = 7
+    expected.evalEvery = 10
+    XCTAssertEqual(train.trainingOptions, expected)
+    XCTAssertEqual(train.data.task, .rte)
+    XCTAssertEqual(train.data.limit, 100)
+    XCTAssertEqual(train.data.maxSeqLen, 256)
+    XCTAssertEqual(train.output.saveFormat, .safetensors)
+    XCTAssertEqual(train.threads.count, 1)
+  }
+
+  func testWarmupIsAStepCountOrARatio() throws {
+    func warmup(_ text: String) throws -> LearningRateSchedule.Warmup {
+      try Train.parse(["--data", "d", "--output", "o", "--warmup", text]).trainingOptions.warmup
+    }
+    XCTAssertEqual(try warmup("10"), .steps(10))
+    XCTAssertEqual(try warmup("0.25"), .ratio(0.25))
+    XCTAssertThrowsError(try warmup("1.5"))
+    XCTAssertThrowsError(try warmup("ten"))
+  }
+
+  func testEpochsUnlessMaxSteps() throws {
+    XCTAssertEqual(try Train.parse(["--data", "d", "--output", "o", "--epochs", "3"]).trainingOptions.length,
+                   .epochs(3))
+    XCTAssertEqual(try Train.parse(["--data", "d", "--output", "o", "--max-steps", "5"]).trainingOptions.length,
+                   .maxSteps(5))
+  }
+
+  func testSharedGroupsParseTheSameEverywhere() throws {
+    let eval = try Eval.parse(["--data", "d.jsonl", "--model", "m.gguf", "--dtype", "bf16", "--threads", "2"])
+    XCTAssertEqual(eval.model.model, "m.gguf")
+    XCTAssertEqual(eval.storage.dtype, .bf16)
+    XCTAssertEqual(eval.threads.count, 2)
+    let generate = try Generate.parse(["--prompt", "hi", "--dtype", "f16"])
+    XCTAssertEqual(generate.storage.dtype, .f16)
+    XCTAssertEqual(generate.model.model, "smollm2-135m")
+    let convert = try ConvertModel.parse(["--output", "x.gguf", "--type", "Q8_0"])
+    XCTAssertEqual(convert.type, .q8_0)
+    let bench = try Bench.parse(["--optimizer", "inference", "--dtype", "bf16"])
+    XCTAssertEqual(bench.dtype, .bf16)
+    XCTAssertEqual(bench.benchCase.mode, .inference)
+  }
+
+  func testALaterOptionWins() throws {
+    // What config files rely on: their options come first and the command line's later.
+    let train = try Train.parse(["--data", "d", "--output", "o", "--lr", "0.1", "--lr", "0.2"])
+    XCTAssertEqual(train.trainingOptions.learningRate, 0.2)
+  }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import LomoModel
+import XCTest
+
+/// The `lomo` executable as users run it: exit statuses, messages on stderr, a short training
+/// run on the default model, and Ctrl-C during training followed by a resume.
+final class ProcessTests: XCTestCase {
+  /// The `lomo` built next to this test bundle.
+  static var executable: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lomo")
+  }
+
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
+      throw XCTSkip("no lomo executable at \(Self.executable.path); build it first (swift build)")
+    }
+    directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("lomo-cli-process-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    if let directory { try? FileManager.default.removeItem(at: directory) }
+  }
+
+  struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// Starts `lomo arguments`; `whileRunning` may signal the process.
+  func lomo(_ arguments: [String], whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
+    let process = Process()
+    process.executableURL = Self.executable
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    var stderr = Data()
+    if let whileRunning { whileRunning(process, err.fileHandleForReading) }
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    stderr += err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+  }
+
+  func testExitStatuses() throws {
+    let help = try lomo(["train", "--help"])
+    XCTAssertEqual(help.status, 0)
+    XCTAssertTrue(help.stdout.contains("USAGE: lomo train"))
+
+    let usage = try lomo(["train", "--output", "o"])
+    XCTAssertEqual(usage.status, 64)
+    XCTAssertTrue(usage.stderr.contains("Missing expected argument '--data <data>'"), usage.stderr)
+
+    let badModel = try lomo(["eval", "--model", "no-such-model.gguf", "--data", "d.jsonl"])
+    XCTAssertEqual(badModel.status, 1, badModel.stderr)
+    XCTAssertTrue(badModel.stderr.contains("Error:"), badModel.stderr)
+
+    let noData = try lomo(["train", "--data", "missing.jsonl", "--output", "o", "--model", "no-such.gguf"])
+    XCTAssertEqual(noData.status, 1)
+    XCTAssertTrue(noData.stderr.contains("no-such.gguf"), noData.stderr)
+
+    let config = try lomo(["train", "--config", "absent.yaml"])
+    XCTAssertEqual(config.status, 1)
+    XCTAssertTrue(config.stderr.contains("absent.yaml: cannot read the config file"), config.stderr)
+  }
+
+  /// Pre-tokenised sequences for the default model: `count` lines of 12 tokens.
+  func writeData(count: Int) throws -> String {
+    let lines = (0..<count).map { i in
+      "{\"input_ids\": [" + (0..<12).map { "\(100 + (i * 7 + $0 * 13) % 500)" }.joined(separator: ", ") + "]}"
+    }
+    let url = directory.appendingPathComponent("train.jsonl")
+    try Data(lines.joined(separator: "\n").utf8).write(to: url)
+    return url.path
+  }
+
+  func requireDefaultModel() throws {
+    guard FileManager.default.fileExists(atPath: ModelSource.defaultPath) else {
+      throw XCTSkip("the default model is not in \(ModelSource.cacheDirectory); run scripts/setup.sh")
+    }
+  }
+
+  func testTrainWritesTheModelAndNeverOverwritesIt() throws {
+    try requireDefaultModel()
+    let data = try writeData(count: 4)
+    let arguments = ["train", "--data", data, "--output", "run", "--max-steps", "2", "--batch-size", "2",
+                     "--lr", "0.01", "--threads", "1"]
+    let first = try lomo(arguments)
+    XCTAssertEqual(first.status, 0, first.stderr)
+    XCTAssertTrue(first.stdout.contains("final model"), first.stdout)
+    let final = directory.appendingPathComponent("run/final/model.gguf")
+    let written = try FileManager.default.attributesOfItem(atPath: final.path)[.modificationDate] as? Date
+
+    let again = try lomo(arguments)
+    XCTAssertEqual(again.status, 1)
+    XCTAssertTrue(again.stderr.contains("exists; add --overwrite to replace it"), again.stderr)
+    let after = try FileManager.default.attributesOfItem(atPath: final.path)[.modificationDate] as? Date
+    XCTAssertEqual(written, after, "the refused run touched the saved model")
+  }
+
+  func testCtrlCSavesACheckpointThatResumes() throws {
+    try requireDefaultModel()
+    let data = try writeData(count: 8)
+    let arguments = ["train", "--data", data, "--output", "run", "--max-steps", "40", "--batch-size", "1",
+                     "--lr", "0.01", "--threads", "1"]
+    let interrupted = try lomo(arguments) { process, stderr in
+      // Progress lines come every 10 steps when stderr is not a terminal.
+      var seen = Data()
+      while !String(decoding: seen, as: UTF8.self).contains("step 10/40") {
+        let chunk = stderr.availableData
+        if chunk.isEmpty { return }
+        seen += chunk
+      }
+      kill(process.processIdentifier, SIGINT)
+    }
+    XCTAssertEqual(interrupted.status, 130, interrupted.stderr)
+    XCTAssertTrue(interrupted.stderr.contains("--resume"), interrupted.stderr)
+    let checkpoint = directory.appendingPathComponent("run/checkpoint").path
+    XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/final").path))
+
+    let resumed = try lomo(arguments + ["--resume", checkpoint])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
+    let stepsRow = resumed.stdout.split(separator: "\n").first { $0.hasPrefix("  steps ") }
+    XCTAssertEqual(stepsRow?.split(separator: " ").last, "40", resumed.stdout)
+  }
+}
