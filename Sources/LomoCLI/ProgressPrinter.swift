@@ -8,7 +8,7 @@ import LomoTrain
 /// Renders training steps on stderr: one self-overwriting line with ETA on a terminal, plain
 /// lines (every `every` steps) otherwise.
 final class ProgressPrinter {
-  let terminal = isatty(STDERR_FILENO) != 0
+  let terminal = Diagnostics.isTerminal
   let every: Int
   var wrote = false
 
@@ -41,7 +41,7 @@ final class ProgressPrinter {
     wrote = false
   }
 
-  func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+  func write(_ s: String) { Diagnostics.write(s) }
 
   static func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "?" }

@@ -119,7 +119,7 @@ struct Bench: ParsableCommand {
   }
 
   private func progress(_ message: String) {
-    FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
+    Diagnostics.note(message, from: "bench")
   }
 }
 

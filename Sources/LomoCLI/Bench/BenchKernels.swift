@@ -82,6 +82,6 @@ struct BenchKernels: ParsableCommand {
 
   /// One line of progress on stderr, so that stdout stays the table or the JSON.
   private func progress(_ message: String) {
-    FileHandle.standardError.write(Data("bench-kernels: \(message)\n".utf8))
+    Diagnostics.note(message, from: "bench-kernels")
   }
 }

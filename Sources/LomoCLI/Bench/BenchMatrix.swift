@@ -67,6 +67,6 @@ struct BenchMatrix {
   }
 
   private func progress(_ message: String) {
-    FileHandle.standardError.write(Data("bench --matrix: \(message)\n".utf8))
+    Diagnostics.note(message, from: "bench --matrix")
   }
 }

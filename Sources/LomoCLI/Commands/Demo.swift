@@ -116,7 +116,7 @@ struct Demo: ParsableCommand {
     for (k, v) in rows { print("  " + k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
   }
 
-  func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+  func note(_ s: String) { Diagnostics.note(s) }
 }
 
 /// The demo's task: is a 3-digit number even or odd?

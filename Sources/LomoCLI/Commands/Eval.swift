@@ -59,15 +59,13 @@ struct Eval: ParsableCommand {
       model: LlamaModel(parameters: loaded.parameters),
       options: EvaluationOptions(batchSize: batchSize, lengthNormalize: lengthNormalize,
                                  padToken: loaded.padToken))
-    let terminal = isatty(STDERR_FILENO) == 1
     let result = try evaluator.evaluate(items) { p in
-      guard terminal else { return }
+      guard Diagnostics.isTerminal else { return }
       let eta = p.etaSeconds.map(Self.duration) ?? "?"
       let rate = p.elapsedSeconds > 0 ? Double(p.tokens) / p.elapsedSeconds : 0
-      FileHandle.standardError.write(Data(
-        "\r\u{1B}[K\(taskName): \(p.sequencesDone)/\(p.sequencesTotal) sequences, \(Int(rate)) tokens/s, ETA \(eta)".utf8))
+      Diagnostics.write("\r\u{1B}[K\(taskName): \(p.sequencesDone)/\(p.sequencesTotal) sequences, \(Int(rate)) tokens/s, ETA \(eta)")
     }
-    if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    if Diagnostics.isTerminal { Diagnostics.write("\r\u{1B}[K") }
     let metrics = result.metrics(task: dataset.task)
     var line = "\(taskName): accuracy \(Self.percent(metrics.accuracy)) (\(zip(result.predictions, result.labels).filter { $0 == $1 }.count)/\(items.count))"
     if let f1 = metrics.macroF1 { line += ", macro-F1 \(Self.percent(f1))" }
@@ -85,7 +83,7 @@ struct Eval: ParsableCommand {
   }
 
   private func warn(_ message: String) {
-    FileHandle.standardError.write(Data("lomo eval: \(message)\n".utf8))
+    Diagnostics.note(message, from: "lomo eval")
   }
 
   static func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
