@@ -18,15 +18,17 @@ import LomoModel
 /// ```
 ///
 /// f32 elementwise arithmetic in the reference's order; means and norms accumulate in Double
-/// (the reference reduces in f32), so results agree to float rounding. The loss scale is static
-/// (default 2^10 as lomo-optim; no overflow check). The second-moment state is f32 under
+/// (the reference reduces in f32), so results agree to float rounding. lr, the loss scale and
+/// clipCoefficient come with each step's `StepSettings`; without a dynamic scaler the loss scale
+/// is `options.lossScale` (`defaultLossScale`, 2^10 as lomo-optim; no overflow check). The
+/// second-moment state is f32 under
 /// `MemoryCategory.optimizerState`, (m + n) floats per matrix and n per vector; `state()`
 /// exports it with the step count and the rounding generator, and `restore(_:)` reloads it.
 public final class AdaLomo: StepOptimizer {
   public struct Options: Sendable, Equatable {
-    public var learningRate: Float = 1e-3
     public var weightDecay: Float = 0
     public var clipGradValue: Float = 0
+    /// The static loss scale of the reference, declared as `defaultLossScale`.
     public var lossScale: Float = 1024
     public var eps1: Float = 1e-30
     public var eps2: Float = 1e-3
@@ -36,9 +38,7 @@ public final class AdaLomo: StepOptimizer {
     public var f16Rounding: RoundingMode = .nearest
     public var seed: UInt64 = 0xADA_10_40
 
-    public init(learningRate: Float = 1e-3, weightDecay: Float = 0, clipGradValue: Float = 0,
-                lossScale: Float = 1024) {
-      self.learningRate = learningRate
+    public init(weightDecay: Float = 0, clipGradValue: Float = 0, lossScale: Float = 1024) {
       self.weightDecay = weightDecay
       self.clipGradValue = clipGradValue
       self.lossScale = lossScale
@@ -65,15 +65,17 @@ public final class AdaLomo: StepOptimizer {
     }
   }
 
-  public var options: Options
-  public var learningRate: Float {
-    get { options.learningRate }
-    set { options.learningRate = newValue }
-  }
-  public var controls: StepControls
+  public let options: Options
   public var updatesDuringBackward: Bool { true }
-  /// Steps begun so far (t of the current step once `beginStep()` ran).
+  public var defaultLossScale: Float { options.lossScale }
+  /// Steps begun so far (t of the current step once `beginStep(_:)` ran).
   public private(set) var step: Int = 0
+  /// The settings of the step in progress; nil outside a step.
+  private var settings: StepSettings?
+  /// 1 - t^decayRate of the step in progress.
+  private var beta2: Double = 0
+  /// Measures the gradients this step applies, when its settings ask.
+  private let applied = NormAccumulator()
   public var generator: Xoshiro256
   let moments: [ParameterID: Moments]
   let ids: [ParameterID]
@@ -86,7 +88,6 @@ public final class AdaLomo: StepOptimizer {
   public init(parameters: LlamaParameters, options: Options = Options(),
               ledger: MemoryLedger = .shared) {
     self.options = options
-    controls = StepControls(lossScale: options.lossScale)
     generator = Xoshiro256(seed: options.seed)
     var moments: [ParameterID: Moments] = [:]
     var widest = 1, longest = 1
@@ -103,29 +104,33 @@ public final class AdaLomo: StepOptimizer {
     colFactor = AlignedBuffer(count: widest, category: .scratch, ledger: ledger)
   }
 
-  public func beginStep() {
+  /// Counts the step (t ≥ 1, so the reference's sign flip of the exponent at t = 0 never
+  /// applies) and fixes its beta2.
+  public func beginStep(_ settings: StepSettings) {
     step += 1
-    controls.updateNorm = GradientNorm()
+    self.settings = settings
+    beta2 = 1 - pow(Double(step), options.decayRate)
+    applied.reset(lossScale: settings.lossScale)
   }
 
-  /// 1 - t^decayRate; at t = 0 (an update before any beginStep) the reference flips the sign
-  /// of the exponent to avoid 0^negative.
-  var beta2: Double {
-    let rate = step == 0 && options.decayRate < 0 ? -options.decayRate : options.decayRate
-    return 1 - pow(Double(step), rate)
+  public func finishStep() -> StepOutcome {
+    guard let settings else { preconditionFailure("AdaLomo.finishStep without beginStep") }
+    self.settings = nil
+    return StepOutcome(gradientNorm: settings.measuresNorm ? applied.norm : nil,
+                       clipCoefficient: settings.clipCoefficient)
   }
 
   public func update(_ parameter: ParameterTensor, gradient g: UnsafeMutablePointer<Float>) {
     guard let state = moments[parameter.id] else {
       preconditionFailure("AdaLomo has no state for \(parameter.id); build it from these parameters")
     }
+    guard let settings else { preconditionFailure("AdaLomo.update outside beginStep/finishStep") }
     let count = parameter.count
-    if measuresNorm {
-      controls.updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(g, count: count, divisor: lossScale))
-    }
+    // Measured before the gradient is changed in place below.
+    if settings.measuresNorm { applied.update(parameter, gradient: g) }
     // g = clip(grad / lossScale) * clipCoefficient, in place.
     let prep = SGDRule(learningRate: 0, clipValue: options.clipGradValue,
-                       clipCoefficient: clipCoefficient, divisor: lossScale)
+                       clipCoefficient: settings.clipCoefficient, divisor: settings.lossScale)
     Self.prepare(g, count: count, rule: prep)
 
     let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2)
@@ -183,7 +188,7 @@ public final class AdaLomo: StepOptimizer {
     let rmsU = Float(UpdateKernel.sumOfSquares(g, count: count).squareRoot() / rootCount)
     let divisor = max(rmsU / options.clipThreshold, 1)
     let rmsP = Float(UpdateKernel.sumOfSquares(parameter).squareRoot() / rootCount)
-    let lr = options.learningRate * max(options.eps2, rmsP)
+    let lr = settings.learningRate * max(options.eps2, rmsP)
     let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
                                            f16: options.f16Rounding)
     let seed = rounding == .stochastic ? generator.next() : 0
@@ -215,34 +220,20 @@ public final class AdaLomo: StepOptimizer {
     }
   }
 
-  /// Arrays named `<HF tensor name>.exp_avg_sq_row` / `.exp_avg_sq_col` / `.exp_avg_sq` (the
-  /// reference's names), the step count and the rounding generator.
-  public func state() -> OptimizerState {
-    var s = OptimizerState(integers: ["step": UInt64(step)])
-    for id in ids {
+  /// The state buffers under their names: `<HF tensor name>.exp_avg_sq_row` /
+  /// `.exp_avg_sq_col` (matrices) or `.exp_avg_sq` (vectors), the reference's names.
+  var namedMoments: [(String, AlignedBuffer<Float>)] {
+    ids.flatMap { id in
       let m = moments[id]!
-      if let r = m.rows { s.arrays["\(id).exp_avg_sq_row"] = r.array }
-      if let c = m.cols { s.arrays["\(id).exp_avg_sq_col"] = c.array }
-      if let f = m.full { s.arrays["\(id).exp_avg_sq"] = f.array }
+      return [("exp_avg_sq_row", m.rows), ("exp_avg_sq_col", m.cols), ("exp_avg_sq", m.full)]
+        .compactMap { suffix, buffer in buffer.map { ("\(id).\(suffix)", $0) } }
     }
-    OptimizerState.encode(generator, into: &s.integers, prefix: "generator")
-    return s
   }
 
-  /// Restores `state()` output; throws naming the first missing or mis-sized array.
-  public func restore(_ s: OptimizerState) throws {
-    guard let t = s.integers["step"] else { throw OptimizerStateError("missing 'step'") }
-    let rng = try s.generator("generator")
-    var named: [(String, AlignedBuffer<Float>)] = []
-    for id in ids {
-      let m = moments[id]!
-      for (suffix, buffer) in [("exp_avg_sq_row", m.rows), ("exp_avg_sq_col", m.cols),
-                               ("exp_avg_sq", m.full)] {
-        if let buffer { named.append(("\(id).\(suffix)", buffer)) }
-      }
-    }
-    try s.restoreArrays(named)
-    step = Int(t)
-    generator = rng
+  /// The moments (`namedMoments`), the step count `step` and the rounding generator.
+  public func state() -> OptimizerState {
+    OptimizerState(arrays: namedMoments, step: step, generator: generator)
   }
+
+  public func restore(_ s: OptimizerState) throws { (step, generator) = try s.load(arrays: namedMoments) }
 }

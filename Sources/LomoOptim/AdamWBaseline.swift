@@ -2,8 +2,9 @@ import Foundation
 import LomoCore
 import LomoModel
 
-/// AdamW with torch.optim.AdamW's semantics (defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8,
-/// weight decay 1e-2, no amsgrad), the memory-hungry baseline LOMO is measured against.
+/// AdamW with torch.optim.AdamW's semantics (defaults betas (0.9, 0.999), eps 1e-8, weight
+/// decay 1e-2, no amsgrad), the memory-hungry baseline LOMO is measured against; lr and the
+/// loss scale come with each step's `StepSettings`.
 /// Gradients are copied into full-size buffers (`gradients`) during backward; the moments
 /// m and v are f32 per parameter (`optimizerState`); `finishStep()` applies, per element:
 ///
@@ -16,7 +17,6 @@ import LomoModel
 /// ```
 public final class AdamWBaseline: StepOptimizer {
   public struct Options: Sendable, Equatable {
-    public var learningRate: Float = 1e-3
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
     public var eps: Float = 1e-8
@@ -25,9 +25,8 @@ public final class AdamWBaseline: StepOptimizer {
     public var rounding: RoundingMode = .stochastic
     public var seed: UInt64 = 0xADA_3
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 1e-2, clipGradNorm: Float? = nil) {
-      self.learningRate = learningRate
+    public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                weightDecay: Float = 1e-2, clipGradNorm: Float? = nil) {
       self.beta1 = beta1
       self.beta2 = beta2
       self.eps = eps
@@ -36,13 +35,9 @@ public final class AdamWBaseline: StepOptimizer {
     }
   }
 
-  public var options: Options
-  public var learningRate: Float {
-    get { options.learningRate }
-    set { options.learningRate = newValue }
-  }
-  public var controls = StepControls()
+  public let options: Options
   public var updatesDuringBackward: Bool { false }
+  public var defaultLossScale: Float { 1 }
   /// Steps taken (bias correction); restored by `restore(_:)`.
   public internal(set) var step = 0
   public var generator: Xoshiro256
@@ -68,8 +63,8 @@ public final class AdamWBaseline: StepOptimizer {
                             category: .scratch, ledger: ledger)
   }
 
-  public func beginStep() {
-    store.reset()
+  public func beginStep(_ settings: StepSettings) {
+    store.begin(settings)
     step += 1
   }
 
@@ -77,19 +72,18 @@ public final class AdamWBaseline: StepOptimizer {
     store.store(parameter, gradient: gradient)
   }
 
-  public func finishStep() {
-    controls.updateNorm = store.norm(divisor: lossScale)
-    if let maxNorm = options.clipGradNorm {
-      clipCoefficient = updateNorm.clipCoefficient(maxNorm: maxNorm)
-    }
+  /// Applies the step to every parameter in the order the gradients arrived and returns the
+  /// stored gradients' norm.
+  public func finishStep() -> StepOutcome {
+    let (settings, outcome) = store.finish(maxNorm: options.clipGradNorm)
     let o = options
     let t = Double(step)
     let bias1 = Float(1 - pow(Double(o.beta1), t))
     let bias2Root = Float((1 - pow(Double(o.beta2), t)).squareRoot())
-    let stepSize = o.learningRate / bias1
-    let decay = 1 - o.learningRate * o.weightDecay
+    let stepSize = settings.learningRate / bias1
+    let decay = 1 - settings.learningRate * o.weightDecay
     let oneMinusBeta1 = 1 - o.beta1, oneMinusBeta2 = 1 - o.beta2
-    let divisor = lossScale, coef = clipCoefficient
+    let divisor = settings.lossScale, coef = outcome.clipCoefficient
     for id in store.arrivals {
       let p = store.tensors[id]!
       let g = store.buffers[id]!.pointer, mp = m[id]!.pointer, vp = v[id]!.pointer
@@ -119,6 +113,7 @@ public final class AdamWBaseline: StepOptimizer {
         writeBack(x, into: p, rounding: o.rounding, seed: seed)
       }
     }
+    return outcome
   }
 
   func writeBack(_ x: UnsafeMutablePointer<Float>, into p: ParameterTensor, rounding: RoundingMode,

@@ -3,11 +3,14 @@ import LomoModel
 
 /// Full-size f32 gradient buffers for every parameter, accounted under
 /// `MemoryCategory.gradients`: what a conventional optimizer holds between backward and its
-/// step, and what LOMO avoids. Records the order gradients arrived in (backward order).
+/// step, and what LOMO avoids. Records the order gradients arrived in (backward order) and
+/// the settings of the step in progress: the part of a step both baselines share.
 final class GradientStore {
   let buffers: [ParameterID: AlignedBuffer<Float>]
   let tensors: [ParameterID: ParameterTensor]
   private(set) var arrivals: [ParameterID] = []
+  /// The settings of the step in progress; nil outside a step.
+  private var settings: StepSettings?
 
   init(parameters: LlamaParameters, ledger: MemoryLedger) {
     var buffers: [ParameterID: AlignedBuffer<Float>] = [:]
@@ -21,7 +24,21 @@ final class GradientStore {
     arrivals.reserveCapacity(buffers.count)
   }
 
-  func reset() { arrivals.removeAll(keepingCapacity: true) }
+  /// Starts a step: forgets the previous step's arrivals.
+  func begin(_ settings: StepSettings) {
+    arrivals.removeAll(keepingCapacity: true)
+    self.settings = settings
+  }
+
+  /// Ends the step: its settings and its outcome, the stored gradients' norm and the clip
+  /// coefficient by that norm when `maxNorm` is given, else the settings' coefficient.
+  func finish(maxNorm: Float?) -> (StepSettings, StepOutcome) {
+    guard let settings else { preconditionFailure("a baseline's finishStep without beginStep") }
+    self.settings = nil
+    let n = norm(divisor: settings.lossScale)
+    let coefficient = maxNorm.map { n.clipCoefficient(maxNorm: $0) } ?? settings.clipCoefficient
+    return (settings, StepOutcome(gradientNorm: n, clipCoefficient: coefficient))
+  }
 
   func store(_ parameter: ParameterTensor, gradient: UnsafePointer<Float>) {
     guard let b = buffers[parameter.id] else {

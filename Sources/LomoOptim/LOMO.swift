@@ -17,8 +17,9 @@ import LomoModel
 ///
 /// Holds no gradient or optimizer memory: the gradient is backward's scratch.
 public final class LOMO: StepOptimizer {
+  /// The rule's fixed parts; the learning rate, loss scale and clip coefficient come with each
+  /// step's `StepSettings`.
   public struct Options: Sendable, Equatable {
-    public var learningRate: Float
     public var weightDecay: Float = 0
     /// Clamp each gradient element to ±clipGradValue (0: off).
     public var clipGradValue: Float = 0
@@ -27,10 +28,9 @@ public final class LOMO: StepOptimizer {
     public var f16Rounding: RoundingMode = .nearest
     public var seed: UInt64 = 0x10_40_0
 
-    public init(learningRate: Float, weightDecay: Float = 0, clipGradValue: Float = 0,
+    public init(weightDecay: Float = 0, clipGradValue: Float = 0,
                 bf16Rounding: RoundingMode = .stochastic, f16Rounding: RoundingMode = .nearest,
                 seed: UInt64 = 0x10_40_0) {
-      self.learningRate = learningRate
       self.weightDecay = weightDecay
       self.clipGradValue = clipGradValue
       self.bf16Rounding = bf16Rounding
@@ -39,53 +39,52 @@ public final class LOMO: StepOptimizer {
     }
   }
 
-  public var options: Options
-  public var learningRate: Float {
-    get { options.learningRate }
-    set { options.learningRate = newValue }
-  }
-  public var controls = StepControls()
+  public let options: Options
   /// Source of the stochastic-rounding seeds; saved and restored with `state()`.
   public var generator: Xoshiro256
   public var updatesDuringBackward: Bool { true }
+  public var defaultLossScale: Float { 1 }
+  /// The rule of the step in progress, built once by `beginStep(_:)`; nil outside a step.
+  public private(set) var rule: SGDRule?
+  private var measuresNorm = false
+  /// Measures the gradients this step applies, when its settings ask.
+  private let applied = NormAccumulator()
 
-  public init(_ options: Options) {
+  public init(_ options: Options = Options()) {
     self.options = options
     generator = Xoshiro256(seed: options.seed)
   }
 
-  public convenience init(learningRate: Float, weightDecay: Float = 0, clipGradValue: Float = 0) {
-    self.init(Options(learningRate: learningRate, weightDecay: weightDecay,
-                      clipGradValue: clipGradValue))
+  public convenience init(weightDecay: Float = 0, clipGradValue: Float = 0) {
+    self.init(Options(weightDecay: weightDecay, clipGradValue: clipGradValue))
   }
 
-  public func beginStep() { controls.updateNorm = GradientNorm() }
+  public func beginStep(_ settings: StepSettings) {
+    rule = SGDRule(learningRate: settings.learningRate, weightDecay: options.weightDecay,
+                   clipValue: options.clipGradValue, clipCoefficient: settings.clipCoefficient,
+                   divisor: settings.lossScale)
+    measuresNorm = settings.measuresNorm
+    applied.reset(lossScale: settings.lossScale)
+  }
 
-  /// The rule this updater applies with its current settings.
-  public var rule: SGDRule {
-    SGDRule(learningRate: options.learningRate, weightDecay: options.weightDecay,
-            clipValue: options.clipGradValue, clipCoefficient: clipCoefficient, divisor: lossScale)
+  public func finishStep() -> StepOutcome {
+    guard let rule else { preconditionFailure("LOMO.finishStep without beginStep") }
+    self.rule = nil
+    return StepOutcome(gradientNorm: measuresNorm ? applied.norm : nil,
+                       clipCoefficient: rule.clipCoefficient)
   }
 
   public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
-    if measuresNorm {
-      controls.updateNorm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
-        gradient, count: parameter.count, divisor: lossScale))
-    }
+    guard let rule else { preconditionFailure("LOMO.update outside beginStep/finishStep") }
+    if measuresNorm { applied.update(parameter, gradient: gradient) }
     let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
                                            f16: options.f16Rounding)
     let seed = rounding == .stochastic ? generator.next() : 0
     UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
   }
 
-  /// The random generator, the only state LOMO has.
-  public func state() -> OptimizerState {
-    var s = OptimizerState()
-    OptimizerState.encode(generator, into: &s.integers, prefix: "generator")
-    return s
-  }
+  /// The random generator (`generator.0` ... `.3`), the only state LOMO has.
+  public func state() -> OptimizerState { OptimizerState(generator: generator) }
 
-  public func restore(_ state: OptimizerState) throws {
-    generator = try state.generator("generator")
-  }
+  public func restore(_ state: OptimizerState) throws { generator = try state.generatorOnly() }
 }

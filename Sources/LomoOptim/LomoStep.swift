@@ -44,17 +44,21 @@ public struct StepReport: Sendable, Equatable {
 /// 2. if clipping needs the current norm or f16 dynamic loss scaling is on: a measuring
 ///    backward with `NormAccumulator`; on inf/NaN the step is skipped (nothing was touched)
 ///    and the scale halved;
-/// 3. the updating backward with the optimizer (fused: parameters change inside backward;
-///    baselines: `finishStep()` applies them afterwards);
-/// 4. the scaler counts a clean step.
+/// 3. the step's `StepSettings` (the caller's learning rate, the loss scale, the clip
+///    coefficient from the measured or the previous step's norm) go to `beginStep(_:)`;
+/// 4. the updating backward with the optimizer (fused: parameters change inside backward;
+///    baselines: `finishStep()` applies them afterwards), and `finishStep()`'s outcome;
+/// 5. the scaler counts a clean step; the report.
 ///
-/// Baselines hold all gradients, so they clip in `finishStep` themselves and always run one
-/// backward (plus the measuring pass only when loss scaling asks for overflow detection).
+/// The loss scale is the dynamic scaler's when there is one (f16 storage), else the
+/// optimizer's `defaultLossScale`. Baselines hold all gradients, so they clip in `finishStep`
+/// with their own norm and always run one backward (plus the measuring pass only when loss
+/// scaling asks for overflow detection).
 public final class LomoStep {
   public let model: LlamaModel
   public let optimizer: any StepOptimizer
   public var clipping: GradientClipping
-  /// Dynamic loss scaling (for f16 storage); nil: the optimizer's own static `lossScale`.
+  /// Dynamic loss scaling (for f16 storage); nil: the optimizer's `defaultLossScale`.
   public var lossScaler: DynamicLossScaler?
   /// The global norm of the last completed step (for `.previousStepNorm`).
   public private(set) var previousNorm: Double?
@@ -69,62 +73,67 @@ public final class LomoStep {
   }
 
   /// Runs one step on `tokens`/`targets` [batch, time] (targets already shifted: targets[t] is
-  /// the token after position t, negative = not trained on). `learningRate` nil keeps the
-  /// optimizer's current rate.
+  /// the token after position t, negative = not trained on) at `learningRate`.
   @discardableResult
   public func step(tokens: [Int32], targets: [Int32], batch: Int, time: Int,
-                   learningRate: Float? = nil) -> StepReport {
-    if let learningRate { optimizer.learningRate = learningRate }
-    if let scaler = lossScaler { optimizer.lossScale = scaler.scale }
-    let scale = optimizer.lossScale
+                   learningRate: Float) -> StepReport {
+    let lossScale = lossScaler?.scale ?? optimizer.defaultLossScale
     let tokenCount = targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-    // ∂(scale · mean loss): nil keeps backward's own 1/tokenCount when unscaled.
-    let gradScale: Float? = scale == 1 ? nil : scale / Float(max(tokenCount, 1))
+    // ∂(lossScale · mean loss): nil keeps backward's own 1/tokenCount when unscaled.
+    let gradScale: Float? = lossScale == 1 ? nil : lossScale / Float(max(tokenCount, 1))
 
     model.forward(tokens: tokens, targets: targets, batch: batch, time: time)
 
-    let fused = optimizer.updatesDuringBackward
-    var needsCurrentNorm = lossScaler != nil
-    if fused {
-      switch clipping {
-      case .none: break
-      case .globalNorm: needsCurrentNorm = true
-      case .previousStepNorm: if previousNorm == nil { needsCurrentNorm = true }
-      }
-    }
-
-    var coefficient: Float = 1
-    var measured: Double?
     var passes = 0
-    if needsCurrentNorm {
-      normAccumulator.reset(lossScale: scale)
+    var measured: GradientNorm?
+    if needsMeasuringPass {
+      normAccumulator.reset(lossScale: lossScale)
       let result = model.backward(updater: normAccumulator, gradScale: gradScale)
       passes += 1
-      let norm = normAccumulator.norm
-      if norm.hasNonFinite {
+      guard !normAccumulator.norm.hasNonFinite else {
         lossScaler?.update(overflow: true)
         return StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: nil,
-                          clipCoefficient: 0, skipped: true, lossScale: scale,
+                          clipCoefficient: 0, skipped: true, lossScale: lossScale,
                           backwardPasses: passes)
       }
-      measured = norm.total
-      if fused, let maxNorm = clipping.maxNorm { coefficient = norm.clipCoefficient(maxNorm: maxNorm) }
-    } else if fused, case .previousStepNorm(let maxNorm) = clipping, let previous = previousNorm {
-      coefficient = GradientNorm.clipCoefficient(maxNorm: maxNorm, total: previous)
+      measured = normAccumulator.norm
     }
 
-    optimizer.clipCoefficient = coefficient
-    optimizer.measuresNorm = fused && clipping.maxNorm != nil && measured == nil
-    optimizer.beginStep()
+    let fused = optimizer.updatesDuringBackward
+    optimizer.beginStep(StepSettings(
+      learningRate: learningRate, lossScale: lossScale, clipCoefficient: clipCoefficient(measured),
+      measuresNorm: fused && clipping.maxNorm != nil && measured == nil))
     let result = model.backward(updater: optimizer, gradScale: gradScale)
     passes += 1
-    optimizer.finishStep()
-    if !fused { measured = optimizer.updateNorm.total }
-    else if optimizer.measuresNorm { measured = optimizer.updateNorm.total }
-    previousNorm = measured ?? previousNorm
+    let outcome = optimizer.finishStep()
+
+    let norm = (outcome.gradientNorm ?? measured)?.total
+    previousNorm = norm ?? previousNorm
     lossScaler?.update(overflow: false)
-    return StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: measured,
-                      clipCoefficient: optimizer.clipCoefficient, skipped: false, lossScale: scale,
-                      backwardPasses: passes)
+    return StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: norm,
+                      clipCoefficient: outcome.clipCoefficient, skipped: false,
+                      lossScale: lossScale, backwardPasses: passes)
+  }
+
+  /// Whether this step needs the current norm before updating: overflow detection under
+  /// dynamic loss scaling, or a fused optimizer's clipping (always for `.globalNorm`, on the
+  /// first step for `.previousStepNorm`).
+  var needsMeasuringPass: Bool {
+    if lossScaler != nil { return true }
+    guard optimizer.updatesDuringBackward else { return false }
+    switch clipping {
+    case .none: return false
+    case .globalNorm: return true
+    case .previousStepNorm: return previousNorm == nil
+    }
+  }
+
+  /// A fused optimizer's clip coefficient from this step's measured norm, else the previous
+  /// step's; 1 without clipping and for baselines (they clip with their own norm).
+  func clipCoefficient(_ measured: GradientNorm?) -> Float {
+    guard optimizer.updatesDuringBackward, let maxNorm = clipping.maxNorm else { return 1 }
+    if let measured { return measured.clipCoefficient(maxNorm: maxNorm) }
+    if let previousNorm { return GradientNorm.clipCoefficient(maxNorm: maxNorm, total: previousNorm) }
+    return 1
   }
 }

@@ -7,15 +7,12 @@ import LomoModel
 /// tensor in the order the gradients arrived. With f32 storage, LOMO and this baseline give
 /// bit-identical parameters; global-norm clipping here is one pass over the stored gradients.
 public final class SGDBaseline: StepOptimizer {
-  public var options: LOMO.Options
-  /// Clip by global norm (computed from the stored gradients in `finishStep`); nil: off.
-  public var clipGradNorm: Float?
-  public var learningRate: Float {
-    get { options.learningRate }
-    set { options.learningRate = newValue }
-  }
-  public var controls = StepControls()
+  public let options: LOMO.Options
+  /// Clip by the global norm of the stored gradients (computed in `finishStep`); nil: the
+  /// settings' clip coefficient.
+  public let clipGradNorm: Float?
   public var updatesDuringBackward: Bool { false }
+  public var defaultLossScale: Float { 1 }
   public var generator: Xoshiro256
   let store: GradientStore
 
@@ -27,18 +24,17 @@ public final class SGDBaseline: StepOptimizer {
     store = GradientStore(parameters: parameters, ledger: ledger)
   }
 
-  public func beginStep() { store.reset() }
+  public func beginStep(_ settings: StepSettings) { store.begin(settings) }
 
   public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
     store.store(parameter, gradient: gradient)
   }
 
-  public func finishStep() {
-    controls.updateNorm = store.norm(divisor: lossScale)
-    if let maxNorm = clipGradNorm { clipCoefficient = updateNorm.clipCoefficient(maxNorm: maxNorm) }
-    let rule = SGDRule(learningRate: options.learningRate, weightDecay: options.weightDecay,
-                       clipValue: options.clipGradValue, clipCoefficient: clipCoefficient,
-                       divisor: lossScale)
+  public func finishStep() -> StepOutcome {
+    let (settings, outcome) = store.finish(maxNorm: clipGradNorm)
+    let rule = SGDRule(learningRate: settings.learningRate, weightDecay: options.weightDecay,
+                       clipValue: options.clipGradValue, clipCoefficient: outcome.clipCoefficient,
+                       divisor: settings.lossScale)
     for id in store.arrivals {
       let p = store.tensors[id]!
       let rounding = RoundingMode.forStorage(p.dtype, bf16: options.bf16Rounding,
@@ -47,5 +43,6 @@ public final class SGDBaseline: StepOptimizer {
       UpdateKernel.apply(rule, to: p, gradient: store.buffers[id]!.pointer, rounding: rounding,
                          seed: seed)
     }
+    return outcome
   }
 }

@@ -9,6 +9,7 @@ extension LomoStep {
   public convenience init(model: LlamaModel, options: TrainingOptions, ledger: MemoryLedger = .shared) {
     let optimizer = OptimizerFactory.make(options, parameters: model.parameters, ledger: ledger)
     let o = options.lossScale
+    // The loss scale: dynamic for f16 storage; otherwise the optimizer's `defaultLossScale`.
     let scaler = options.dtype == .f16
       ? DynamicLossScaler(initialScale: o.initialScale, factor: o.factor, window: o.window,
                           minScale: o.minScale)

@@ -163,7 +163,7 @@ public final class Trainer {
   /// the position, options and loss scaler, the optimizer's state (taken once: for AdamW it
   /// copies both moments), and the parameters beside them.
   public func saveCheckpoint(to directory: URL, overwrite: Bool = false) throws {
-    let optimizerState = OptimizerFactory.state(of: optimizer)
+    let optimizerState = optimizer.state()
     let state = TrainingState(
       step: step, epoch: epoch, position: position, dataSeed: options.seed, options: options,
       optimizerIntegers: optimizerState.integers,
@@ -191,8 +191,7 @@ public final class Trainer {
     }
     let (s, arrays) = try ResumeCheckpoint.load(from: directory, into: model.parameters)
     do {
-      try OptimizerFactory.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers),
-                                   into: optimizer)
+      try optimizer.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers))
     } catch {
       throw TrainingError.checkpoint(path: path, problem: "\(error)")
     }

@@ -11,40 +11,42 @@ import XCTest
 final class BaselineEquivalenceTests: XCTestCase {
   let steps = 3
 
-  func runLOMO(_ params: LlamaParameters, options: LOMO.Options, clipping: GradientClipping,
-               checkpointing: Bool = false) -> [Float] {
+  func runLOMO(_ params: LlamaParameters, lr: Float, options: LOMO.Options,
+               clipping: GradientClipping, checkpointing: Bool = false) -> [Float] {
     let model = LlamaModel(parameters: params, activationCheckpointing: checkpointing)
     let driver = LomoStep(model: model, optimizer: LOMO(options), clipping: clipping)
     return (0..<steps).map { _ in
       driver.step(tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch,
-                  time: TinyModel.time).loss
+                  time: TinyModel.time, learningRate: lr).loss
     }
   }
 
-  func runSGD(_ params: LlamaParameters, options: LOMO.Options, clipGradNorm: Float?) -> [Float] {
+  func runSGD(_ params: LlamaParameters, lr: Float, options: LOMO.Options, clipGradNorm: Float?)
+    -> [Float]
+  {
     let model = LlamaModel(parameters: params)
     let sgd = SGDBaseline(parameters: params, options: options, clipGradNorm: clipGradNorm)
     let driver = LomoStep(model: model, optimizer: sgd)
     return (0..<steps).map { _ in
       driver.step(tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch,
-                  time: TinyModel.time).loss
+                  time: TinyModel.time, learningRate: lr).loss
     }
   }
 
   func testLOMOEqualsSGDBaselineBitForBit() {
     let settings: [(String, LOMO.Options, Float?)] = [
-      ("plain", LOMO.Options(learningRate: 0.5), nil),
-      ("norm clip", LOMO.Options(learningRate: 0.5), 0.05),
-      ("value clip + decay", LOMO.Options(learningRate: 0.5, weightDecay: 0.1, clipGradValue: 1e-3), nil),
+      ("plain", LOMO.Options(), nil),
+      ("norm clip", LOMO.Options(), 0.05),
+      ("value clip + decay", LOMO.Options(weightDecay: 0.1, clipGradValue: 1e-3), nil),
     ]
     for tied in [false, true] {
       let start = LlamaParameters.random(config: TinyModel.config(tied: tied), dtype: .f32, seed: 7,
                                          std: 0.2)
       for (what, options, maxNorm) in settings {
         let a = TinyModel.copy(start), b = TinyModel.copy(start)
-        let lomoLosses = runLOMO(a, options: options,
+        let lomoLosses = runLOMO(a, lr: 0.5, options: options,
                                  clipping: maxNorm.map { .globalNorm($0) } ?? .none)
-        let sgdLosses = runSGD(b, options: options, clipGradNorm: maxNorm)
+        let sgdLosses = runSGD(b, lr: 0.5, options: options, clipGradNorm: maxNorm)
         XCTAssertEqual(lomoLosses, sgdLosses, "tied=\(tied) \(what)")
         XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b), "tied=\(tied) \(what)")
         XCTAssertNotEqual(TinyModel.bits(a), TinyModel.bits(start), "tied=\(tied) \(what): no update")
@@ -58,9 +60,11 @@ final class BaselineEquivalenceTests: XCTestCase {
       let start = LlamaParameters.random(config: TinyModel.config(tied: tied), dtype: .f32, seed: 8,
                                          std: 0.2)
       let a = TinyModel.copy(start), b = TinyModel.copy(start)
-      let options = LOMO.Options(learningRate: 0.3, weightDecay: 0.01)
-      let plain = runLOMO(a, options: options, clipping: .globalNorm(0.1), checkpointing: false)
-      let checkpointed = runLOMO(b, options: options, clipping: .globalNorm(0.1), checkpointing: true)
+      let options = LOMO.Options(weightDecay: 0.01)
+      let plain = runLOMO(a, lr: 0.3, options: options, clipping: .globalNorm(0.1),
+                          checkpointing: false)
+      let checkpointed = runLOMO(b, lr: 0.3, options: options, clipping: .globalNorm(0.1),
+                                 checkpointing: true)
       XCTAssertEqual(plain, checkpointed, "tied=\(tied)")
       XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b), "tied=\(tied)")
     }
@@ -71,14 +75,14 @@ final class BaselineEquivalenceTests: XCTestCase {
   func testBF16StochasticRunsAreReproducible() {
     let start = LlamaParameters.random(config: TinyModel.config(tied: true), dtype: .bf16, seed: 9,
                                        std: 0.2)
-    let options = LOMO.Options(learningRate: 0.1, seed: 42)
+    let options = LOMO.Options(seed: 42)
     let a = TinyModel.copy(start), b = TinyModel.copy(start), c = TinyModel.copy(start)
-    _ = runLOMO(a, options: options, clipping: .none)
+    _ = runLOMO(a, lr: 0.1, options: options, clipping: .none)
     let saved = Threads.count
     Threads.setCount(1)
-    _ = runLOMO(b, options: options, clipping: .none)
+    _ = runLOMO(b, lr: 0.1, options: options, clipping: .none)
     Threads.setCount(saved)
-    _ = runSGD(c, options: options, clipGradNorm: nil)
+    _ = runSGD(c, lr: 0.1, options: options, clipGradNorm: nil)
     XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b))
     XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(c))
     XCTAssertNotEqual(TinyModel.bits(a), TinyModel.bits(start))
@@ -90,12 +94,11 @@ final class BaselineEquivalenceTests: XCTestCase {
     let params = LlamaParameters.random(config: TinyModel.config(tied: false), dtype: .f32, seed: 10,
                                         std: 0.2)
     let model = LlamaModel(parameters: params)
-    let driver = LomoStep(model: model, optimizer: LOMO(learningRate: 0.3),
-                          clipping: .previousStepNorm(0.05))
+    let driver = LomoStep(model: model, optimizer: LOMO(), clipping: .previousStepNorm(0.05))
     var previous: Double?
     for k in 0..<4 {
       let r = driver.step(tokens: TinyModel.tokens, targets: TinyModel.targets,
-                          batch: TinyModel.batch, time: TinyModel.time)
+                          batch: TinyModel.batch, time: TinyModel.time, learningRate: 0.3)
       XCTAssertEqual(r.backwardPasses, k == 0 ? 2 : 1, "step \(k)")
       let norm = try! XCTUnwrap(r.gradientNorm)
       if let previous {

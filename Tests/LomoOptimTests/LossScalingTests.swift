@@ -10,15 +10,14 @@ final class LossScalingTests: XCTestCase {
     let params = LlamaParameters.random(config: TinyModel.config(tied: true), dtype: .f16, seed: 11,
                                         std: 0.2)
     let model = LlamaModel(parameters: params)
-    let driver = LomoStep(model: model, optimizer: LOMO(learningRate: 0.1),
-                          clipping: .globalNorm(1),
+    let driver = LomoStep(model: model, optimizer: LOMO(), clipping: .globalNorm(1),
                           lossScaler: DynamicLossScaler(initialScale: scale, window: window))
     return (driver, params)
   }
 
   func step(_ d: LomoStep) -> StepReport {
     d.step(tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch,
-           time: TinyModel.time)
+           time: TinyModel.time, learningRate: 0.1)
   }
 
   func testOverflowSkipsTheStepLeavesParametersUntouchedAndHalvesTheScale() {

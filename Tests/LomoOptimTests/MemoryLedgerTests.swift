@@ -22,10 +22,10 @@ final class MemoryLedgerTests: XCTestCase {
         let params = LlamaParameters.random(config: TinyModel.config(tied: tied), dtype: .f32,
                                             seed: 1, ledger: ledger)
         let model = LlamaModel(parameters: params, ledger: ledger)
-        let driver = LomoStep(model: model, optimizer: LOMO(learningRate: 0.1), clipping: clipping)
+        let driver = LomoStep(model: model, optimizer: LOMO(), clipping: clipping)
         for _ in 0..<2 {
           driver.step(tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch,
-                      time: TinyModel.time)
+                      time: TinyModel.time, learningRate: 0.1)
         }
         let usage = ledger.usage
         let (total, bound) = bytes(params)
@@ -43,11 +43,12 @@ final class MemoryLedgerTests: XCTestCase {
     let params = LlamaParameters.random(config: TinyModel.config(tied: false), dtype: .f32, seed: 2,
                                         ledger: ledger)
     let (total, bound) = bytes(params)
-    let sgd = SGDBaseline(parameters: params, options: LOMO.Options(learningRate: 0.1), ledger: ledger)
+    let sgd = SGDBaseline(parameters: params, options: LOMO.Options(), ledger: ledger)
     XCTAssertEqual(ledger.usage.live[.gradients], total, "the baseline's gradients = parameter bytes")
     let model = LlamaModel(parameters: params, ledger: ledger)
     LomoStep(model: model, optimizer: sgd).step(
-      tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch, time: TinyModel.time)
+      tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch, time: TinyModel.time,
+      learningRate: 0.1)
     // Plus backward's own hand-off buffer.
     XCTAssertEqual(ledger.usage.peak[.gradients], total + bound)
     XCTAssertEqual(ledger.usage.peak[.optimizerState], 0)
@@ -76,7 +77,8 @@ final class MemoryLedgerTests: XCTestCase {
     XCTAssertEqual(ada.stateBytes, expected)
     let model = LlamaModel(parameters: params, ledger: ledger)
     LomoStep(model: model, optimizer: ada).step(
-      tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch, time: TinyModel.time)
+      tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch, time: TinyModel.time,
+      learningRate: 1e-3)
     XCTAssertLessThanOrEqual(ledger.usage.peak[.gradients]!, bytes(params).bound)
   }
 }

@@ -5,20 +5,20 @@ import XCTest
 
 /// Checkpointing AdaLomo and LOMO state, and AdamW's first step against its closed form.
 final class OptimizerStateTests: XCTestCase {
-  func step(_ driver: LomoStep) {
+  func step(_ driver: LomoStep, learningRate: Float) {
     driver.step(tokens: TinyModel.tokens, targets: TinyModel.targets, batch: TinyModel.batch,
-                time: TinyModel.time)
+                time: TinyModel.time, learningRate: learningRate)
   }
 
   func testAdaLomoStateRestoresExactly() throws {
     let start = LlamaParameters.random(config: TinyModel.config(tied: true), dtype: .bf16, seed: 12,
                                        std: 0.2)
-    let options = AdaLomo.Options(learningRate: 0.05)
+    let options = AdaLomo.Options()
     let a = TinyModel.copy(start)
     let adaA = AdaLomo(parameters: a, options: options)
     let driverA = LomoStep(model: LlamaModel(parameters: a), optimizer: adaA)
-    step(driverA)
-    step(driverA)
+    step(driverA, learningRate: 0.05)
+    step(driverA, learningRate: 0.05)
     let saved = adaA.state()
     XCTAssertEqual(saved.integers["step"], 2)
     XCTAssertNotNil(saved.arrays["model.layers.0.self_attn.q_proj.weight.exp_avg_sq_row"])
@@ -28,8 +28,8 @@ final class OptimizerStateTests: XCTestCase {
     let adaB = AdaLomo(parameters: b, options: options)
     try adaB.restore(saved)
     XCTAssertEqual(adaB.state(), saved)
-    step(driverA)
-    step(LomoStep(model: LlamaModel(parameters: b), optimizer: adaB))
+    step(driverA, learningRate: 0.05)
+    step(LomoStep(model: LlamaModel(parameters: b), optimizer: adaB), learningRate: 0.05)
     XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b))
 
     var broken = saved
@@ -38,9 +38,9 @@ final class OptimizerStateTests: XCTestCase {
   }
 
   func testLOMOGeneratorStateRestores() throws {
-    let lomo = LOMO(learningRate: 0.1)
+    let lomo = LOMO()
     _ = lomo.generator.next()
-    let other = LOMO(LOMO.Options(learningRate: 0.1, seed: 99))
+    let other = LOMO(LOMO.Options(seed: 99))
     try other.restore(lomo.state())
     XCTAssertEqual(other.generator, lomo.generator)
   }
@@ -50,8 +50,8 @@ final class OptimizerStateTests: XCTestCase {
     let params = LlamaParameters.random(config: TinyModel.config(tied: false), dtype: .f32, seed: 13,
                                         std: 0.2)
     let before = params.all.map(\.floats)
-    let adam = AdamWBaseline(parameters: params, options: .init(learningRate: 0.01, weightDecay: 0.1))
-    step(LomoStep(model: LlamaModel(parameters: params), optimizer: adam))
+    let adam = AdamWBaseline(parameters: params, options: .init(weightDecay: 0.1))
+    step(LomoStep(model: LlamaModel(parameters: params), optimizer: adam), learningRate: 0.01)
     for (p, old) in zip(params.all, before) {
       let g = adam.store.buffers[p.id]!.array
       let new = p.floats

@@ -16,19 +16,18 @@ final class ReferenceRunTests: XCTestCase {
     let optimizer: any StepOptimizer
     switch run.kind {
     case "lomo":
-      optimizer = LOMO(learningRate: run.lr, weightDecay: run.weightDecay ?? 0,
-                       clipGradValue: run.clipGradValue ?? 0)
+      optimizer = LOMO(weightDecay: run.weightDecay ?? 0, clipGradValue: run.clipGradValue ?? 0)
     case "adalomo":
       optimizer = AdaLomo(parameters: params, options: AdaLomo.Options(
-        learningRate: run.lr, weightDecay: run.weightDecay ?? 0,
-        lossScale: run.lossScale ?? 1024))
+        weightDecay: run.weightDecay ?? 0, lossScale: run.lossScale ?? 1024))
     default:
       return XCTFail("unknown optimizer \(run.kind)", file: file, line: line)
     }
     let driver = LomoStep(model: model, optimizer: optimizer,
                           clipping: run.clipGradNorm.map { .globalNorm($0) } ?? .none)
     for k in 0..<fx.steps {
-      let report = driver.step(tokens: fx.tokens, targets: fx.targets, batch: fx.batch, time: fx.time)
+      let report = driver.step(tokens: fx.tokens, targets: fx.targets, batch: fx.batch, time: fx.time,
+                               learningRate: run.lr)
       XCTAssertFalse(report.skipped, file: file, line: line)
       XCTAssertEqual(Double(report.loss), run.losses[k], accuracy: 2e-5 * run.losses[k],
                      "\(name) loss at step \(k)", file: file, line: line)

@@ -26,10 +26,11 @@ final class SmolLM2LOMOTests: XCTestCase {
       contentsOf: OptimizerFixture.directory.appendingPathComponent("smollm2-lomo.json")))
     let params = try source.loadParameters(dtype: .f32)
     let model = LlamaModel(parameters: params)
-    let driver = LomoStep(model: model, optimizer: LOMO(learningRate: reference.learningRate))
+    let driver = LomoStep(model: model, optimizer: LOMO())
     let time = reference.tokens.count
     for k in 0..<reference.steps {
-      let r = driver.step(tokens: reference.tokens, targets: reference.targets, batch: 1, time: time)
+      let r = driver.step(tokens: reference.tokens, targets: reference.targets, batch: 1, time: time,
+                          learningRate: reference.learningRate)
       XCTAssertEqual(r.tokenCount, time - 1)
       XCTAssertEqual(Double(r.loss), reference.losses[k], accuracy: 1e-3 * reference.losses[k],
                      "loss before step \(k + 1)")

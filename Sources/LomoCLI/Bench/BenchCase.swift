@@ -121,13 +121,15 @@ struct BenchRunner {
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
     let (tokens, targets) = BenchCase.tokenBatch(batch: c.batchSize, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
-    let stepper = c.trainingOptions.map { LomoStep(model: model, options: $0) }
+    let training = c.trainingOptions
+    let stepper = training.map { LomoStep(model: model, options: $0) }
     var seconds: [Double] = []
     var passes = 0
     for i in 0..<(warmupSteps + steps) {
       let s = Stopwatch.seconds {
-        if let stepper {
-          passes = stepper.step(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen).backwardPasses
+        if let stepper, let training {
+          passes = stepper.step(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen,
+                                learningRate: training.learningRate).backwardPasses
         } else {
           _ = model.loss(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen)
         }
