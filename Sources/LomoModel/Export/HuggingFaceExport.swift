@@ -113,8 +113,8 @@ extension ModelExporter {
     case .gguf(let path):
       let m = try GGUFFile(path: path).metadata
       return SpecialTokens(
-        bos: m["tokenizer.ggml.bos_token_id"]?.intValue, eos: m["tokenizer.ggml.eos_token_id"]?.intValue,
-        pad: m["tokenizer.ggml.padding_token_id"]?.intValue)
+        bos: m[GGUFTokenizerKey.bosID]?.intValue, eos: m[GGUFTokenizerKey.eosID]?.intValue,
+        pad: m[GGUFTokenizerKey.paddingID]?.intValue)
     case .huggingFace(let dir):
       guard let data = FileManager.default.contents(atPath: dir + "/config.json"),
             let json = try? JSONValue(parsing: data)

@@ -81,7 +81,7 @@ public enum ModelExporter {
       where (key.hasPrefix("general.") || key.hasPrefix("tokenizer.")) && !managedKeys.contains(key) {
         writer.set(key, try file.metadata.value(key))
       }
-      if !file.metadata.contains("tokenizer.ggml.model") { summary.missing.append("tokenizer metadata (tokenizer.ggml.*)") }
+      if !file.metadata.contains(GGUFTokenizerKey.model) { summary.missing.append("tokenizer metadata (tokenizer.ggml.*)") }
     case .huggingFace(let dir):
       writer.set("general.name", .string((dir as NSString).lastPathComponent))
       summary.missing.append("tokenizer metadata (tokenizer.ggml.*): converting tokenizer.json to GGUF is not implemented")

@@ -31,14 +31,14 @@ extension ModelExporter {
   /// non-special added tokens. Byte-level BPE vocabularies ("gpt2") with a known pre-tokenizer
   /// are supported; SentencePiece ("llama") and other vocabularies are not yet.
   public static func huggingFaceTokenizer(from m: GGUFMetadata, maxContext: Int) -> TokenizerConversion {
-    guard let model = m["tokenizer.ggml.model"]?.stringValue else { return .unsupported("the GGUF has no tokenizer") }
+    guard let model = m[GGUFTokenizerKey.model]?.stringValue else { return .unsupported("the GGUF has no tokenizer") }
     guard model == "gpt2" else { return .unsupported("tokenizer model '\(model)' (only byte-level BPE, 'gpt2', is converted)") }
-    let pre = m["tokenizer.ggml.pre"]?.stringValue ?? "default"
+    let pre = m[GGUFTokenizerKey.pre]?.stringValue ?? "default"
     guard let preTokenizer = preTokenizer(pre) else { return .unsupported("pre-tokenizer '\(pre)' is not known to lomo") }
-    guard let tokens = try? m.stringArray("tokenizer.ggml.tokens"), let merges = try? m.stringArray("tokenizer.ggml.merges") else {
+    guard let tokens = try? m.stringArray(GGUFTokenizerKey.tokens), let merges = try? m.stringArray(GGUFTokenizerKey.merges) else {
       return .unsupported("tokenizer.ggml.tokens or tokenizer.ggml.merges is missing")
     }
-    let types = (try? m.intArray("tokenizer.ggml.token_type")) ?? []
+    let types = (try? m.intArray(GGUFTokenizerKey.tokenType)) ?? []
     // Tokens are distinct byte strings (canonically equivalent spellings are different tokens).
     var seen = Set<[UInt8]>()
     for token in tokens where !seen.insert(Array(token.utf8)).inserted {
@@ -60,11 +60,12 @@ extension ModelExporter {
       ])
     }
     func special(_ key: String) -> (id: Int, token: String)? {
-      guard let id = m["tokenizer.ggml.\(key)_token_id"]?.intValue, id >= 0, id < tokens.count else { return nil }
+      guard let id = m[key]?.intValue, id >= 0, id < tokens.count else { return nil }
       return (id, tokens[id])
     }
-    let bos = special("bos"), eos = special("eos"), unk = special("unknown"), pad = special("padding")
-    let addBOS = m["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
+    let bos = special(GGUFTokenizerKey.bosID), eos = special(GGUFTokenizerKey.eosID)
+    let unk = special(GGUFTokenizerKey.unknownID), pad = special(GGUFTokenizerKey.paddingID)
+    let addBOS = m[GGUFTokenizerKey.addBOS]?.boolValue ?? false
     var postProcessor = JSONValue.null
     if addBOS, let bos {
       func piece(_ sequence: String, _ typeID: Int) -> JSONValue { ["Sequence": ["id": .string(sequence), "type_id": JSONValue(typeID)]] }
@@ -97,7 +98,7 @@ extension ModelExporter {
     config["model_max_length"] = JSONValue(maxContext)
     config["add_bos_token"] = .bool(addBOS)
     config["clean_up_tokenization_spaces"] = false
-    config["chat_template"] = m["tokenizer.chat_template"]?.stringValue.map(JSONValue.string)
+    config["chat_template"] = m[GGUFTokenizerKey.chatTemplate]?.stringValue.map(JSONValue.string)
     return .files([
       "tokenizer.json": Data(tokenizer.serialized([.sortedKeys])),
       "tokenizer_config.json": Data(JSONValue.object(config).serialized([.pretty, .sortedKeys])),

@@ -18,7 +18,7 @@ extension LlamaConfig {
       reading: \.gguf, fallback: \.ggufFallback,
       tiedEmbeddings: !file.contains(tensor: "output.weight"), ropeScaling: nil,
       has: { m.contains(Self.ggufKey($0)) }, int: { try m.int(Self.ggufKey($0)) },
-      float: { try m.float(Self.ggufKey($0)) }, tokenCount: { try m.stringArray("tokenizer.ggml.tokens").count })
+      float: { try m.float(Self.ggufKey($0)) }, tokenCount: { try m.stringArray(GGUFTokenizerKey.tokens).count })
     if !problems.isEmpty {
       throw ModelLoadError(path: file.path, problem: "invalid config: \(problems.joined(separator: "; "))")
     }
