@@ -26,7 +26,8 @@ final class JSONFieldTests: XCTestCase {
     assertError(try f["rope_scaling"]["low"].float(), "rope_scaling.low: missing")
     assertError(try f["x"].string(), "x: missing")
     assertError(try f["a b"].integer(), #"["a b"]: expected an integer, found a boolean"#)
-    assertError(try f["n"]["deeper"].string(), "n.deeper: missing")
+    assertError(try f["n"]["deeper"].string(), "n: expected an object, found a number")
+    assertError(try f["x"]["deeper"].string(), "x.deeper: missing")
     assertError(try f.only(["n", "x"]), #"["a b"]: unknown key"#)
     assertError(try field("[1]", path: "$").object(), "$: expected an object, found an array")
   }

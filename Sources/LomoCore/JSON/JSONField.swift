@@ -7,13 +7,16 @@
 /// let window = try config["sliding_window"].ifPresent?.integer() // nil when absent or null
 /// ```
 ///
-/// A missing key or index gives a field whose `value` is nil; null counts as absent for every
-/// accessor. The path is built only when an error needs it.
+/// A missing key gives a field whose `value` is nil; null counts as absent for every accessor.
+/// A key looked up in a value that is not an object reports that value: `n: expected an
+/// object, found a number`. The path is built only when an error needs it.
 public struct JSONField: Sendable {
   /// The value, nil when the key or index is absent.
   public let value: JSONValue?
   private let parent: String
   private let component: Component?
+  /// The JSON type of the parent when it is present but not an object (a key lookup in it).
+  private let parentType: String?
 
   private enum Component: Sendable {
     case key(String)
@@ -25,12 +28,14 @@ public struct JSONField: Sendable {
     self.value = value
     parent = path
     component = nil
+    parentType = nil
   }
 
-  private init(_ value: JSONValue?, parent: String, _ component: Component) {
+  private init(_ value: JSONValue?, parent: String, _ component: Component, parentType: String? = nil) {
     self.value = value
     self.parent = parent
     self.component = component
+    self.parentType = parentType
   }
 
   /// Where this value is, e.g. `messages[0].role`.
@@ -44,10 +49,11 @@ public struct JSONField: Sendable {
 
   public func error(_ problem: JSONError.Problem) -> JSONError { JSONError(path: path, problem) }
 
-  /// The member `key` of an object (absent when this is not an object or has no such member;
-  /// the accessors of the result then say so).
+  /// The member `key` of an object (absent when this has no such member, or is not an
+  /// object; the accessors of the result then say which).
   public subscript(key: String) -> JSONField {
-    JSONField(value?.objectValue?[key], parent: path, .key(key))
+    let notObject = value.flatMap { v in v.objectValue == nil && !v.isNull ? v.typeName : nil }
+    return JSONField(value?.objectValue?[key], parent: path, .key(key), parentType: notObject)
   }
 
   /// Whether the value is present and not null.
@@ -57,6 +63,7 @@ public struct JSONField: Sendable {
   public var ifPresent: JSONField? { isPresent ? self : nil }
 
   private func present() throws(JSONError) -> JSONValue {
+    if let parentType { throw JSONError(path: parent, .wrongType(expected: "an object", found: parentType)) }
     guard let value, !value.isNull else { throw error(.missing) }
     return value
   }
