@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 
 /// Reading a Hugging Face `tokenizer.json` (model type BPE; byte-level, or SentencePiece-style with
 /// a "▁" normaliser / Metaspace and byte fallback). Every field is checked for type and range;
@@ -15,57 +16,67 @@ extension TokenizerSpec {
 
   /// Reads `tokenizer.json`; `config` is the optional `tokenizer_config.json`, which names the
   /// bos/eos/pad tokens and whether BOS/EOS are added (the post-processor's template wins).
+  /// Paths in errors start at `$` (tokenizer.json) or `tokenizer_config`.
   public init(tokenizerJSON data: Data, config: Data? = nil) throws {
     guard data.count <= TokenizerSpec.maxTokenizerJSONBytes else {
       throw TokenizerError.tooLarge(what: "tokenizer.json bytes", count: data.count, limit: TokenizerSpec.maxTokenizerJSONBytes)
     }
-    let root = try J.object(J.parse(data), "$")
-    let model = try J.object(root["model"], "$.model")
-    let type = try J.optString(model["type"], "$.model.type") ?? "BPE"
+    do {
+      self = try Self.read(tokenizerJSON: data, config: config)
+    } catch let e as JSONError {
+      throw TokenizerError(e)
+    }
+  }
+
+  private static func read(tokenizerJSON data: Data, config: Data?) throws -> TokenizerSpec {
+    let root = JSONField(try JSONValue(parsing: data), path: "$")
+    _ = try root.object()
+    let model = root["model"]
+    _ = try model.object()
+    let type = try model["type"].ifPresent?.string() ?? "BPE"
     guard type == "BPE" else { throw TokenizerError.unsupported("model type \(type.debugDescription) (only BPE)") }
     for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-      if let v = try J.optString(model[key], "$.model.\(key)"), !v.isEmpty {
+      if let v = try model[key].ifPresent?.string(), !v.isEmpty {
         throw TokenizerError.unsupported("model.\(key) \(v.debugDescription)")
       }
     }
 
     // Vocabulary: token -> id, dense after added tokens are placed.
-    let vocabObj = try J.object(model["vocab"], "$.model.vocab")
-    guard vocabObj.count <= Tokenizer.maxVocabulary else {
-      throw TokenizerError.tooLarge(what: "vocab", count: vocabObj.count, limit: Tokenizer.maxVocabulary)
+    let vocab = try model["vocab"].members()
+    guard vocab.count <= Tokenizer.maxVocabulary else {
+      throw TokenizerError.tooLarge(what: "vocab", count: vocab.count, limit: Tokenizer.maxVocabulary)
     }
     var byID: [Int: String] = [:]
-    byID.reserveCapacity(vocabObj.count)
-    for (tok, v) in vocabObj.members {
-      let id = try J.int(v, "$.model.vocab[\(tok.debugDescription)]")
+    byID.reserveCapacity(vocab.count)
+    for (tok, v) in vocab {
+      let id = try v.integer()
       guard id >= 0 && id < Tokenizer.maxVocabulary else {
-        throw TokenizerError.invalidField(path: "$.model.vocab[\(tok.debugDescription)]", reason: "id \(id) out of range")
+        throw TokenizerError.invalidField(path: v.path, reason: "id \(id) out of range")
       }
       byID[id] = tok
     }
     var added: [AddedToken] = []
-    if let list = root["added_tokens"], !list.isNull {
-      let arr = try J.array(list, "$.added_tokens")
+    if let list = root["added_tokens"].ifPresent {
+      let arr = try list.array()
       guard arr.count <= Tokenizer.maxVocabulary else {
         throw TokenizerError.tooLarge(what: "added_tokens", count: arr.count, limit: Tokenizer.maxVocabulary)
       }
-      for (k, item) in arr.enumerated() {
-        let p = "$.added_tokens[\(k)]"
-        let o = try J.object(item, p)
-        let id = try J.int(o["id"], p + ".id")
+      for o in arr {
+        _ = try o.object()
+        let id = try o["id"].integer()
         guard id >= 0 && id < Tokenizer.maxVocabulary else {
-          throw TokenizerError.invalidField(path: p + ".id", reason: "id \(id) out of range")
+          throw TokenizerError.invalidField(path: o["id"].path, reason: "id \(id) out of range")
         }
-        let content = try J.string(o["content"], p + ".content")
-        guard !content.isEmpty else { throw TokenizerError.invalidField(path: p + ".content", reason: "empty") }
+        let content = try o["content"].string()
+        guard !content.isEmpty else { throw TokenizerError.invalidField(path: o["content"].path, reason: "empty") }
         if let existing = byID[id], !existing.utf8.elementsEqual(content.utf8) {
-          throw TokenizerError.invalidField(path: p, reason: "id \(id) is \(existing.debugDescription) in the vocabulary")
+          throw TokenizerError.invalidField(path: o.path, reason: "id \(id) is \(existing.debugDescription) in the vocabulary")
         }
         byID[id] = content
         added.append(AddedToken(
-          id: Int32(id), content: content, special: try J.optBool(o["special"], p + ".special") ?? false,
-          lstrip: try J.optBool(o["lstrip"], p + ".lstrip") ?? false,
-          rstrip: try J.optBool(o["rstrip"], p + ".rstrip") ?? false))
+          id: Int32(id), content: content, special: try o["special"].ifPresent?.bool() ?? false,
+          lstrip: try o["lstrip"].ifPresent?.bool() ?? false,
+          rstrip: try o["rstrip"].ifPresent?.bool() ?? false))
       }
     }
     guard let maxID = byID.keys.max() else { throw TokenizerError.invalidVocabulary("empty vocab") }
@@ -75,13 +86,14 @@ extension TokenizerSpec {
 
     // Merges: "a b" strings, or [a, b] pairs.
     var merges: [MergePair] = []
-    if let m = model["merges"], !m.isNull {
-      let arr = try J.array(m, "$.model.merges")
+    if let m = model["merges"].ifPresent {
+      let arr = try m.array()
       guard arr.count <= Tokenizer.maxMerges else {
         throw TokenizerError.tooLarge(what: "merges", count: arr.count, limit: Tokenizer.maxMerges)
       }
       merges.reserveCapacity(arr.count)
-      for (k, item) in arr.enumerated() {
+      for (k, field) in arr.enumerated() {
+        let item = field.value ?? .null
         if let s = item.stringValue {
           let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
           guard parts.count == 2, let a = String(parts[0]), let b = String(parts[1]) else {
@@ -91,39 +103,39 @@ extension TokenizerSpec {
         } else if let pair = item.arrayValue, pair.count == 2, let a = pair[0].stringValue, let b = pair[1].stringValue {
           merges.append(MergePair(a, b))
         } else {
-          throw TokenizerError.invalidField(path: "$.model.merges[\(k)]", reason: "expected \"a b\" or [a, b]")
+          throw TokenizerError.invalidField(path: field.path, reason: "expected \"a b\" or [a, b]")
         }
       }
     }
 
     // Pre-tokenizer and normaliser decide the model family.
-    let pre = try TokenizerSpec.components(root["pre_tokenizer"], "$.pre_tokenizer")
-    let norm = try TokenizerSpec.components(root["normalizer"], "$.normalizer")
-    let dec = try TokenizerSpec.components(root["decoder"], "$.decoder")
-    let preTypes = pre.map { $0["type"]?.stringValue ?? "?" }
+    let pre = try TokenizerSpec.components(root["pre_tokenizer"])
+    let norm = try TokenizerSpec.components(root["normalizer"])
+    let dec = try TokenizerSpec.components(root["decoder"])
+    let preTypes = pre.map { $0["type"].value?.stringValue ?? "?" }
     let modelKind: Model
     var preTokenizer = PreTokenizer.none
     var spacePrefix = SpacePrefix.never
     if preTypes.contains("ByteLevel") {
       modelKind = .bytePairGPT2
-      let bl = pre.first { $0["type"]?.stringValue == "ByteLevel" }!
-      if try J.optBool(bl["add_prefix_space"], "$.pre_tokenizer.add_prefix_space") == true {
+      let bl = pre.first { $0["type"].value?.stringValue == "ByteLevel" }!
+      if try bl["add_prefix_space"].ifPresent?.bool() == true {
         throw TokenizerError.unsupported("ByteLevel add_prefix_space = true")
       }
-      let useRegex = try J.optBool(bl["use_regex"], "$.pre_tokenizer.use_regex") ?? true
-      let others = pre.filter { $0["type"]?.stringValue != "ByteLevel" }
+      let useRegex = try bl["use_regex"].ifPresent?.bool() ?? true
+      let others = pre.filter { $0["type"].value?.stringValue != "ByteLevel" }
       if useRegex {
         preTokenizer = .gpt2
-        if others.count == 1, others[0]["type"]?.stringValue == "Digits",
-          try J.optBool(others[0]["individual_digits"], "$.pre_tokenizer.individual_digits") == true
+        if others.count == 1, others[0]["type"].value?.stringValue == "Digits",
+          try others[0]["individual_digits"].ifPresent?.bool() == true
         {
           preTokenizer = .smollm
         } else if !others.isEmpty {
           throw TokenizerError.unsupported("pre-tokenizer sequence \(preTypes)")
         }
       } else {
-        guard others.count == 1, others[0]["type"]?.stringValue == "Split",
-          let pat = others[0]["pattern"]?.objectValue?["Regex"]?.stringValue
+        guard others.count == 1, others[0]["type"].value?.stringValue == "Split",
+          let pat = others[0]["pattern"]["Regex"].value?.stringValue
         else { throw TokenizerError.unsupported("pre-tokenizer sequence \(preTypes)") }
         switch pat {
         case TokenizerSpec.gpt2Pattern: preTokenizer = .gpt2
@@ -136,59 +148,59 @@ extension TokenizerSpec {
       modelKind = .sentencePieceBPE
       var replacesSpace = false
       for n in norm {
-        switch n["type"]?.stringValue {
+        switch n["type"].value?.stringValue {
         case "Replace":
-          let pat = n["pattern"]?.objectValue?["String"]?.stringValue
-          guard pat == " ", n["content"]?.stringValue == "\u{2581}" else {
+          let pat = n["pattern"]["String"].value?.stringValue
+          guard pat == " ", n["content"].value?.stringValue == "\u{2581}" else {
             throw TokenizerError.unsupported("normalizer Replace other than \" \" -> \"▁\"")
           }
           replacesSpace = true
         case "Prepend":
-          guard n["prepend"]?.stringValue == "\u{2581}" else { throw TokenizerError.unsupported("normalizer Prepend") }
+          guard n["prepend"].value?.stringValue == "\u{2581}" else { throw TokenizerError.unsupported("normalizer Prepend") }
           spacePrefix = .always
         default:
-          throw TokenizerError.unsupported("normalizer \(n["type"]?.stringValue ?? "?")")
+          throw TokenizerError.unsupported("normalizer \(n["type"].value?.stringValue ?? "?")")
         }
       }
       for p in pre {
-        switch p["type"]?.stringValue {
+        switch p["type"].value?.stringValue {
         case "Metaspace":
           replacesSpace = true
-          if try J.optBool(p["split"], "$.pre_tokenizer.split") == true {
+          if try p["split"].ifPresent?.bool() == true {
             throw TokenizerError.unsupported("Metaspace split = true")
           }
-          switch p["prepend_scheme"]?.stringValue {
+          switch p["prepend_scheme"].value?.stringValue {
           case "first": spacePrefix = .first
           case "always": spacePrefix = .always
           case "never": spacePrefix = .never
           default:
-            spacePrefix = (try J.optBool(p["add_prefix_space"], "$.pre_tokenizer.add_prefix_space") ?? true) ? .always : .never
+            spacePrefix = (try p["add_prefix_space"].ifPresent?.bool() ?? true) ? .always : .never
           }
         case "Split" where replacesSpace:
           // Gemma splits on " " after the normaliser has replaced every space: a no-op.
-          guard p["pattern"]?.objectValue?["String"]?.stringValue == " " else {
+          guard p["pattern"]["String"].value?.stringValue == " " else {
             throw TokenizerError.unsupported("pre-tokenizer Split in a SentencePiece tokenizer")
           }
         default:
-          throw TokenizerError.unsupported("pre-tokenizer \(p["type"]?.stringValue ?? "?")")
+          throw TokenizerError.unsupported("pre-tokenizer \(p["type"].value?.stringValue ?? "?")")
         }
       }
       guard replacesSpace else {
         throw TokenizerError.unsupported("BPE with neither ByteLevel nor a \"▁\" normaliser / Metaspace")
       }
     }
-    let decTypes = dec.map { $0["type"]?.stringValue ?? "?" }
+    let decTypes = dec.map { $0["type"].value?.stringValue ?? "?" }
     let strip = decTypes.contains("Strip") || (decTypes.contains("Metaspace") && spacePrefix != .never)
 
     // Special ids: unk from the model, bos/eos from the post-processor template or the config.
     var unkID: Int32?
-    if let u = try J.optString(model["unk_token"], "$.model.unk_token") {
-      guard let id = index.id(u) else { throw TokenizerError.invalidField(path: "$.model.unk_token", reason: "\(u.debugDescription) not in vocab") }
+    if let u = try model["unk_token"].ifPresent?.string() {
+      guard let id = index.id(u) else { throw TokenizerError.invalidField(path: model["unk_token"].path, reason: "\(u.debugDescription) not in vocab") }
       unkID = id
     }
     var bosID: Int32?, eosID: Int32?, padID: Int32?
     var addBOS = false, addEOS = false
-    if let post = root["post_processor"]?.objectValue, post["type"]?.stringValue == "TemplateProcessing",
+    if let post = root["post_processor"].value?.objectValue, post["type"]?.stringValue == "TemplateProcessing",
       let single = post["single"]?.arrayValue
     {
       var specials: [(Int, String)] = []
@@ -209,45 +221,44 @@ extension TokenizerSpec {
       }
     }
     if let config {
-      let c = try J.object(J.parse(config), "tokenizer_config")
+      let c = JSONField(try JSONValue(parsing: config), path: "tokenizer_config")
+      _ = try c.object()
       func tokenID(_ key: String) throws -> Int32? {
-        guard let v = c[key], !v.isNull else { return nil }
-        let s = try v.objectValue.map { try J.string($0["content"], "tokenizer_config.\(key).content") }
-          ?? J.string(v, "tokenizer_config.\(key)")
-        guard let id = index.id(s) else { throw TokenizerError.invalidField(path: "tokenizer_config.\(key)", reason: "\(s.debugDescription) not in vocab") }
+        guard let v = c[key].ifPresent else { return nil }
+        let s = try v.value?.objectValue != nil ? v["content"].string() : v.string()
+        guard let id = index.id(s) else { throw TokenizerError.invalidField(path: v.path, reason: "\(s.debugDescription) not in vocab") }
         return id
       }
       bosID = try bosID ?? tokenID("bos_token")
       eosID = try eosID ?? tokenID("eos_token")
       padID = try tokenID("pad_token")
       if unkID == nil { unkID = try tokenID("unk_token") }
-      if let b = try J.optBool(c["add_bos_token"], "tokenizer_config.add_bos_token"), root["post_processor"]?.isNull ?? true {
+      if let b = try c["add_bos_token"].ifPresent?.bool(), !root["post_processor"].isPresent {
         addBOS = b && bosID != nil
       }
     }
 
-    self.init(
+    var spec = TokenizerSpec(
       model: modelKind, tokens: tokens, merges: nil,
       preTokenizer: preTokenizer, addedTokens: added, bosID: bosID, eosID: eosID, unkID: unkID, padID: padID,
       addBOS: addBOS, addEOS: addEOS, spacePrefix: spacePrefix,
-      byteFallback: try J.optBool(model["byte_fallback"], "$.model.byte_fallback") ?? false,
-      ignoreMerges: try J.optBool(model["ignore_merges"], "$.model.ignore_merges") ?? false,
-      fuseUnknown: try J.optBool(model["fuse_unk"], "$.model.fuse_unk") ?? false,
+      byteFallback: try model["byte_fallback"].ifPresent?.bool() ?? false,
+      ignoreMerges: try model["ignore_merges"].ifPresent?.bool() ?? false,
+      fuseUnknown: try model["fuse_unk"].ifPresent?.bool() ?? false,
       stripDecodedPrefixSpace: strip)
-    if modelKind == .bytePairGPT2 || !merges.isEmpty { self.mergePairs = merges }
+    if modelKind == .bytePairGPT2 || !merges.isEmpty { spec.mergePairs = merges }
+    return spec
   }
 
   /// A component or the members of a `Sequence` component (`pretokenizers`, `normalizers`, `decoders`).
-  static func components(_ v: JSONValue?, _ path: String) throws -> [JSONObject] {
-    guard let v, !v.isNull else { return [] }
-    let o = try J.object(v, path)
-    guard o["type"]?.stringValue == "Sequence" else { return [o] }
-    for key in ["pretokenizers", "normalizers", "decoders", "processors"] {
-      if let list = o[key] {
-        return try J.array(list, path + "." + key).enumerated().flatMap { try components($1, "\(path).\(key)[\($0)]") }
-      }
+  static func components(_ v: JSONField) throws -> [JSONField] {
+    guard v.isPresent else { return [] }
+    let o = try v.object()
+    guard o["type"]?.stringValue == "Sequence" else { return [v] }
+    for key in ["pretokenizers", "normalizers", "decoders", "processors"] where o[key] != nil {
+      return try v[key].array().flatMap(components)
     }
-    throw TokenizerError.invalidField(path: path, reason: "Sequence without members")
+    throw TokenizerError.invalidField(path: v.path, reason: "Sequence without members")
   }
 }
 
@@ -267,47 +278,9 @@ extension Tokenizer {
   }
 }
 
-/// Typed access to `JSONValue`s; every mismatch names its JSON path.
-enum J {
-  static func parse(_ data: Data) throws -> JSONValue {
-    try data.withUnsafeBytes { try JSONParser.parse($0) }
-  }
-
-  static func object(_ v: JSONValue?, _ path: String) throws -> JSONObject {
-    guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let o = v.objectValue else { throw TokenizerError.invalidField(path: path, reason: "expected an object") }
-    return o
-  }
-
-  static func array(_ v: JSONValue?, _ path: String) throws -> [JSONValue] {
-    guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let a = v.arrayValue else { throw TokenizerError.invalidField(path: path, reason: "expected an array") }
-    return a
-  }
-
-  static func string(_ v: JSONValue?, _ path: String) throws -> String {
-    guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard let s = v.stringValue else { throw TokenizerError.invalidField(path: path, reason: "expected a string") }
-    return s
-  }
-
-  static func optString(_ v: JSONValue?, _ path: String) throws -> String? {
-    guard let v, !v.isNull else { return nil }
-    return try string(v, path)
-  }
-
-  static func optBool(_ v: JSONValue?, _ path: String) throws -> Bool? {
-    guard let v, !v.isNull else { return nil }
-    guard case .bool(let b) = v else { throw TokenizerError.invalidField(path: path, reason: "expected a boolean") }
-    return b
-  }
-
-  static func int(_ v: JSONValue?, _ path: String) throws -> Int {
-    guard let v else { throw TokenizerError.invalidField(path: path, reason: "missing") }
-    guard case .number(let d) = v else { throw TokenizerError.invalidField(path: path, reason: "expected an integer") }
-    guard d.isFinite, d == d.rounded(), abs(d) < 1e15 else {
-      throw TokenizerError.invalidField(path: path, reason: "expected an integer, got \(d)")
-    }
-    return Int(d)
+extension TokenizerError {
+  /// A JSON syntax error as `.malformedJSON`, any other as `.invalidField` at its path.
+  init(_ e: JSONError) {
+    if case .syntax = e.problem { self = .malformedJSON(e.reason) } else { self = .invalidField(path: e.path, reason: e.reason) }
   }
 }

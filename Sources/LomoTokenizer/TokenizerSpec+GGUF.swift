@@ -24,7 +24,7 @@ extension TokenizerSpec {
       }
       types = try tokenTypes.enumerated().map { i, t in
         guard let k = TokenType(rawValue: t) else {
-          throw TokenizerError.invalidField(path: "tokenizer.ggml.token_type[\(i)]", reason: "unknown type \(t)")
+          throw TokenizerError.invalidField(path: "\(GGUFTokenizerKey.tokenType)[\(i)]", reason: "unknown type \(t)")
         }
         return k
       }
@@ -71,7 +71,7 @@ extension TokenizerSpec {
         spacePrefix: prefix ? .first : .never, mergeOrder: isGemma ? .byTokenIndex : .byScore,
         byteFallback: true, fuseUnknown: true)
     default:
-      throw TokenizerError.unsupported("tokenizer.ggml.model \(model.debugDescription)")
+      throw TokenizerError.unsupported("\(GGUFTokenizerKey.model) \(model.debugDescription)")
     }
   }
 }
@@ -85,32 +85,32 @@ extension TokenizerSpec {
     func opt<T>(_ key: String, _ read: (String) throws(GGUFError) -> T) throws -> T? {
       m.contains(key) ? try read(key) : nil
     }
-    let tokens = try m.stringArray("tokenizer.ggml.tokens")
+    let tokens = try m.stringArray(GGUFTokenizerKey.tokens)
     var types: [Int32]?
-    if let raw = try opt("tokenizer.ggml.token_type", m.intArray) {
+    if let raw = try opt(GGUFTokenizerKey.tokenType, m.intArray) {
       types = try raw.enumerated().map { i, t in
         guard let v = Int32(exactly: t) else {
-          throw TokenizerError.invalidField(path: "tokenizer.ggml.token_type[\(i)]", reason: "unknown type \(t)")
+          throw TokenizerError.invalidField(path: "\(GGUFTokenizerKey.tokenType)[\(i)]", reason: "unknown type \(t)")
         }
         return v
       }
     }
     var spec = try TokenizerSpec.fromGGUFMetadata(
       architecture: try opt("general.architecture", m.string) ?? "",
-      model: try m.string("tokenizer.ggml.model"),
-      pre: try opt("tokenizer.ggml.pre", m.string),
+      model: try m.string(GGUFTokenizerKey.model),
+      pre: try opt(GGUFTokenizerKey.pre, m.string),
       tokens: tokens,
-      scores: try opt("tokenizer.ggml.scores", m.floatArray),
+      scores: try opt(GGUFTokenizerKey.scores, m.floatArray),
       tokenTypes: types,
-      merges: try opt("tokenizer.ggml.merges", m.stringArray),
-      bosID: try opt("tokenizer.ggml.bos_token_id", m.int),
-      eosID: try opt("tokenizer.ggml.eos_token_id", m.int),
-      unkID: try opt("tokenizer.ggml.unknown_token_id", m.int),
-      padID: try opt("tokenizer.ggml.padding_token_id", m.int),
-      addBOS: try opt("tokenizer.ggml.add_bos_token", m.bool),
-      addEOS: try opt("tokenizer.ggml.add_eos_token", m.bool),
-      addSpacePrefix: try opt("tokenizer.ggml.add_space_prefix", m.bool))
-    spec.chatTemplate = try opt("tokenizer.chat_template", m.string)
+      merges: try opt(GGUFTokenizerKey.merges, m.stringArray),
+      bosID: try opt(GGUFTokenizerKey.bosID, m.int),
+      eosID: try opt(GGUFTokenizerKey.eosID, m.int),
+      unkID: try opt(GGUFTokenizerKey.unknownID, m.int),
+      padID: try opt(GGUFTokenizerKey.paddingID, m.int),
+      addBOS: try opt(GGUFTokenizerKey.addBOS, m.bool),
+      addEOS: try opt(GGUFTokenizerKey.addEOS, m.bool),
+      addSpacePrefix: try opt(GGUFTokenizerKey.addSpacePrefix, m.bool))
+    spec.chatTemplate = try opt(GGUFTokenizerKey.chatTemplate, m.string)
     self = spec
   }
 }

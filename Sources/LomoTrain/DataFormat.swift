@@ -1,3 +1,5 @@
+import LomoCore
+
 /// The layout of the records in a JSONL data file.
 public enum DataFormat: String, CaseIterable, Sendable, Codable {
   /// The official SuperGLUE files; the task says which (`SuperGLUETask`).
@@ -19,8 +21,8 @@ public enum DataFormat: String, CaseIterable, Sendable, Codable {
 
   /// The format (and SuperGLUE task) that a record's fields name. Checks the distinguishing
   /// fields only; the record is validated in full when it is parsed.
-  static func detect(_ f: JSONFields) throws -> (DataFormat, SuperGLUETask?) {
-    let keys = Set(f.fields.keys)
+  static func detect(_ f: JSONField) throws -> (DataFormat, SuperGLUETask?) {
+    let keys = Set(try f.object().members.map(\.key))
     if keys.contains("messages") { return (.messages, nil) }
     if keys.contains("input_ids") { return (.inputIDs, nil) }
     if keys.contains("choices") { return (.multipleChoice, nil) }

@@ -24,20 +24,21 @@ public struct Dataset: Sendable {
     var lines: [Int] = []
     try JSONLReader(path: path).forEachObject { object, line in
       do {
-        let fields = JSONFields(object)
         if format == nil || (format == .superglue && task == nil) {
-          let detected = try DataFormat.detect(fields)
+          let detected = try DataFormat.detect(object)
           if format == .superglue && detected.0 != .superglue {
             throw RecordProblem(.undetectedFormat("the fields are not those of a SuperGLUE task; pass --task or another --format"))
           }
           format = detected.0
           task = detected.1
         }
-        let parsed = try DatasetRecord.parse(fields, format: format!, task: task)
+        let parsed = try DatasetRecord.parse(object, format: format!, task: task)
         records += parsed
         lines += Array(repeating: line, count: parsed.count)
       } catch let e as RecordProblem {
         throw DatasetError(file: path, line: line, e.problem)
+      } catch let e as JSONError {
+        throw DatasetError(file: path, line: line, DatasetError.Problem(e))
       }
     }
     guard let format, !records.isEmpty else { throw DatasetError(file: path, .empty) }

@@ -1,3 +1,5 @@
+import LomoCore
+
 /// A problem with a data file, naming the file and, where it is about one line, the 1-based
 /// line number. Library code throws it; the CLI prints `description`.
 public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -59,6 +61,18 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
     case .undetectedFormat(let why): why
     case .needsTask(let tasks): "the fields are those of SuperGLUE \(tasks); pass --task"
     case .empty: "no records"
+    }
+  }
+}
+
+extension DatasetError.Problem {
+  /// A field problem at its path inside the record; a syntax error as `.malformedJSON`.
+  init(_ e: JSONError) {
+    switch e.problem {
+    case .syntax: self = .malformedJSON(e.reason)
+    case .missing: self = .missingField(e.path)
+    case .unknownKey: self = .unknownField(e.path)
+    case .wrongType, .invalid: self = .invalidField(e.path, e.reason)
     }
   }
 }

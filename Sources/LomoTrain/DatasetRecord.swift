@@ -1,3 +1,4 @@
+import LomoCore
 import LomoTokenizer
 
 /// One example as text, before tokenisation.
@@ -33,7 +34,7 @@ public struct ChoiceRecord: Sendable, Equatable {
 
 extension DatasetRecord {
   /// The records of one JSON object in `format` (several for MultiRC and ReCoRD).
-  static func parse(_ f: JSONFields, format: DataFormat, task: SuperGLUETask?) throws -> [DatasetRecord] {
+  static func parse(_ f: JSONField, format: DataFormat, task: SuperGLUETask?) throws -> [DatasetRecord] {
     let id = DataFormat.identifierFields
     switch format {
     case .superglue:
@@ -41,31 +42,25 @@ extension DatasetRecord {
       return try SuperGLUETemplates.records(f, task: task).map { .choice($0) }
     case .promptCompletion:
       try f.only(id.union(["prompt", "completion"]))
-      return [.completion(prompt: try f.string("prompt"), completion: try f.string("completion"))]
+      return [.completion(prompt: try f["prompt"].string(), completion: try f["completion"].string())]
     case .multipleChoice:
       try f.only(id.union(["prompt", "choices", "label"]))
-      let choices = try f.array("choices").enumerated().map { i, v in
-        guard case .string(let s) = v else {
-          throw RecordProblem(.invalidField("choices[\(i)]", "expected a string, found \(v.typeName)"))
-        }
-        return s
-      }
+      let choices = try f["choices"].array().map { try $0.string() }
       if choices.count < 2 { throw RecordProblem(.invalidField("choices", "needs at least two choices")) }
-      let label = try f.int("label")
+      let label = try f["label"].integer()
       guard choices.indices.contains(label) else {
         throw RecordProblem(.invalidField("label", "\(label) is not an index of the \(choices.count) choices"))
       }
-      return [.choice(ChoiceRecord(prompt: try f.string("prompt"), choices: choices, label: label))]
+      return [.choice(ChoiceRecord(prompt: try f["prompt"].string(), choices: choices, label: label))]
     case .messages:
       try f.only(id.union(["messages"]))
-      let messages = try f.array("messages").enumerated().map { i, v -> ChatMessage in
-        let m = try JSONFields(v, path: "messages[\(i)]")
+      let messages = try f["messages"].array().map { m -> ChatMessage in
         try m.only(["role", "content"])
-        let role = try m.string("role")
+        let role = try m["role"].string()
         guard ["system", "user", "assistant"].contains(role) else {
-          throw RecordProblem(.invalidField(m.name("role"), "'\(role)' is not system, user or assistant"))
+          throw RecordProblem(.invalidField(m["role"].path, "'\(role)' is not system, user or assistant"))
         }
-        return ChatMessage(role: role, content: try m.string("content"))
+        return ChatMessage(role: role, content: try m["content"].string())
       }
       guard messages.contains(where: { $0.role == "assistant" }) else {
         throw RecordProblem(.invalidField("messages", "no assistant turn to train on"))
@@ -73,14 +68,14 @@ extension DatasetRecord {
       return [.chat(messages)]
     case .text:
       try f.only(id.union(["text"]))
-      return [.text(try f.string("text"))]
+      return [.text(try f["text"].string())]
     case .inputIDs:
       try f.only(id.union(["input_ids", "labels", "attention_mask"]))
-      let ids = try Self.ids(f.array("input_ids"), name: "input_ids", allowIgnored: false)
+      let ids = try Self.ids(f["input_ids"].array(), allowIgnored: false)
       if ids.count < 2 { throw RecordProblem(.invalidField("input_ids", "needs at least two tokens")) }
       var labels: [Int32]? = nil
-      if f.has("labels") {
-        let l = try Self.ids(f.array("labels"), name: "labels", allowIgnored: true)
+      if f["labels"].isPresent {
+        let l = try Self.ids(f["labels"].array(), allowIgnored: true)
         guard l.count == ids.count else {
           throw RecordProblem(.invalidField("labels", "has \(l.count) entries for \(ids.count) input_ids"))
         }
@@ -90,11 +85,11 @@ extension DatasetRecord {
     }
   }
 
-  static func ids(_ values: [JSONValue], name: String, allowIgnored: Bool) throws -> [Int32] {
-    try values.enumerated().map { i, v in
-      let n = try JSONFields.int(v, name: "\(name)[\(i)]")
+  static func ids(_ values: [JSONField], allowIgnored: Bool) throws -> [Int32] {
+    try values.map { v in
+      let n = try v.integer()
       guard (0...Int(Int32.max)).contains(n) || (allowIgnored && n == Int(TokenizedExample.ignored)) else {
-        throw RecordProblem(.invalidField("\(name)[\(i)]", "\(n) is not a token id\(allowIgnored ? " or -100" : "")"))
+        throw RecordProblem(.invalidField(v.path, "\(n) is not a token id\(allowIgnored ? " or -100" : "")"))
       }
       return Int32(n)
     }

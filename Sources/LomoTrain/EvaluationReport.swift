@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 import LomoFormats
 
 /// What `lomo eval --report` writes: the setup, the metrics and every prediction.
@@ -45,9 +46,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
 
   /// Pretty, key-sorted JSON.
   public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return try encoder.encode(self)
+    Data(try JSONValue(encoding: self).serialized([.pretty, .sortedKeys]))
   }
 
   /// Writes the JSON atomically (temporary file beside `path`, then rename), replacing an

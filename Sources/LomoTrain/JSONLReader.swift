@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 
 /// Streams the lines of a JSONL file in fixed-size chunks and parses each non-blank line as one
 /// JSON object. Errors name the file and the 1-based line number. A line longer than
@@ -15,19 +16,20 @@ public struct JSONLReader {
     self.maxLineBytes = maxLineBytes
   }
 
-  /// Calls `body` with each non-blank line's object and its line number, in file order.
-  public func forEachObject(_ body: ([String: JSONValue], Int) throws -> Void) throws {
+  /// Calls `body` with each non-blank line's object (paths in its errors start inside the
+  /// record, e.g. `messages[0].role`) and its line number, in file order.
+  public func forEachObject(_ body: (JSONField, Int) throws -> Void) throws {
     try forEachLine { bytes, line in
       let object: JSONValue
-      do {
-        object = try JSONDecoder().decode(JSONValue.self, from: bytes)
+      do throws(JSONError) {
+        object = try JSONValue(parsing: bytes)
       } catch {
-        throw DatasetError(file: path, line: line, .malformedJSON(Self.describe(error)))
+        throw DatasetError(file: path, line: line, DatasetError.Problem(error))
       }
-      guard case .object(let fields) = object else {
+      guard case .object = object else {
         throw DatasetError(file: path, line: line, .notAnObject)
       }
-      try body(fields, line)
+      try body(JSONField(object), line)
     }
   }
 
@@ -66,13 +68,5 @@ public struct JSONLReader {
       if pending.count > maxLineBytes { throw DatasetError(file: path, line: line + 1, .lineTooLong(maxLineBytes)) }
     }
     if !pending.isEmpty { try emit(pending) }
-  }
-
-  static func describe(_ error: Error) -> String {
-    if case DecodingError.dataCorrupted(let context) = error {
-      let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-      return underlying ?? context.debugDescription
-    }
-    return "\(error)"
   }
 }

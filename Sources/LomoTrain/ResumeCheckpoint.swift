@@ -61,9 +61,7 @@ public enum ResumeCheckpoint {
       }
       try out.synchronize()
       try out.close()
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      let json = try encoder.encode(Manifest(state: state, tensors: entries))
+      let json = Data(try JSONValue(encoding: Manifest(state: state, tensors: entries)).serialized([.pretty, .sortedKeys]))
       try json.write(to: temp.appendingPathComponent("state.json"), options: .atomic)
       if fm.fileExists(atPath: path) {
         // Replace only now that the new checkpoint is complete: set the old one aside, move
@@ -153,8 +151,8 @@ public enum ResumeCheckpoint {
     guard let json = FileManager.default.contents(atPath: file.path) else {
       throw TrainingError.checkpoint(path: path, problem: "no state.json (not a resume directory)")
     }
-    do {
-      return try JSONDecoder().decode(Manifest.self, from: json)
+    do throws(JSONError) {
+      return try JSONField(JSONValue(parsing: json)).decode(Manifest.self)
     } catch {
       throw TrainingError.checkpoint(path: path, problem: "state.json: \(error)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 
 /// What a `Trainer` reports while it runs; the library never prints, the caller renders these.
 public enum TrainingEvent: Sendable {
@@ -69,17 +70,14 @@ public final class MetricsWriter {
     handle.write(Data((Self.line(m) + "\n").utf8))
   }
 
-  /// The JSON line of one step (keys in `keys` order).
+  /// The JSON line of one step (keys in `keys` order; a value not measured, or not finite, is
+  /// null; floats are the shortest decimals that read back as the Float or Double).
   public static func line(_ m: StepMetrics) -> String {
-    func number(_ x: Double?) -> String {
-      guard let x, x.isFinite else { return "null" }
-      return "\(x)"
-    }
-    let values: [String] = [
-      "\(m.step)", "\(m.epoch)", number(Double(m.loss)), number(Double(m.learningRate)),
-      number(m.gradientNorm), number(m.tokensPerSecond), "\(m.rssBytes)",
-      number(m.lossScale.map(Double.init)), number(m.etaSeconds),
+    let values: [JSONValue] = [
+      JSONValue(m.step), JSONValue(m.epoch), JSONValue(m.loss), JSONValue(m.learningRate),
+      m.gradientNorm.map(JSONValue.init) ?? .null, JSONValue(m.tokensPerSecond),
+      JSONValue(m.rssBytes), m.lossScale.map(JSONValue.init) ?? .null, JSONValue(m.etaSeconds),
     ]
-    return "{" + zip(keys, values).map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "}"
+    return JSONValue.object(JSONObject(Array(zip(keys, values)))).description
   }
 }

@@ -56,34 +56,19 @@ final class TokenizerExactStringTests: XCTestCase {
   }
 }
 
-final class JSONParserTests: XCTestCase {
-  func parse(_ s: String) throws -> JSONValue { try JSONParser.parse(Array(s.utf8)) }
-
-  func testValues() throws {
-    let v = try parse(#" {"a": [1, -2.5e1, true, false, null, "q\"\\\/\b\f\n\r\t\u00e9\ud83e\udd17"], "a": 7} "#)
-    let o = try XCTUnwrap(v.objectValue)
-    XCTAssertEqual(o.count, 2)
-    guard case .number(7) = o["a"] else { return XCTFail("duplicate key: the last should win") }
-    let a = try XCTUnwrap(o.members[0].value.arrayValue)
-    guard case .number(1) = a[0], case .number(-25) = a[1], case .bool(true) = a[2], case .bool(false) = a[3],
-      case .null = a[4]
-    else { return XCTFail("\(a)") }
-    XCTAssertEqual(a[5].stringValue, "q\"\\/\u{8}\u{C}\n\r\t\u{E9}\u{1F917}")
-  }
-
-  func testMalformedInputsThrowTokenizerErrors() {
-    let bad: [[UInt8]] = [
-      [], Array("{".utf8), Array("[1,]".utf8), Array("{\"a\" 1}".utf8), Array("{\"a\":1,}".utf8), Array("01".utf8),
-      Array("1.".utf8), Array("-".utf8), Array("1e".utf8), Array("tru".utf8), Array("nul".utf8), Array("[1] 2".utf8),
-      Array("\"abc".utf8), Array("\"\\x\"".utf8), Array("\"\\u12\"".utf8), Array("\"\\ud800\"".utf8),
-      Array("\"\\udc00\"".utf8), Array("\"\\ud800\\u0041\"".utf8), [0x22, 0x0A, 0x22], [0x22, 0xFF, 0x22],
-      [0x22, 0xC3, 0x22], [0xEF, 0xBB, 0xBF, 0x31], Array("{1: 2}".utf8),
-      Array(String(repeating: "[", count: 100_000).utf8),  // deep nesting: an error, not a stack overflow
-    ]
-    for b in bad {
-      XCTAssertThrowsError(try JSONParser.parse(b), "\(String(decoding: b.prefix(20), as: UTF8.self))") { e in
-        guard case TokenizerError.malformedJSON = e else { return XCTFail("\(e)") }
-      }
+/// tokenizer.json errors keep the tokenizer's cases: syntax as `.malformedJSON`, a field of
+/// the wrong type as `.invalidField` at its path. (The parser itself is tested in LomoCoreTests.)
+final class TokenizerJSONErrorTests: XCTestCase {
+  func testErrorsAreTokenizerErrorsWithPaths() {
+    XCTAssertThrowsError(try TokenizerSpec(tokenizerJSON: Data(#"{"model": "#.utf8))) { e in
+      guard case TokenizerError.malformedJSON(let m) = e else { return XCTFail("\(e)") }
+      XCTAssertTrue(m.contains("byte offset 10"), m)
+    }
+    XCTAssertThrowsError(try TokenizerSpec(tokenizerJSON: Data(#"{"model": {"vocab": {"a b": "x"}}}"#.utf8))) { e in
+      XCTAssertEqual(e as? TokenizerError, .invalidField(path: #"$.model.vocab["a b"]"#, reason: "expected an integer, found a string"))
+    }
+    XCTAssertThrowsError(try TokenizerSpec(tokenizerJSON: Data(#"{"model": {"vocab": {"a": 0}}, "added_tokens": [{"id": 1.5}]}"#.utf8))) { e in
+      XCTAssertEqual(e as? TokenizerError, .invalidField(path: "$.added_tokens[0].id", reason: "expected an integer, found a fraction"))
     }
   }
 }

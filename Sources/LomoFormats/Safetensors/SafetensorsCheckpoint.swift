@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 
 /// The safetensors weights of a Hugging Face model folder: `model.safetensors`, or the shards
 /// listed by `model.safetensors.index.json` (its `weight_map`: tensor name -> shard file).
@@ -38,9 +39,14 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
     do { data = try Data(contentsOf: URL(fileURLWithPath: indexPath)) } catch {
       throw SafetensorsError(path: indexPath, problem: .unreadable(error.localizedDescription))
     }
-    guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let map = json["weight_map"] as? [String: String]
-    else { throw SafetensorsError(path: indexPath, problem: .invalidHeader("no weight_map of tensor name -> shard file")) }
+    var map: [String: String] = [:]
+    do throws(JSONError) {
+      for (tensor, shard) in try JSONField(JSONValue(parsing: data))["weight_map"].members() {
+        map[tensor] = try shard.string()
+      }
+    } catch {
+      throw SafetensorsError(path: indexPath, problem: .invalidHeader("no weight_map of tensor name -> shard file: \(error)"))
+    }
     return map
   }
 

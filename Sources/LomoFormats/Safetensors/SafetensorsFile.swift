@@ -49,18 +49,22 @@ public final class SafetensorsFile: @unchecked Sendable {
     }
     dataStart = 8 + Int(headerLength)
     let dataSize = file.count - dataStart
-    let headerBytes = Data(file.bytes[8..<dataStart])
-    guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
-      throw fail(.invalidHeader("header is not a JSON object"))
+    let header: JSONValue
+    do throws(JSONError) {
+      header = try JSONValue(parsing: UnsafeRawBufferPointer(rebasing: file.bytes[8..<dataStart]))
+    } catch {
+      throw fail(.invalidHeader("\(error)"))
     }
+    guard case .object(let entries) = header else { throw fail(.invalidHeader("header is not a JSON object")) }
 
+    // Duplicate names: the last entry wins, as with any JSON object.
     var tensors: [String: TensorInfo] = [:]
     var metadata: [String: String] = [:]
-    for (name, value) in header {
+    for (name, value) in entries.members {
       if name == "__metadata__" {
-        guard let entries = value as? [String: Any] else { throw fail(.invalidHeader("__metadata__ is not an object")) }
-        for (k, v) in entries {
-          guard let s = v as? String else { throw fail(.invalidHeader("__metadata__ value for '\(k)' is not a string")) }
+        guard case .object(let pairs) = value else { throw fail(.invalidHeader("__metadata__ is not an object")) }
+        for (k, v) in pairs.members {
+          guard let s = v.stringValue else { throw fail(.invalidHeader("__metadata__ value for '\(k)' is not a string")) }
           metadata[k] = s
         }
         continue
@@ -76,27 +80,29 @@ public final class SafetensorsFile: @unchecked Sendable {
   }
 
   private static func tensorInfo(
-    name: String, value: Any, dataSize: Int, fail: (SafetensorsError.Problem) -> SafetensorsError
+    name: String, value: JSONValue, dataSize: Int, fail: (SafetensorsError.Problem) -> SafetensorsError
   ) throws -> TensorInfo {
-    guard let entry = value as? [String: Any] else { throw fail(.invalidTensor(name, "entry is not an object")) }
-    guard let dtypeName = entry["dtype"] as? String else { throw fail(.invalidTensor(name, "missing dtype")) }
+    guard let entry = value.objectValue else { throw fail(.invalidTensor(name, "entry is not an object")) }
+    guard let dtypeName = entry["dtype"]?.stringValue else { throw fail(.invalidTensor(name, "missing dtype")) }
     guard let dtype = DType(rawValue: dtypeName) else {
       throw fail(.unsupportedDType(name, dtypeName))
     }
-    guard let shapeValues = entry["shape"] as? [Any], shapeValues.count <= 8 else {
+    guard let shapeValues = entry["shape"]?.arrayValue, shapeValues.count <= 8 else {
       throw fail(.invalidTensor(name, "shape missing or of more than 8 dimensions"))
     }
+    func integer(_ v: JSONValue) -> Int? { if case .number(let n) = v { n.integer(Int.self) } else { nil } }
+    let written = JSONValue.array(shapeValues)
     var shape: [Int] = []
     var count = 1
     for v in shapeValues {
-      guard let n = v as? Int, n >= 0 else { throw fail(.invalidTensor(name, "shape \(shapeValues) has a non-integer or negative dimension")) }
+      guard let n = integer(v), n >= 0 else { throw fail(.invalidTensor(name, "shape \(written) has a non-integer or negative dimension")) }
       let (product, overflow) = count.multipliedReportingOverflow(by: n)
-      guard !overflow, product <= dataSize else { throw fail(.invalidTensor(name, "shape \(shapeValues) is larger than the file")) }
+      guard !overflow, product <= dataSize else { throw fail(.invalidTensor(name, "shape \(written) is larger than the file")) }
       shape.append(n)
       count = product
     }
-    guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-          let begin = offsets[0] as? Int, let end = offsets[1] as? Int, begin >= 0, begin <= end
+    guard let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
+          let begin = integer(offsets[0]), let end = integer(offsets[1]), begin >= 0, begin <= end
     else { throw fail(.invalidTensor(name, "data_offsets must be two ordered non-negative integers")) }
     guard end <= dataSize else {
       throw fail(.truncated("tensor '\(name)' ends at data byte \(end), past the data section's \(dataSize) bytes"))

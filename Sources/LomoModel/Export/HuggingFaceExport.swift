@@ -54,8 +54,8 @@ extension ModelExporter {
         }
         summary.files.append(name)
       }
-      try put("config.json", try configJSON(parameters.config, dtype: dtype, special: special))
-      try put("generation_config.json", try generationConfigJSON(source: source, special: special))
+      try put("config.json", configJSON(parameters.config, dtype: dtype, special: special))
+      try put("generation_config.json", generationConfigJSON(source: source, special: special))
 
       var weights = SafetensorsWriter()
       let stDType: SafetensorsFile.DType = switch dtype {
@@ -113,24 +113,22 @@ extension ModelExporter {
     case .gguf(let path):
       let m = try GGUFFile(path: path).metadata
       return SpecialTokens(
-        bos: m["tokenizer.ggml.bos_token_id"]?.intValue, eos: m["tokenizer.ggml.eos_token_id"]?.intValue,
-        pad: m["tokenizer.ggml.padding_token_id"]?.intValue)
+        bos: m[GGUFTokenizerKey.bosID]?.intValue, eos: m[GGUFTokenizerKey.eosID]?.intValue,
+        pad: m[GGUFTokenizerKey.paddingID]?.intValue)
     case .huggingFace(let dir):
       guard let data = FileManager.default.contents(atPath: dir + "/config.json"),
-            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let json = try? JSONValue(parsing: data)
       else { return SpecialTokens() }
+      /// An id, or the first of a list of ids (several eos tokens).
       func id(_ key: String) -> Int? {
-        if let i = json[key] as? Int { return i }
-        return (json[key] as? [Int])?.first
+        let field = JSONField(json)[key]
+        return (try? field.integer()) ?? (try? field.array().first?.integer())
       }
       return SpecialTokens(bos: id("bos_token_id"), eos: id("eos_token_id"), pad: id("pad_token_id"))
     case nil:
       return SpecialTokens()
     }
   }
-
-  /// The shortest decimal that reads back as `value` (1e-05, not 9.999999747378752e-06).
-  static func decimal(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
 
   static func torchDType(_ dtype: DType) -> String {
     switch dtype {
@@ -140,59 +138,73 @@ extension ModelExporter {
     }
   }
 
-  /// config.json for transformers' LlamaForCausalLM (fields of transformers 4.4x and 5.x).
-  static func configJSON(_ c: LlamaConfig, dtype: DType, special: SpecialTokens) throws -> Data {
-    var rope: [String: Any] = ["rope_type": "default", "rope_theta": decimal(c.ropeTheta)]
-    var legacyScaling: Any = NSNull()
-    if let s = c.ropeScaling {
-      let scaling: [String: Any] = [
-        "rope_type": "llama3", "factor": decimal(s.factor), "low_freq_factor": decimal(s.lowFrequencyFactor),
-        "high_freq_factor": decimal(s.highFrequencyFactor), "original_max_position_embeddings": s.originalContext,
-      ]
-      rope.merge(scaling) { _, new in new }
-      legacyScaling = scaling
-    }
-    let json: [String: Any] = [
-      "architectures": ["LlamaForCausalLM"],
-      "model_type": "llama",
-      "hidden_size": c.hiddenSize,
-      "intermediate_size": c.intermediateSize,
-      "num_hidden_layers": c.layers,
-      "num_attention_heads": c.heads,
-      "num_key_value_heads": c.kvHeads,
-      "head_dim": c.headDim,
-      "vocab_size": c.vocabSize,
-      "rms_norm_eps": decimal(c.rmsEps),
-      "rope_theta": decimal(c.ropeTheta),
-      "rope_parameters": rope,
-      "rope_scaling": legacyScaling,
-      "max_position_embeddings": c.maxContext,
-      "tie_word_embeddings": c.tiedEmbeddings,
-      "hidden_act": "silu",
-      "attention_bias": false,
-      "mlp_bias": false,
-      "attention_dropout": 0.0,
-      "initializer_range": 0.02,
-      "pretraining_tp": 1,
-      "use_cache": true,
-      "bos_token_id": special.bos.map { $0 as Any } ?? NSNull(),
-      "eos_token_id": special.eos.map { $0 as Any } ?? NSNull(),
-      "pad_token_id": special.pad.map { $0 as Any } ?? NSNull(),
-      "torch_dtype": torchDType(dtype),
-      "dtype": torchDType(dtype),
+  /// config.json for transformers' LlamaForCausalLM (fields of transformers 4.4x and 5.x):
+  /// `LlamaConfig.fields` under their config.json names, plus the constants transformers
+  /// expects. Floats are the shortest decimals that read back as the Float (1e-05).
+  static func configJSON(_ c: LlamaConfig, dtype: DType, special: SpecialTokens) -> Data {
+    var json: JSONValue = [
+      "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+      "rope_parameters": ["rope_type": "default"],
     ]
-    return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+    for field in LlamaConfig.fields {
+      let value: JSONValue = switch c.value(of: field) {
+      case .int(let v): JSONValue(v)
+      case .float(let v): JSONValue(v)
+      }
+      for name in field.huggingFace { set(value, at: name.split(separator: ".").map(String.init), in: &json) }
+    }
+    var legacyScaling = JSONValue.null
+    if let s = c.ropeScaling {
+      let scaling: [(key: String, value: JSONValue)] = [
+        ("rope_type", "llama3"), ("factor", JSONValue(s.factor)), ("low_freq_factor", JSONValue(s.lowFrequencyFactor)),
+        ("high_freq_factor", JSONValue(s.highFrequencyFactor)),
+        ("original_max_position_embeddings", JSONValue(s.originalContext)),
+      ]
+      for (key, value) in scaling { set(value, at: ["rope_parameters", key], in: &json) }
+      legacyScaling = .object(JSONObject(scaling))
+    }
+    let constants: [(key: String, value: JSONValue)] = [
+      ("rope_scaling", legacyScaling),
+      ("tie_word_embeddings", .bool(c.tiedEmbeddings)),
+      ("hidden_act", "silu"),
+      ("attention_bias", false),
+      ("mlp_bias", false),
+      ("attention_dropout", JSONValue(0.0)),
+      ("initializer_range", JSONValue(0.02)),
+      ("pretraining_tp", 1),
+      ("use_cache", true),
+      ("bos_token_id", special.bos.map(JSONValue.init) ?? .null),
+      ("eos_token_id", special.eos.map(JSONValue.init) ?? .null),
+      ("pad_token_id", special.pad.map(JSONValue.init) ?? .null),
+      ("torch_dtype", .string(torchDType(dtype))),
+      ("dtype", .string(torchDType(dtype))),
+    ]
+    for (key, value) in constants { set(value, at: [key], in: &json) }
+    return Data(json.serialized([.pretty, .sortedKeys]))
+  }
+
+  /// Sets the member at `path` (keys of nested objects), creating objects on the way.
+  static func set(_ value: JSONValue, at path: [String], in json: inout JSONValue) {
+    guard let key = path.first else {
+      json = value
+      return
+    }
+    var object = json.objectValue ?? JSONObject()
+    var child = object[key] ?? .null
+    set(value, at: Array(path.dropFirst()), in: &child)
+    object[key] = child
+    json = .object(object)
   }
 
   /// The source folder's generation_config.json, else one with the special token ids.
-  static func generationConfigJSON(source: ModelSource?, special: SpecialTokens) throws -> Data {
+  static func generationConfigJSON(source: ModelSource?, special: SpecialTokens) -> Data {
     if case .huggingFace(let dir) = source, let data = FileManager.default.contents(atPath: dir + "/generation_config.json") {
       return data
     }
-    var json: [String: Any] = ["_from_model_config": true]
-    if let bos = special.bos { json["bos_token_id"] = bos }
-    if let eos = special.eos { json["eos_token_id"] = eos }
-    if let pad = special.pad { json["pad_token_id"] = pad }
-    return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+    var json = JSONObject([("_from_model_config", true)])
+    json["bos_token_id"] = special.bos.map(JSONValue.init)
+    json["eos_token_id"] = special.eos.map(JSONValue.init)
+    json["pad_token_id"] = special.pad.map(JSONValue.init)
+    return Data(JSONValue.object(json).serialized([.pretty, .sortedKeys]))
   }
 }

@@ -72,7 +72,7 @@ public enum ModelExporter {
         key: "llama.rope", reason: "LLaMA 3 RoPE scaling needs llama.cpp's rope_freqs tensor, which lomo does not write yet; export as a Hugging Face folder instead"))
     }
     var writer = GGUFWriter()
-    writer.set("general.architecture", .string("llama"))
+    writer.set("general.architecture", .string(LlamaConfig.ggufArchitecture))
     var summary = Summary()
     switch source {
     case .gguf(let sourcePath):
@@ -81,14 +81,14 @@ public enum ModelExporter {
       where (key.hasPrefix("general.") || key.hasPrefix("tokenizer.")) && !managedKeys.contains(key) {
         writer.set(key, try file.metadata.value(key))
       }
-      if !file.metadata.contains("tokenizer.ggml.model") { summary.missing.append("tokenizer metadata (tokenizer.ggml.*)") }
+      if !file.metadata.contains(GGUFTokenizerKey.model) { summary.missing.append("tokenizer metadata (tokenizer.ggml.*)") }
     case .huggingFace(let dir):
       writer.set("general.name", .string((dir as NSString).lastPathComponent))
       summary.missing.append("tokenizer metadata (tokenizer.ggml.*): converting tokenizer.json to GGUF is not implemented")
     case nil:
       summary.missing.append("tokenizer metadata (tokenizer.ggml.*): no source model given")
     }
-    writer.set("general.architecture", .string("llama"))
+    writer.set("general.architecture", .string(LlamaConfig.ggufArchitecture))
     for (key, value) in llamaMetadata(config) { writer.set(key, value) }
     writer.set("general.file_type", .uint32(type.fileType))
     writer.set("general.quantization_version", .uint32(2))
@@ -110,21 +110,16 @@ public enum ModelExporter {
     return summary
   }
 
-  /// The `llama.*` hyperparameters as llama.cpp's convert script writes them.
+  /// The `llama.*` hyperparameters of `LlamaConfig.fields` as llama.cpp's convert script
+  /// writes them (integers as UINT32, floats as FLOAT32).
   static func llamaMetadata(_ c: LlamaConfig) -> [(String, GGUFValue)] {
-    [
-      ("llama.vocab_size", .uint32(UInt32(c.vocabSize))),
-      ("llama.context_length", .uint32(UInt32(c.maxContext))),
-      ("llama.embedding_length", .uint32(UInt32(c.hiddenSize))),
-      ("llama.block_count", .uint32(UInt32(c.layers))),
-      ("llama.feed_forward_length", .uint32(UInt32(c.intermediateSize))),
-      ("llama.rope.dimension_count", .uint32(UInt32(c.headDim))),
-      ("llama.attention.head_count", .uint32(UInt32(c.heads))),
-      ("llama.attention.head_count_kv", .uint32(UInt32(c.kvHeads))),
-      ("llama.attention.key_length", .uint32(UInt32(c.headDim))),
-      ("llama.attention.value_length", .uint32(UInt32(c.headDim))),
-      ("llama.rope.freq_base", .float32(c.ropeTheta)),
-      ("llama.attention.layer_norm_rms_epsilon", .float32(c.rmsEps)),
-    ]
+    LlamaConfig.fields.flatMap { field in
+      field.gguf.map { name -> (String, GGUFValue) in
+        switch c.value(of: field) {
+        case .int(let v): (LlamaConfig.ggufKey(name), .uint32(UInt32(v)))
+        case .float(let v): (LlamaConfig.ggufKey(name), .float32(v))
+        }
+      }
+    }
   }
 }

@@ -3,31 +3,22 @@ import LomoFormats
 
 extension LlamaConfig {
   /// Reads the hyperparameters of a `llama`-architecture GGUF (LLaMA 1/2/3, SmolLM2,
-  /// TinyLlama, Mistral). The LM head is tied when the file has no `output.weight`.
+  /// TinyLlama, Mistral): `LlamaConfig.fields` under their `llama.*` keys. The LM head is tied
+  /// when the file has no `output.weight`.
   public init(gguf file: GGUFFile) throws {
     let m = file.metadata
     let arch = try m.string("general.architecture")
-    guard arch == "llama" else {
-      throw ModelLoadError(path: file.path, problem: "architecture '\(arch)' is not supported; lomo loads 'llama'")
+    guard arch == Self.ggufArchitecture else {
+      throw ModelLoadError(path: file.path, problem: "architecture '\(arch)' is not supported; lomo loads '\(Self.ggufArchitecture)'")
     }
     if file.contains(tensor: "rope_freqs.weight") {
       throw ModelLoadError(path: file.path, problem: "per-frequency RoPE factors (rope_freqs.weight, LLaMA 3.1 long context) are not supported yet")
     }
-    func int(_ key: String) throws -> Int { try m.int("llama." + key) }
-    let heads = try int("attention.head_count")
-    let hidden = try int("embedding_length")
-    let vocab = m.contains("llama.vocab_size")
-      ? try int("vocab_size") : try m.stringArray("tokenizer.ggml.tokens").count
-    self.init(
-      layers: try int("block_count"), hiddenSize: hidden,
-      intermediateSize: try int("feed_forward_length"), heads: heads,
-      kvHeads: m.contains("llama.attention.head_count_kv") ? try int("attention.head_count_kv") : heads,
-      headDim: m.contains("llama.rope.dimension_count") ? try int("rope.dimension_count") : hidden / heads,
-      vocabSize: vocab,
-      ropeTheta: m.contains("llama.rope.freq_base") ? try m.float("llama.rope.freq_base") : 10_000,
-      rmsEps: try m.float("llama.attention.layer_norm_rms_epsilon"),
-      tiedEmbeddings: !file.contains(tensor: "output.weight"),
-      maxContext: try int("context_length"))
+    try self.init(
+      reading: \.gguf, fallback: \.ggufFallback,
+      tiedEmbeddings: !file.contains(tensor: "output.weight"), ropeScaling: nil,
+      has: { m.contains(Self.ggufKey($0)) }, int: { try m.int(Self.ggufKey($0)) },
+      float: { try m.float(Self.ggufKey($0)) }, tokenCount: { try m.stringArray(GGUFTokenizerKey.tokens).count })
     if !problems.isEmpty {
       throw ModelLoadError(path: file.path, problem: "invalid config: \(problems.joined(separator: "; "))")
     }

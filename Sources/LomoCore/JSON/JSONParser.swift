@@ -1,38 +1,7 @@
-/// A JSON value that keeps strings exactly as written.
-///
-/// Foundation is unsuitable for tokenizer files: `JSONSerialization` and `JSONDecoder` return
-/// objects as `[String: ...]`, whose keys compare by Unicode canonical equivalence, so the
-/// vocabulary entries ";" and U+037E (or "é" and "e\u{301}") collapse into one; and
-/// `JSONSerialization` on Linux drops a leading U+FEFF from strings. This parser keeps object
-/// members in file order as (key, value) pairs and never normalises a string.
-enum JSONValue: Sendable {
-  case null
-  case bool(Bool)
-  case number(Double)
-  case string(String)
-  case array([JSONValue])
-  case object(JSONObject)
-
-  var isNull: Bool { if case .null = self { true } else { false } }
-  var stringValue: String? { if case .string(let s) = self { s } else { nil } }
-  var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
-  var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
-}
-
-/// Object members in file order. Lookup compares keys by UTF-8 bytes; with duplicate keys the
-/// last wins, as in serde_json (what Hugging Face `tokenizers` uses).
-struct JSONObject: Sendable {
-  var members: [(key: String, value: JSONValue)]
-
-  var count: Int { members.count }
-
-  subscript(key: String) -> JSONValue? {
-    members.last { $0.key.utf8.elementsEqual(key.utf8) }?.value
-  }
-}
-
 /// A strict RFC 8259 parser over UTF-8 bytes, for untrusted input: nesting is limited, strings
-/// must be valid UTF-8 with paired surrogate escapes, and every error names the byte offset.
+/// must be valid UTF-8 with paired surrogate escapes, nothing may follow the value, and every
+/// error is a `JSONError.Problem.syntax` naming the byte offset. Duplicate keys are kept (the
+/// last wins on lookup, see `JSONObject`).
 struct JSONParser {
   static let maxDepth = 128
 
@@ -43,7 +12,7 @@ struct JSONParser {
 
   private init(_ b: UnsafeRawBufferPointer) { self.b = b }
 
-  static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+  static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
     var p = JSONParser(bytes)
     p.skipSpace()
     let v = try p.value()
@@ -52,22 +21,20 @@ struct JSONParser {
     return v
   }
 
-  static func parse(_ bytes: [UInt8]) throws -> JSONValue { try bytes.withUnsafeBytes { try parse($0) } }
-
-  private func error(_ what: String) -> TokenizerError {
-    .malformedJSON("\(what) at byte offset \(i)")
+  private func error(_ what: String) -> JSONError {
+    JSONError(path: "", .syntax(what, byteOffset: i))
   }
 
   private mutating func skipSpace() {
     while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
   }
 
-  private mutating func expect(_ c: UInt8) throws {
+  private mutating func expect(_ c: UInt8) throws(JSONError) {
     guard i < b.count, b[i] == c else { throw error("expected '\(Character(Unicode.Scalar(c)))'") }
     i += 1
   }
 
-  private mutating func literal(_ word: StaticString, _ v: JSONValue) throws -> JSONValue {
+  private mutating func literal(_ word: StaticString, _ v: JSONValue) throws(JSONError) -> JSONValue {
     let n = word.utf8CodeUnitCount
     guard i + n <= b.count, UnsafeRawBufferPointer(rebasing: b[i..<i + n]).elementsEqual(
       UnsafeRawBufferPointer(start: word.utf8Start, count: n))
@@ -76,7 +43,7 @@ struct JSONParser {
     return v
   }
 
-  private mutating func value() throws -> JSONValue {
+  private mutating func value() throws(JSONError) -> JSONValue {
     guard i < b.count else { throw error("unexpected end of input") }
     switch b[i] {
     case UInt8(ascii: "{"): return try object()
@@ -90,14 +57,14 @@ struct JSONParser {
     }
   }
 
-  private mutating func nest() throws {
+  private mutating func nest() throws(JSONError) {
     depth += 1
     guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth)") }
     i += 1
     skipSpace()
   }
 
-  private mutating func object() throws -> JSONValue {
+  private mutating func object() throws(JSONError) -> JSONValue {
     try nest()
     var members: [(key: String, value: JSONValue)] = []
     if i < b.count, b[i] == UInt8(ascii: "}") {
@@ -118,10 +85,10 @@ struct JSONParser {
       }
     }
     depth -= 1
-    return .object(JSONObject(members: members))
+    return .object(JSONObject(members))
   }
 
-  private mutating func array() throws -> JSONValue {
+  private mutating func array() throws(JSONError) -> JSONValue {
     try nest()
     var items: [JSONValue] = []
     if i < b.count, b[i] == UInt8(ascii: "]") {
@@ -140,7 +107,7 @@ struct JSONParser {
     return .array(items)
   }
 
-  private mutating func number() throws -> JSONValue {
+  private mutating func number() throws(JSONError) -> JSONValue {
     let start = i
     func digits() -> Int {
       let s = i
@@ -160,11 +127,10 @@ struct JSONParser {
       if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
       guard digits() > 0 else { throw error("invalid number") }
     }
-    guard let d = Double(String(decoding: b[start..<i], as: UTF8.self)) else { throw error("invalid number") }
-    return .number(d)
+    return .number(JSONNumber(literal: String(decoding: b[start..<i], as: UTF8.self)))
   }
 
-  private mutating func hex4() throws -> UInt32 {
+  private mutating func hex4() throws(JSONError) -> UInt32 {
     guard i + 4 <= b.count else { throw error("truncated \\u escape") }
     var v: UInt32 = 0
     for _ in 0..<4 {
@@ -183,7 +149,7 @@ struct JSONParser {
   }
 
   /// A string starting at the opening quote.
-  private mutating func string() throws -> String {
+  private mutating func string() throws(JSONError) -> String {
     i += 1
     let start = i
     // Fast path: no escapes.
@@ -234,11 +200,23 @@ struct JSONParser {
         } else if (0xDC00..<0xE000).contains(v) {
           throw error("unpaired surrogate escape")
         }
-        scratch.append(contentsOf: UTF8.encode(Unicode.Scalar(v)!)!)
+        guard let scalar = Unicode.Scalar(v) else { throw error("invalid \\u escape") }
+        scratch.append(contentsOf: scalar.utf8)
       default: throw error("invalid escape")
       }
     }
     guard let s = String(validating: scratch, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
     return s
+  }
+}
+
+extension JSONValue {
+  /// Parses one JSON text (UTF-8 bytes) strictly: see `JSONParser`. Errors are `.syntax`
+  /// problems with the byte offset.
+  public init(parsing bytes: some Collection<UInt8>) throws(JSONError) {
+    let parse = { (raw: UnsafeRawBufferPointer) in Result { () throws(JSONError) in try JSONParser.parse(raw) } }
+    let result = bytes.withContiguousStorageIfAvailable { parse(UnsafeRawBufferPointer($0)) }
+      ?? Array(bytes).withUnsafeBytes(parse)
+    self = try result.get()
   }
 }

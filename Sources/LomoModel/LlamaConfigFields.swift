@@ -1,0 +1,113 @@
+/// One hyperparameter of `LlamaConfig` with its names in Hugging Face's config.json and in
+/// GGUF metadata, and what a file without it means. Loading (`LlamaConfig(huggingFace:...)`,
+/// `LlamaConfig(gguf:)`) and export (`ModelExporter`) all walk `LlamaConfig.fields`, so a new
+/// hyperparameter is added here once.
+///
+/// Names list aliases: a reader takes the first one the file has, a writer writes them all
+/// (`rope_theta` and transformers 5's `rope_parameters.rope_theta`; llama.cpp's head size as
+/// `rope.dimension_count`, `attention.key_length` and `attention.value_length`). config.json
+/// names may be dotted paths into nested objects; GGUF names follow the architecture prefix
+/// (`llama.` + name, see `ggufKey`).
+struct LlamaConfigField: Sendable {
+  enum Value: Sendable {
+    case int(WritableKeyPath<LlamaConfig, Int> & Sendable)
+    case float(WritableKeyPath<LlamaConfig, Float> & Sendable)
+  }
+
+  /// What a file that has none of a field's names means.
+  enum Fallback: Sendable {
+    /// An error naming the first name.
+    case required
+    case constant(Float)
+    /// Computed from the fields before this one in `LlamaConfig.fields`.
+    case derived(@Sendable (LlamaConfig) -> Int)
+    /// GGUF only: the length of `tokenizer.ggml.tokens`.
+    case tokenCount
+  }
+
+  let value: Value
+  let huggingFace: [String]
+  let huggingFaceFallback: Fallback
+  let gguf: [String]
+  let ggufFallback: Fallback
+}
+
+extension LlamaConfig {
+  /// The GGUF `general.architecture` lomo reads and writes, also the prefix of its keys.
+  static let ggufArchitecture = "llama"
+
+  /// The full GGUF key of a field name: `llama.block_count`.
+  static func ggufKey(_ name: String) -> String { ggufArchitecture + "." + name }
+
+  /// Every scalar hyperparameter, in the order they are read (fallbacks may use earlier ones).
+  /// `tiedEmbeddings` (config.json `tie_word_embeddings`; in GGUF the absence of
+  /// `output.weight`) and `ropeScaling` (a nested object) are handled by each format.
+  static let fields: [LlamaConfigField] = [
+    .init(value: .int(\.layers), huggingFace: ["num_hidden_layers"], huggingFaceFallback: .required,
+          gguf: ["block_count"], ggufFallback: .required),
+    .init(value: .int(\.hiddenSize), huggingFace: ["hidden_size"], huggingFaceFallback: .required,
+          gguf: ["embedding_length"], ggufFallback: .required),
+    .init(value: .int(\.intermediateSize), huggingFace: ["intermediate_size"], huggingFaceFallback: .required,
+          gguf: ["feed_forward_length"], ggufFallback: .required),
+    .init(value: .int(\.heads), huggingFace: ["num_attention_heads"], huggingFaceFallback: .required,
+          gguf: ["attention.head_count"], ggufFallback: .required),
+    .init(value: .int(\.kvHeads), huggingFace: ["num_key_value_heads"], huggingFaceFallback: .derived { $0.heads },
+          gguf: ["attention.head_count_kv"], ggufFallback: .derived { $0.heads }),
+    .init(value: .int(\.headDim), huggingFace: ["head_dim"], huggingFaceFallback: .derived { $0.hiddenSize / max($0.heads, 1) },
+          gguf: ["rope.dimension_count", "attention.key_length", "attention.value_length"],
+          ggufFallback: .derived { $0.hiddenSize / max($0.heads, 1) }),
+    .init(value: .int(\.vocabSize), huggingFace: ["vocab_size"], huggingFaceFallback: .required,
+          gguf: ["vocab_size"], ggufFallback: .tokenCount),
+    .init(value: .int(\.maxContext), huggingFace: ["max_position_embeddings"], huggingFaceFallback: .constant(2048),
+          gguf: ["context_length"], ggufFallback: .required),
+    .init(value: .float(\.ropeTheta), huggingFace: ["rope_theta", "rope_parameters.rope_theta"],
+          huggingFaceFallback: .constant(10_000), gguf: ["rope.freq_base"], ggufFallback: .constant(10_000)),
+    .init(value: .float(\.rmsEps), huggingFace: ["rms_norm_eps"], huggingFaceFallback: .constant(1e-6),
+          gguf: ["attention.layer_norm_rms_epsilon"], ggufFallback: .required),
+  ]
+
+  /// A configuration read field by field from one format: `names` and `fallback` pick the
+  /// format's columns, `has` says whether the file has a name, `int`/`float` read it (throwing
+  /// the format's own error, which also reports a required field that is missing), and
+  /// `tokenCount` serves `.tokenCount`.
+  init(
+    reading names: KeyPath<LlamaConfigField, [String]>, fallback: KeyPath<LlamaConfigField, LlamaConfigField.Fallback>,
+    tiedEmbeddings: Bool, ropeScaling: Llama3RopeScaling?,
+    has: (String) -> Bool, int: (String) throws -> Int, float: (String) throws -> Float,
+    tokenCount: () throws -> Int
+  ) throws {
+    self.init(layers: 0, hiddenSize: 0, intermediateSize: 0, heads: 0, kvHeads: 0, headDim: 0, vocabSize: 0,
+              tiedEmbeddings: tiedEmbeddings, ropeScaling: ropeScaling)
+    for field in Self.fields {
+      let aliases = field[keyPath: names]
+      let name = aliases.first(where: has)
+      // Exact for every Int fallback (below 2^53) and every Float constant.
+      let missing: Double?
+      switch (name, field[keyPath: fallback]) {
+      case (nil, .constant(let c)): missing = Double(c)
+      case (nil, .derived(let f)): missing = Double(f(self))
+      case (nil, .tokenCount): missing = Double(try tokenCount())
+      default: missing = nil  // present, or required: reading the first name reports it
+      }
+      let key = name ?? aliases[0]
+      switch field.value {
+      case .int(let path): self[keyPath: path] = try missing.map { Int($0) } ?? int(key)
+      case .float(let path): self[keyPath: path] = try missing.map { Float($0) } ?? float(key)
+      }
+    }
+  }
+
+  /// The value of `field` in this configuration, as a JSON or GGUF writer needs it.
+  func value(of field: LlamaConfigField) -> LlamaConfigValue {
+    switch field.value {
+    case .int(let path): .int(self[keyPath: path])
+    case .float(let path): .float(self[keyPath: path])
+    }
+  }
+}
+
+/// A hyperparameter's value, by kind.
+enum LlamaConfigValue: Equatable {
+  case int(Int)
+  case float(Float)
+}
