@@ -92,9 +92,7 @@ struct Bench: ParsableCommand {
                              threads: threadCount, peak: peak, progress: progress)
     let result = runner.run(parameters: parameters)
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+      print(String(decoding: try JSONValue(encoding: result).serialized([.sortedKeys]), as: UTF8.self))
     } else {
       print(BenchReport.summary(result))
     }

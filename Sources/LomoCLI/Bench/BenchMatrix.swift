@@ -63,7 +63,11 @@ struct BenchMatrix {
     guard process.terminationStatus == 0 else {
       throw CommandError("lomo \(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)")
     }
-    return try JSONDecoder().decode(BenchResult.self, from: data)
+    do {
+      return try JSONField(JSONValue(parsing: data)).decode(BenchResult.self)
+    } catch {
+      throw CommandError("lomo \(arguments.joined(separator: " ")) printed JSON lomo cannot read: \(error)")
+    }
   }
 
   private func progress(_ message: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 
 /// A measured throughput: median time of one call, GFLOP/s and the share of a peak.
 struct Throughput: Codable, Sendable {
@@ -70,9 +71,7 @@ struct KernelBenchReport: Codable, Sendable {
 
   /// Pretty-printed JSON with sorted keys.
   func json() throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(self), as: UTF8.self)
+    String(decoding: try JSONValue(encoding: self).serialized([.pretty, .sortedKeys]), as: UTF8.self)
   }
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import LomoCore
 
 /// The long option names a command declares and whether each is a flag or takes a value, read
 /// from ArgumentParser's own description of the command (`_dumpHelp()`, the JSON behind
@@ -12,18 +12,18 @@ struct CommandDeclarations {
 
   init(_ command: ParsableCommand.Type) {
     var kinds: [String: Kind] = [:]
-    let dump = Data(command._dumpHelp().utf8)
-    let root = (try? JSONSerialization.jsonObject(with: dump)) as? [String: Any]
-    let info = root?["command"] as? [String: Any]
-    for argument in info?["arguments"] as? [[String: Any]] ?? [] {
+    // The description is ArgumentParser's own output: a document it cannot parse would be a
+    // bug there, and leaves no option known (every config key is then refused by name).
+    let arguments = (try? JSONField(JSONValue(parsing: Array(command._dumpHelp().utf8)))["command"]["arguments"].array()) ?? []
+    for argument in arguments {
       let kind: Kind
-      switch argument["kind"] as? String {
+      switch try? argument["kind"].string() {
       case "option": kind = .option
       case "flag": kind = .flag
       default: continue
       }
-      for name in argument["names"] as? [[String: Any]] ?? [] where name["kind"] as? String == "long" {
-        if let n = name["name"] as? String { kinds[n] = kind }
+      for name in (try? argument["names"].array()) ?? [] where (try? name["kind"].string()) == "long" {
+        if let n = try? name["name"].string() { kinds[n] = kind }
       }
     }
     self.kinds = kinds

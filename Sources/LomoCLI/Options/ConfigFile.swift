@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LomoTrain
+import LomoCore
 
 /// A `--config FILE` of command options: a flat JSON object, or flat YAML (`key: value`
 /// lines, `#` comments, optional quotes). Keys are the command's long option names, with
@@ -53,17 +53,19 @@ struct ConfigFile {
     return entries
   }
 
+  /// The members of a flat JSON object in file order (a number as written in the file).
   private static func jsonEntries(_ data: Data, path: String) throws -> [(key: String, value: Value)] {
-    guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
-      throw CommandError("\(path): not a JSON object")
-    }
-    return try object.keys.sorted().map { k in
-      switch object[k]! {
-      case .string(let s): return (key(k), .text(s))
-      case .bool(let b): return (key(k), .boolean(b))
-      case .number(let d): return (key(k), .text(d == d.rounded() && abs(d) < 0x1p53 ? "\(Int64(d))" : "\(d)"))
-      default: throw CommandError("\(path): '\(k)' must be a string, number or boolean")
+    do {
+      return try JSONField(JSONValue(parsing: data)).members().map { k, field throws(JSONError) in
+        switch field.value {
+        case .string(let s): (key(k), .text(s))
+        case .bool(let b): (key(k), .boolean(b))
+        case .number(let n): (key(k), .text(n.text))
+        default: throw field.error(.wrongType(expected: "a string, number or boolean", found: field.value?.typeName ?? "nothing"))
+        }
       }
+    } catch {
+      throw CommandError("\(path): \(error)")
     }
   }
 
