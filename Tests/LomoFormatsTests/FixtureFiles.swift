@@ -26,22 +26,3 @@ enum FixtureFiles {
     return path
   }
 }
-
-/// A scratch directory removed when the test case ends.
-final class TemporaryDirectory {
-  let url: URL
-
-  init() throws {
-    url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lomo-gguf-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-
-  func write(_ bytes: [UInt8], _ name: String) throws -> String {
-    let file = url.appendingPathComponent(name)
-    try Data(bytes).write(to: file)
-    return file.path
-  }
-
-  deinit { try? FileManager.default.removeItem(at: url) }
-}

@@ -2,6 +2,7 @@ import Foundation
 import LomoCore
 import LomoModel
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 /// N steps uninterrupted == k steps, checkpoint, a fresh model and trainer resumed from it,
@@ -30,8 +31,8 @@ final class ResumeTests: XCTestCase {
     try straight.run()
     XCTAssertEqual(straight.step, total, file: file, line: line)
 
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let first = try fresh()
     let partial = try first.run(stopAfter: split)
@@ -80,8 +81,8 @@ final class ResumeTests: XCTestCase {
   }
 
   func testCheckpointIsNeverOverwrittenWithoutTheFlag() throws {
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let model = LlamaModel(parameters: try TinyModel.parameters())
     let trainer = try Trainer(model: model, examples: TinyModel.examples(count: 10), padToken: 0,
@@ -100,8 +101,8 @@ final class ResumeTests: XCTestCase {
   }
 
   func testResumeRefusesOtherDataOrOptions() throws {
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let trainer = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
                               examples: TinyModel.examples(count: 10), padToken: 0,

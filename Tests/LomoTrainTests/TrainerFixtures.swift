@@ -40,11 +40,4 @@ enum TinyModel {
     o.seed = 11
     return o
   }
-
-  static func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lomo-train-tests-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
 }

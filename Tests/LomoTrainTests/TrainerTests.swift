@@ -3,6 +3,7 @@ import LomoCore
 import LomoModel
 import LomoOptim
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 final class TrainerTests: XCTestCase {
@@ -85,8 +86,8 @@ final class TrainerTests: XCTestCase {
   }
 
   func testMetricsFileHasExactlyTheDocumentedKeysPerStep() throws {
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let path = dir.appendingPathComponent("metrics.jsonl").path
     let writer = try MetricsWriter(path: path)
     let trainer = try makeTrainer(TinyModel.options(steps: 3))

@@ -3,6 +3,7 @@ import LomoCore
 import LomoFormats
 import LomoModel
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 /// `lomo train`'s saved models: a short run on the tiny LLaMA, saved through `TrainingOutput`
@@ -32,8 +33,8 @@ final class TrainingOutputTests: XCTestCase {
       let trained = trainer.model.parameters
       XCTAssertNotEqual(trained[.embedding].floats, try TinyModel.parameters(dtype: dtype)[.embedding].floats,
                         "training changed nothing")
-      let dir = TinyModel.temporaryDirectory()
-      defer { try? FileManager.default.removeItem(at: dir) }
+      let scratch = try TemporaryDirectory("train")
+      let dir = scratch.url
 
       let hf = TrainingOutput(directory: dir.appendingPathComponent("hf"), format: .safetensors, source: source)
       try hf.save(trained, to: hf.final, overwrite: false)
