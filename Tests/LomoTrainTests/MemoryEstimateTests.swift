@@ -5,6 +5,23 @@ import LomoTrain
 import XCTest
 
 final class MemoryEstimateTests: XCTestCase {
+  /// The table's text, as `lomo train` prints it when memory is short.
+  func testTableIsLargestFirstWithKeysInSixteenColumns() throws {
+    var e = MemoryEstimate(config: try TinyModel.parameters().config, dtype: .f32, optimizer: .lomo,
+                           batchSize: 1, maxSeqLen: 8, activationCheckpointing: false)
+    e.bytes = [.parameters: 3 << 29, .gradients: 12 << 20, .optimizerState: 0, .activations: 1536, .scratch: 100]
+    e.overheadBytes = 192 << 20
+    XCTAssertEqual(e.table, """
+        parameters      1.5 GiB
+        gradients       12.0 MiB
+        activations     1.5 KiB
+        scratch         100 B
+        optimizerState  0 B
+        kernels+runtime 192.0 MiB
+        total           1.7 GiB
+      """)
+  }
+
   /// The estimate against the ledger's measured peak of a real run on the tiny model.
   func checkEstimate(_ optimizer: OptimizerKind, dtype: DType = .f32, checkpointing: Bool,
                      line: UInt = #line) throws {
