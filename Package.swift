@@ -56,8 +56,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: nativeCPU),
-    // Tolerance checks, finite differences and fixture loading shared by the test targets.
-    .target(name: "LomoTestSupport", dependencies: ["LomoCore"], path: "Tests/LomoTestSupport"),
+    // Tolerance checks, finite differences, fixtures, test models and scratch folders shared by
+    // the test targets.
+    .target(name: "LomoTestSupport", dependencies: ["LomoCore", "LomoFormats", "LomoModel"], path: "Tests/LomoTestSupport"),
     .testTarget(
       name: "LomoCoreTests", dependencies: ["LomoCore", "LomoTestSupport"],
       swiftSettings: nativeCPU),
@@ -65,7 +66,7 @@ let package = Package(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
-      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoTestSupport"],
+      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoModel", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoModelTests",
@@ -81,7 +82,7 @@ let package = Package(
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoTokenizerTests",
-      dependencies: ["LomoTokenizer", "LomoFormats", "LomoTestSupport"],
+      dependencies: ["LomoTokenizer", "LomoFormats", "LomoModel", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )

@@ -15,14 +15,4 @@ enum FixtureFiles {
   static func bytes(_ name: String, _ ext: String) throws -> [UInt8] {
     [UInt8](try Data(contentsOf: url(name, ext)))
   }
-
-  /// The real model, or a skip naming where it was expected.
-  static func smolLM2() throws -> String {
-    let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-    let path = home + "/.cache/lomo/SmolLM2-135M-Instruct.Q4_1.gguf"
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw XCTSkip("real-model test needs \(path) (SmolLM2-135M-Instruct Q4_1 GGUF); not found")
-    }
-    return path
-  }
 }

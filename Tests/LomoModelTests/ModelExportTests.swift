@@ -9,7 +9,7 @@ import XCTest
 /// reading it back with lomo's own readers. scripts/check_exported_model.py checks the same
 /// files with gguf-py and transformers.
 final class ModelExportTests: XCTestCase {
-  static var tinySource: ModelSource { .huggingFace(TinyLlamaParityTests.safetensorsDirectory) }
+  static var tinySource: ModelSource { .huggingFace(TestModels.tinyLlamaDirectory) }
 
   func tinyModel() throws -> LlamaModel { try TinyLlamaParityTests.loadSafetensorsModel() }
 
@@ -136,7 +136,7 @@ final class ModelExportTests: XCTestCase {
     XCTAssertEqual(config["eos_token_id"] as? Int, 2)
     XCTAssertEqual(config["torch_dtype"] as? String, "float32")
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/generation_config.json")),
-                   try Data(contentsOf: URL(fileURLWithPath: TinyLlamaParityTests.safetensorsDirectory + "/generation_config.json")))
+                   try Data(contentsOf: URL(fileURLWithPath: TestModels.tinyLlamaDirectory + "/generation_config.json")))
   }
 
   func testTiedBF16ModelOmitsTheLMHeadAndCopiesTokenizerFiles() throws {
@@ -191,7 +191,7 @@ final class ModelExportTests: XCTestCase {
     // A failure after the weights are written: a source "tokenizer.json" that is a folder.
     let badSource = out("bad-source")
     try FileManager.default.createDirectory(atPath: badSource + "/tokenizer.json", withIntermediateDirectories: true)
-    try FileManager.default.copyItem(atPath: TinyLlamaParityTests.safetensorsDirectory + "/config.json", toPath: badSource + "/config.json")
+    try FileManager.default.copyItem(atPath: TestModels.tinyLlamaDirectory + "/config.json", toPath: badSource + "/config.json")
     XCTAssertThrowsError(try ModelExporter.writeHuggingFace(model.parameters, to: dir, source: .huggingFace(badSource), overwrite: true)) { error in
       guard let e = error as? FileWriteError, case .io = e.problem else { return XCTFail("\(error)") }
       XCTAssertEqual(e.path, dir)

@@ -43,10 +43,7 @@ struct OptimizerFixture: Decodable {
   static func loadParameters(dtype: DType = .f32, ledger: MemoryLedger = .shared) throws
     -> LlamaParameters
   {
-    let config = try LlamaConfig(huggingFaceConfig: modelDirectory + "/config.json")
-    return try LlamaParameters.load(
-      config: config, from: SafetensorsCheckpoint(directory: modelDirectory), dtype: dtype,
-      ledger: ledger)
+    try ModelSource.huggingFace(modelDirectory).loadParameters(dtype: dtype, ledger: ledger)
   }
 
   /// Final parameters of run `name`, by Hugging Face tensor name.

@@ -24,7 +24,7 @@ final class ResumeTests: XCTestCase {
     o.length = .maxSteps(total)
     let examples = TinyModel.examples(count: 10)  // 3 batches per epoch: the split crosses an epoch
     func fresh() throws -> Trainer {
-      let model = LlamaModel(parameters: try TinyModel.parameters(dtype: o.dtype))
+      let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: o.dtype))
       return try Trainer(model: model, examples: examples, padToken: 0, options: o)
     }
     let straight = try fresh()
@@ -84,7 +84,7 @@ final class ResumeTests: XCTestCase {
     let scratch = try TemporaryDirectory("train")
     let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
-    let model = LlamaModel(parameters: try TinyModel.parameters())
+    let model = LlamaModel(parameters: try TestModels.tinyLlama())
     let trainer = try Trainer(model: model, examples: TinyModel.examples(count: 10), padToken: 0,
                               options: TinyModel.options(steps: 4))
     try trainer.run(stopAfter: 1)
@@ -104,16 +104,16 @@ final class ResumeTests: XCTestCase {
     let scratch = try TemporaryDirectory("train")
     let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
-    let trainer = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
+    let trainer = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
                               examples: TinyModel.examples(count: 10), padToken: 0,
                               options: TinyModel.options(steps: 4))
     try trainer.run(stopAfter: 1)
     try trainer.saveCheckpoint(to: checkpoint)
-    let otherData = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
+    let otherData = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
                                 examples: TinyModel.examples(count: 10, seed: 99), padToken: 0,
                                 options: TinyModel.options(steps: 4))
     XCTAssertThrowsError(try otherData.resume(from: checkpoint))
-    let otherOptions = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
+    let otherOptions = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
                                    examples: TinyModel.examples(count: 10), padToken: 0,
                                    options: TinyModel.options(steps: 5))
     XCTAssertThrowsError(try otherOptions.resume(from: checkpoint))
