@@ -46,8 +46,8 @@ final class BaselineEquivalenceTests: XCTestCase {
                                  clipping: maxNorm.map { .globalNorm($0) } ?? .none)
         let sgdLosses = runSGD(b, options: options, clipGradNorm: maxNorm)
         XCTAssertEqual(lomoLosses, sgdLosses, "tied=\(tied) \(what)")
-        XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b), "tied=\(tied) \(what)")
-        XCTAssertNotEqual(TinyModel.bits(a), TinyModel.bits(start), "tied=\(tied) \(what): no update")
+        XCTAssertEqual(a.storageBits, b.storageBits, "tied=\(tied) \(what)")
+        XCTAssertNotEqual(a.storageBits, start.storageBits, "tied=\(tied) \(what): no update")
         XCTAssertLessThan(lomoLosses.last!, lomoLosses.first!, "tied=\(tied) \(what)")
       }
     }
@@ -62,7 +62,7 @@ final class BaselineEquivalenceTests: XCTestCase {
       let plain = runLOMO(a, options: options, clipping: .globalNorm(0.1), checkpointing: false)
       let checkpointed = runLOMO(b, options: options, clipping: .globalNorm(0.1), checkpointing: true)
       XCTAssertEqual(plain, checkpointed, "tied=\(tied)")
-      XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b), "tied=\(tied)")
+      XCTAssertEqual(a.storageBits, b.storageBits, "tied=\(tied)")
     }
   }
 
@@ -79,9 +79,9 @@ final class BaselineEquivalenceTests: XCTestCase {
     _ = runLOMO(b, options: options, clipping: .none)
     Threads.setCount(saved)
     _ = runSGD(c, options: options, clipGradNorm: nil)
-    XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b))
-    XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(c))
-    XCTAssertNotEqual(TinyModel.bits(a), TinyModel.bits(start))
+    XCTAssertEqual(a.storageBits, b.storageBits)
+    XCTAssertEqual(a.storageBits, c.storageBits)
+    XCTAssertNotEqual(a.storageBits, start.storageBits)
   }
 
   /// One-pass clipping with the previous step's norm: step 1 measures (two passes), later steps

@@ -89,17 +89,4 @@ enum TinyModel {
     }
     return out
   }
-
-  /// Every parameter's raw bits, for bit-equality checks.
-  static func bits(_ params: LlamaParameters) -> [ParameterID: [UInt32]] {
-    var out: [ParameterID: [UInt32]] = [:]
-    for p in params.all {
-      switch p.storage {
-      case .f32(let b): out[p.id] = b.array.map(\.bitPattern)
-      case .bf16(let b): out[p.id] = b.array.map { UInt32($0.bitPattern) }
-      case .f16(let b): out[p.id] = b.array.map { UInt32($0.bitPattern) }
-      }
-    }
-    return out
-  }
 }

@@ -1,6 +1,7 @@
 import LomoCore
 import LomoModel
 @testable import LomoOptim
+import LomoTestSupport
 import XCTest
 
 /// The bf16 path of `UpdateKernel` (C conversion loops per block) against the update computed
@@ -26,14 +27,14 @@ final class UpdateKernelBF16Tests: XCTestCase {
       gradient.withUnsafeBufferPointer {
         UpdateKernel.apply(rule, to: p, gradient: $0.baseAddress!, rounding: rounding, seed: 11)
       }
-      XCTAssertEqual(p.bits, reference(before, gradient, rule, rounding: rounding, seed: 11), "\(rounding)")
+      XCTAssertEqual(p.storageBits, reference(before, gradient, rule, rounding: rounding, seed: 11), "\(rounding)")
     }
   }
 
   /// The update of `UpdateKernel.apply`'s contract, rounded by the scalar definitions with the
   /// block's draws (draw d of block b for its elements 4d..<4d+4, low 16 bits first).
   func reference(_ p: [Float], _ g: [Float], _ rule: SGDRule, rounding: RoundingMode, seed: UInt64)
-    -> [UInt16]
+    -> [UInt32]
   {
     let block = UpdateKernel.block
     var rng = Xoshiro256(seed: 0)
@@ -41,19 +42,11 @@ final class UpdateKernelBF16Tests: XCTestCase {
     return (0..<p.count).map { i in
       var x = min(max(g[i], -rule.clipValue), rule.clipValue) * rule.clipCoefficient
       x = (p[i] * (1 - rule.learningRate * rule.weightDecay)).addingProduct(-rule.learningRate, x)
-      guard rounding == .stochastic else { return BFloat16(x).bitPattern }
+      guard rounding == .stochastic else { return UInt32(BFloat16(x).bitPattern) }
       if i % block == 0 { rng = UpdateKernel.blockGenerator(seed: seed, block: i / block) }
       if i % 4 == 0 { bits = rng.next() }
       let random = UInt16(truncatingIfNeeded: bits >> (16 * UInt64(i % 4)))
-      return BFloat16(x, stochasticBits: random).bitPattern
+      return UInt32(BFloat16(x, stochasticBits: random).bitPattern)
     }
-  }
-}
-
-extension ParameterTensor {
-  /// The bf16 bit patterns of the storage.
-  fileprivate var bits: [UInt16] {
-    guard case .bf16(let b) = storage else { return [] }
-    return (0..<count).map { b.pointer[$0].bitPattern }
   }
 }
