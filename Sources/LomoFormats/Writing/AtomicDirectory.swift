@@ -55,10 +55,14 @@ public final class AtomicDirectory {
     stagingPath = Self.sibling(parent, ".\(name).tmp-\(getpid())")
     stagingFD = -1
     if !overwrite && AtomicFileWriter.exists(path) {
+      finished = true  // nothing was created: deinit must not remove anything
       throw FileWriteError(path: path, problem: .destinationExists)
     }
     try? FileManager.default.removeItem(atPath: stagingPath)
-    if mkdir(stagingPath, 0o755) != 0 { throw error("create folder", stagingPath) }
+    if mkdir(stagingPath, 0o755) != 0 {
+      finished = true
+      throw error("create folder", stagingPath)
+    }
     stagingFD = open(stagingPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if stagingFD < 0 {
       let failure = error("open", stagingPath)
