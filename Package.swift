@@ -29,10 +29,10 @@ let package = Package(
   targets: [
     // oneDNN (Debian's libdnnl-dev) for f32 sgemm and bf16 matmul; OpenMP (libgomp) for its threads.
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
-    // bf16 <-> f32 conversion loops that the C compiler vectorises.
+    // bf16 <-> f32 conversion loops that the C compiler vectorises (LomoCore's `Convert`).
     .target(name: "CLomoSIMD", cSettings: nativeC),
-    .target(name: "LomoCore", swiftSettings: nativeCPU),
-    .target(name: "LomoKernels", dependencies: ["CDNNL", "CLomoSIMD", "LomoCore"], swiftSettings: nativeCPU),
+    .target(name: "LomoCore", dependencies: ["CLomoSIMD"], swiftSettings: nativeCPU),
+    .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
     // Model file formats: GGUF (reader, dequantisation, llama.cpp's Q/K row permutation) and
     // safetensors.
     .target(name: "LomoFormats", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
@@ -40,7 +40,7 @@ let package = Package(
       name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
       swiftSettings: nativeCPU),
     .target(
-      name: "LomoOptim", dependencies: ["CLomoSIMD", "LomoCore", "LomoKernels", "LomoModel"],
+      name: "LomoOptim", dependencies: ["LomoCore", "LomoKernels", "LomoModel"],
       swiftSettings: nativeCPU),
     // Datasets and prompt templates, batching, the training loop, evaluation, checkpoints.
     .target(
@@ -58,8 +58,9 @@ let package = Package(
       ],
       swiftSettings: nativeCPU),
     .executableTarget(name: "lomo", dependencies: ["LomoCLI"], swiftSettings: nativeCPU),
-    // Tolerance checks, finite differences and fixture loading shared by the test targets.
-    .target(name: "LomoTestSupport", dependencies: ["LomoCore"], path: "Tests/LomoTestSupport"),
+    // Tolerance checks, finite differences, fixtures, test models and scratch folders shared by
+    // the test targets.
+    .target(name: "LomoTestSupport", dependencies: ["LomoCore", "LomoFormats", "LomoModel"], path: "Tests/LomoTestSupport"),
     .testTarget(
       name: "LomoCoreTests", dependencies: ["LomoCore", "LomoTestSupport"],
       swiftSettings: nativeCPU),
@@ -67,7 +68,7 @@ let package = Package(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
-      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoTestSupport"],
+      name: "LomoFormatsTests", dependencies: ["LomoFormats", "LomoCore", "LomoModel", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoModelTests",
@@ -88,7 +89,7 @@ let package = Package(
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoTokenizerTests",
-      dependencies: ["LomoTokenizer", "LomoFormats", "LomoTestSupport"],
+      dependencies: ["LomoTokenizer", "LomoFormats", "LomoModel", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
   ]
 )

@@ -2,6 +2,8 @@
 ///
 /// Conversions from `Float` round to nearest, ties to even, and keep NaN a (quiet) NaN;
 /// `init(_:stochasticBits:)` rounds up with probability equal to the discarded fraction.
+/// These are the scalar definitions; arrays go through `Convert` (CLomoSIMD's vectorised C
+/// loops), which gives identical bits (ConvertTests).
 @frozen
 public struct BFloat16: Sendable, Equatable, BitwiseCopyable {
   public var bitPattern: UInt16

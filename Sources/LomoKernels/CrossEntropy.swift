@@ -331,31 +331,13 @@ public enum CrossEntropy {
       }
       row[target] -= scale
     case .gradientBF16(let scale):
-      // In place: bf16 element j goes to bytes [2j, 2j+2), which only holds f32 elements
-      // < j (already read) once the vector at j has been loaded. Raw accesses only.
+      // In place: bf16 element j goes to bytes [2j, 2j+2) of the row it is computed from
+      // (`Convert.toBF16InPlace` reads each f32 before those bytes are overwritten).
       let eTarget = row[target]
-      let f = V16(repeating: scale / sum)
-      j = 0
-      while j + 16 <= V {
-        let e = raw.loadUnaligned(fromByteOffset: j * 4, as: V16.self)
-        raw.storeBytes(of: roundToBF16Bits(e * f), toByteOffset: j * 2, as: SIMD16<UInt16>.self)
-        j += 16
-      }
-      while j < V {
-        let e = raw.load(fromByteOffset: j * 4, as: Float.self)
-        raw.storeBytes(of: BFloat16(e * (scale / sum)), toByteOffset: j * 2, as: BFloat16.self)
-        j += 1
-      }
+      Convert.toBF16InPlace(raw, count: V, scale: scale / sum)
       raw.storeBytes(of: BFloat16(eTarget * (scale / sum) - scale), toByteOffset: target * 2,
                      as: BFloat16.self)
     }
     return nll
-  }
-
-  /// bf16 bit patterns of `v`, round to nearest even (finite inputs).
-  @inline(__always)
-  static func roundToBF16Bits(_ v: SIMD16<Float>) -> SIMD16<UInt16> {
-    let b = unsafeBitCast(v, to: SIMD16<UInt32>.self)
-    return SIMD16<UInt16>(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b &>> 16) & 1)) &>> 16)
   }
 }

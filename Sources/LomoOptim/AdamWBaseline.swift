@@ -109,7 +109,7 @@ public final class AdamWBaseline: StepOptimizer {
       case .f32: break
       default:
         let seed = o.rounding == .stochastic ? generator.next() : 0
-        // Writes x back through the SGD kernel with a zero step: rounding only.
+        // Rounds x into the storage dtype.
         writeBack(x, into: p, rounding: o.rounding, seed: seed)
       }
     }
@@ -118,17 +118,16 @@ public final class AdamWBaseline: StepOptimizer {
 
   func writeBack(_ x: UnsafeMutablePointer<Float>, into p: ParameterTensor, rounding: RoundingMode,
                  seed: UInt64) {
+    var rng = Xoshiro256(seed: seed)
     switch p.storage {
     case .f32(let b): b.pointer.update(from: x, count: p.count)
-    case .bf16(let b): round(b.pointer)
-    case .f16(let b): round(b.pointer)
-    }
-    func round<E: HalfStorage>(_ out: UnsafeMutablePointer<E>) {
-      var rng = Xoshiro256(seed: seed)
+    case .bf16(let b) where rounding == .stochastic: Convert.toBF16Stochastic(b.pointer, x, count: p.count, rng: &rng)
+    case .bf16(let b): Convert.toBF16(b.pointer, x, count: p.count)
+    case .f16(let b):
       var i = 0
       while i < p.count {
         let n = min(16, p.count - i)
-        StorageIO.store(StorageIO.load(x, i, n), out, i, n, stochastic: rounding == .stochastic,
+        StorageIO.store(StorageIO.load(x, i, n), b.pointer, i, n, stochastic: rounding == .stochastic,
                         rng: &rng)
         i += 16
       }

@@ -84,22 +84,17 @@ public struct MemoryEstimate: Sendable, Equatable {
 
   /// The breakdown as aligned text lines, largest category first.
   public var table: String {
-    var lines = MemoryCategory.allCases
+    let rows = MemoryCategory.allCases
       .map { ($0, bytes[$0] ?? 0) }
       .sorted { $0.1 > $1.1 }
-      .map { "  \($0.0.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0))\(Self.format($0.1))" }
-    lines.append("  \("kernels+runtime".padding(toLength: 16, withPad: " ", startingAt: 0))\(Self.format(overheadBytes))")
-    lines.append("  \("total".padding(toLength: 16, withPad: " ", startingAt: 0))\(Self.format(processBytes))")
-    return lines.joined(separator: "\n")
+      .map { ($0.0.rawValue, Format.bytes($0.1)) }
+      + [("kernels+runtime", Format.bytes(overheadBytes)), ("total", Format.bytes(processBytes))]
+    return TextTable.keyValue(rows, separator: " ", keyWidth: 15)
   }
 
-  /// Bytes in binary units with one decimal ("1.5 GiB", "12.0 MiB").
-  public static func format(_ bytes: Int) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var v = Double(bytes), u = 0
-    while abs(v) >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-    return u == 0 ? "\(bytes) B" : String(format: "%.1f %@", v, units[u])
-  }
+  /// `Format.bytes`, under the name the CLI still calls; it goes once the CLI calls
+  /// `Format.bytes` itself.
+  public static func format(_ bytes: Int) -> String { Format.bytes(bytes) }
 }
 
 /// The machine's memory as Linux reports it in /proc/meminfo.

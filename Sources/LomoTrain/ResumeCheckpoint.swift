@@ -1,5 +1,6 @@
 import Foundation
 import LomoCore
+import LomoFormats
 import LomoModel
 import LomoOptim
 
@@ -10,9 +11,8 @@ import LomoOptim
 ///   bf16/f16 weights round-trip bit-exactly) and of the optimizer's arrays (f32), back to back.
 ///
 /// This is lomo's internal resume format, not a user-facing export (GGUF and safetensors are).
-/// Saving writes a sibling temporary directory and renames it into place; an existing
-/// directory is replaced only when `overwrite` is set, and then only after the new one is
-/// complete.
+/// Saving writes the directory through an `AtomicDirectory`: an existing directory is replaced
+/// only when `overwrite` is set, and then only after the new one is complete and fsynced.
 public enum ResumeCheckpoint {
   public struct TensorEntry: Sendable, Equatable, Codable {
     public var name: String
@@ -33,14 +33,10 @@ public enum ResumeCheckpoint {
   ) throws {
     let fm = FileManager.default
     let path = directory.path
-    if fm.fileExists(atPath: path) && !overwrite {
-      throw TrainingError.checkpoint(path: path, problem: "already exists (pass --overwrite to replace it)")
-    }
-    let parent = directory.deletingLastPathComponent()
-    let temp = parent.appendingPathComponent(".\(directory.lastPathComponent).tmp-\(getpid())")
-    try? fm.removeItem(at: temp)
     do {
-      try fm.createDirectory(at: temp, withIntermediateDirectories: true)
+      try fm.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
+      let folder = try AtomicDirectory(destination: path, overwrite: overwrite)
+      let temp = URL(fileURLWithPath: folder.stagingPath)
       guard fm.createFile(atPath: temp.appendingPathComponent("tensors.bin").path, contents: nil),
             let out = FileHandle(forWritingAtPath: temp.appendingPathComponent("tensors.bin").path)
       else { throw TrainingError.checkpoint(path: path, problem: "cannot write tensors.bin") }
@@ -63,24 +59,10 @@ public enum ResumeCheckpoint {
       try out.close()
       let json = Data(try JSONValue(encoding: Manifest(state: state, tensors: entries)).serialized([.pretty, .sortedKeys]))
       try json.write(to: temp.appendingPathComponent("state.json"), options: .atomic)
-      if fm.fileExists(atPath: path) {
-        // Replace only now that the new checkpoint is complete: set the old one aside, move
-        // the new one in, then delete the old one.
-        let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(getpid())")
-        try? fm.removeItem(at: old)
-        try fm.moveItem(at: directory, to: old)
-        do {
-          try fm.moveItem(at: temp, to: directory)
-        } catch {
-          try? fm.moveItem(at: old, to: directory)
-          throw error
-        }
-        try? fm.removeItem(at: old)
-      } else {
-        try fm.moveItem(at: temp, to: directory)
-      }
+      try folder.commit()
+    } catch let error as FileWriteError where error.problem == .destinationExists {
+      throw TrainingError.checkpoint(path: path, problem: "already exists (pass --overwrite to replace it)")
     } catch {
-      try? fm.removeItem(at: temp)
       if let e = error as? TrainingError { throw e }
       throw TrainingError.checkpoint(path: path, problem: "\(error)")
     }

@@ -1,3 +1,5 @@
+import LomoCore
+
 /// Failures of training and checkpointing, with the file and what went wrong (data files throw
 /// `DatasetError`).
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
@@ -13,8 +15,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .io(let path, let problem): "\(path): \(problem)"
     case .checkpoint(let path, let problem): "checkpoint \(path): \(problem)"
     case .insufficientMemory(let e, let available):
-      "this run needs about \(MemoryEstimate.format(e.processBytes)) but only "
-        + "\(MemoryEstimate.format(available)) is available:\n\(e.table)"
+      "this run needs about \(Format.bytes(e.processBytes)) but only "
+        + "\(Format.bytes(available)) is available:\n\(e.table)"
     case .noExamples: "no training examples"
     }
   }

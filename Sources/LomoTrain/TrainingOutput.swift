@@ -52,9 +52,8 @@ public struct TrainingOutput: Sendable {
     }
   }
 
-  /// Writes `parameters` (in their storage dtype) as a model folder, atomically: a folder
-  /// written in full under a temporary name, then moved into place. An existing folder is
-  /// replaced only with `overwrite`.
+  /// Writes `parameters` (in their storage dtype) as a model folder, atomically (through an
+  /// `AtomicDirectory`). An existing folder is replaced only with `overwrite`.
   @discardableResult
   public func save(_ parameters: LlamaParameters, to folder: URL, overwrite: Bool) throws -> ModelExporter.Summary {
     let parent = folder.deletingLastPathComponent()
@@ -67,23 +66,12 @@ public struct TrainingOutput: Sendable {
       return try ModelExporter.writeHuggingFace(parameters, to: folder.path, dtype: parameters.dtype,
                                                 source: source, overwrite: overwrite)
     case .gguf:
-      let fm = FileManager.default
-      if !overwrite && AtomicFileWriter.exists(folder.path) {
-        throw FileWriteError(path: folder.path, problem: .destinationExists)
+      var summary = try AtomicDirectory.write(to: folder.path, overwrite: overwrite) { staging in
+        try ModelExporter.writeGGUF(parameters, to: staging.path("model.gguf"),
+                                    type: Self.ggufType(parameters.dtype), source: source)
       }
-      let staging = "\(folder.path).tmp-\(getpid())"
-      try? fm.removeItem(atPath: staging)
-      do {
-        try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
-        var summary = try ModelExporter.writeGGUF(parameters, to: staging + "/model.gguf",
-                                                  type: Self.ggufType(parameters.dtype), source: source)
-        try AtomicFileWriter.replaceDirectory(folder.path, with: staging, overwrite: overwrite)
-        summary.files = [loadablePath(folder)]
-        return summary
-      } catch {
-        try? fm.removeItem(atPath: staging)
-        throw error
-      }
+      summary.files = [loadablePath(folder)]
+      return summary
     }
   }
 }

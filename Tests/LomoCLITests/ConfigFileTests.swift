@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LomoTestSupport
 import LomoTrain
 import XCTest
 
@@ -8,21 +9,11 @@ import XCTest
 /// `--config FILE`: the file's options are the command's own options, the command line wins,
 /// and a key that is no option is refused naming the file.
 final class ConfigFileTests: XCTestCase {
-  var directory: URL!
+  var directory: TemporaryDirectory!
 
-  override func setUpWithError() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lomo-cli-config-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
+  override func setUpWithError() throws { directory = try TemporaryDirectory("cli-config") }
 
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-  func file(_ name: String, _ text: String) throws -> String {
-    let url = directory.appendingPathComponent(name)
-    try Data(text.utf8).write(to: url)
-    return url.path
-  }
+  func file(_ name: String, _ text: String) throws -> String { try directory.write(text, name) }
 
   func train(_ arguments: [String]) throws -> Train {
     let command = try Lomo.parse(["train"] + arguments)
@@ -89,7 +80,7 @@ final class ConfigFileTests: XCTestCase {
     XCTAssertTrue(badValue.contains("--lr"), badValue)
     let notObject = try message("[1, 2]", name: "bad.json")
     XCTAssertTrue(notObject.contains("bad.json"), notObject)
-    let missing = directory.appendingPathComponent("missing.yaml").path
+    let missing = directory("missing.yaml")
     XCTAssertThrowsError(try Lomo.parse(["train", "--config", missing])) { error in
       XCTAssertTrue(Lomo.message(for: error).contains("missing.yaml: cannot read the config file"))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LomoModel
+import LomoTestSupport
 import XCTest
 
 /// The `lomo` executable as users run it: exit statuses, messages on stderr, a short training
@@ -10,19 +11,14 @@ final class ProcessTests: XCTestCase {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lomo")
   }
 
-  var directory: URL!
+  var scratch: TemporaryDirectory!
+  var directory: URL { scratch.url }
 
   override func setUpWithError() throws {
+    scratch = try TemporaryDirectory("cli-process")
     guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
       throw XCTSkip("no lomo executable at \(Self.executable.path); build it first (swift build)")
     }
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lomo-cli-process-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws {
-    if let directory { try? FileManager.default.removeItem(at: directory) }
   }
 
   struct Outcome {
@@ -77,19 +73,11 @@ final class ProcessTests: XCTestCase {
     let lines = (0..<count).map { i in
       "{\"input_ids\": [" + (0..<12).map { "\(100 + (i * 7 + $0 * 13) % 500)" }.joined(separator: ", ") + "]}"
     }
-    let url = directory.appendingPathComponent("train.jsonl")
-    try Data(lines.joined(separator: "\n").utf8).write(to: url)
-    return url.path
-  }
-
-  func requireDefaultModel() throws {
-    guard FileManager.default.fileExists(atPath: ModelSource.defaultPath) else {
-      throw XCTSkip("the default model is not in \(ModelSource.cacheDirectory); run scripts/setup.sh")
-    }
+    return try scratch.write(lines.joined(separator: "\n"), "train.jsonl")
   }
 
   func testTrainWritesTheModelAndNeverOverwritesIt() throws {
-    try requireDefaultModel()
+    _ = try TestModels.defaultSource()
     let data = try writeData(count: 4)
     let arguments = ["train", "--data", data, "--output", "run", "--max-steps", "2", "--batch-size", "2",
                      "--lr", "0.01", "--threads", "1"]
@@ -107,7 +95,7 @@ final class ProcessTests: XCTestCase {
   }
 
   func testCtrlCSavesACheckpointThatResumes() throws {
-    try requireDefaultModel()
+    _ = try TestModels.defaultSource()
     let data = try writeData(count: 8)
     let arguments = ["train", "--data", data, "--output", "run", "--max-steps", "40", "--batch-size", "1",
                      "--lr", "0.01", "--threads", "1"]

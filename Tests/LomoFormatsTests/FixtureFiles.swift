@@ -15,33 +15,4 @@ enum FixtureFiles {
   static func bytes(_ name: String, _ ext: String) throws -> [UInt8] {
     [UInt8](try Data(contentsOf: url(name, ext)))
   }
-
-  /// The real model, or a skip naming where it was expected.
-  static func smolLM2() throws -> String {
-    let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-    let path = home + "/.cache/lomo/SmolLM2-135M-Instruct.Q4_1.gguf"
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw XCTSkip("real-model test needs \(path) (SmolLM2-135M-Instruct Q4_1 GGUF); not found")
-    }
-    return path
-  }
-}
-
-/// A scratch directory removed when the test case ends.
-final class TemporaryDirectory {
-  let url: URL
-
-  init() throws {
-    url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lomo-gguf-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-
-  func write(_ bytes: [UInt8], _ name: String) throws -> String {
-    let file = url.appendingPathComponent(name)
-    try Data(bytes).write(to: file)
-    return file.path
-  }
-
-  deinit { try? FileManager.default.removeItem(at: url) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LomoFormats
+import LomoTestSupport
 import XCTest
 
 /// Corrupt and hostile files, generated from the valid types.gguf fixture: each must give a
@@ -92,7 +93,7 @@ final class GGUFCorruptionTests: XCTestCase {
 
   /// The same through the file system (mmap path), at a spread of offsets, plus an empty file.
   func testTruncatedFilesOnDisk() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     for cut in stride(from: 0, to: valid.count - 16, by: 97) {
       let path = try dir.write(Array(valid[..<cut]), "cut\(cut).gguf")
       XCTAssertThrowsError(try GGUFFile(path: path), "cut \(cut)") { error in

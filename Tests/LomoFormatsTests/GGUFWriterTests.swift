@@ -1,6 +1,7 @@
 import Foundation
 import LomoCore
 import LomoFormats
+import LomoTestSupport
 import XCTest
 
 final class GGUFWriterTests: XCTestCase {
@@ -63,7 +64,7 @@ final class GGUFWriterTests: XCTestCase {
   }
 
   func testRoundTripThroughOurReaderKeepsEveryValueTypeAndTensor() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let path = dir.url.appendingPathComponent("out.gguf").path
     let (w, values) = sampleWriter()
     try w.write(to: path)
@@ -94,7 +95,7 @@ final class GGUFWriterTests: XCTestCase {
   }
 
   func testExistingDestinationIsKeptWithoutOverwriteAndReplacedWithIt() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let path = try dir.write(Array("precious".utf8), "model.gguf")
     let (w, _) = sampleWriter()
     XCTAssertThrowsError(try w.write(to: path)) {
@@ -109,7 +110,7 @@ final class GGUFWriterTests: XCTestCase {
 
   func testFailureMidWriteLeavesTheOldFileAndNoTemporaryFile() throws {
     struct Boom: Error {}
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let path = try dir.write(Array("precious".utf8), "model.gguf")
     var (w, _) = sampleWriter()
     w.addTensor("late", shape: [32], type: .f32) { _ in throw Boom() }
@@ -125,7 +126,7 @@ final class GGUFWriterTests: XCTestCase {
   }
 
   func testUnwritableDestinationIsATypedErrorNamingThePath() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let notAFolder = try dir.write([1, 2, 3], "plain-file")
     let path = notAFolder + "/model.gguf"
     let (w, _) = sampleWriter()
@@ -146,7 +147,7 @@ final class GGUFWriterTests: XCTestCase {
   }
 
   func testInconsistentTensorsAndMetadataAreRefusedBeforeAnythingIsCreated() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let path = dir.url.appendingPathComponent("bad.gguf").path
     func expectInvalid(_ build: (inout GGUFWriter) -> Void, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
       var w = GGUFWriter()

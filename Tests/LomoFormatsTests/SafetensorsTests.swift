@@ -1,21 +1,18 @@
 import Foundation
 import LomoCore
 import LomoFormats
+import LomoTestSupport
 import XCTest
 
 /// The safetensors reader on files built here byte by byte: a valid file reads back exactly,
 /// and every corruption gives a `SafetensorsError` naming the file, never a crash.
 final class SafetensorsTests: XCTestCase {
-  var directory: URL!
+  var scratch: TemporaryDirectory!
+  var directory: URL { scratch.url }
 
-  override func setUpWithError() throws {
-    directory = FileManager.default.temporaryDirectory.appendingPathComponent("lomo-st-\(UUID())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
+  override func setUpWithError() throws { scratch = try TemporaryDirectory("st") }
 
-  override func tearDownWithError() throws {
-    try? FileManager.default.removeItem(at: directory)
-  }
+  override func tearDownWithError() throws { scratch = nil }
 
   /// A file with `header` (JSON text) and `data`, the length field set to the header size
   /// unless `lengthField` overrides it.

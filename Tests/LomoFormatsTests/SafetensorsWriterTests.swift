@@ -1,11 +1,12 @@
 import Foundation
 import LomoCore
 import LomoFormats
+import LomoTestSupport
 import XCTest
 
 final class SafetensorsWriterTests: XCTestCase {
   func testLayoutHeaderAndValuesRoundTrip() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let path = dir.url.appendingPathComponent("model.safetensors").path
     var w = SafetensorsWriter()
     let a: [Float] = (0..<6).map { Float($0) * 0.3 - 1 }
@@ -37,7 +38,7 @@ final class SafetensorsWriterTests: XCTestCase {
   }
 
   func testMismatchesAndExistingFilesAreRefusedAndNothingIsLost() throws {
-    let dir = try TemporaryDirectory()
+    let dir = try TemporaryDirectory("gguf")
     let path = try dir.write(Array("old".utf8), "model.safetensors")
     var w = SafetensorsWriter()
     w.addTensor("x", shape: [2, 2], dtype: .f32, values: [1, 2, 3])

@@ -1,5 +1,6 @@
 import Foundation
 import LomoFormats
+import LomoModel
 import LomoTestSupport
 import XCTest
 
@@ -30,7 +31,7 @@ final class SmolLM2Tests: XCTestCase {
   }
 
   func testMetadataAndTensorInfos() throws {
-    let file = try GGUFFile(path: try FixtureFiles.smolLM2())
+    let file = try GGUFFile(path: try TestModels.cachedFile(ModelSource.defaultFile))
     let m = file.metadata
     XCTAssertEqual(file.version, 3)
     XCTAssertEqual(try m.string("general.architecture"), "llama")
@@ -68,7 +69,7 @@ final class SmolLM2Tests: XCTestCase {
 
   /// token_embd (Q8_0) and two Q4_1 matrices: rows and scattered elements match gguf-py exactly.
   func testPickedValues() throws {
-    let file = try GGUFFile(path: try FixtureFiles.smolLM2())
+    let file = try GGUFFile(path: try TestModels.cachedFile(ModelSource.defaultFile))
     let e = try expected()
     XCTAssertEqual(
       Set(e.picks.keys), ["token_embd.weight", "blk.0.attn_q.weight", "blk.29.ffn_down.weight"])
@@ -86,7 +87,7 @@ final class SmolLM2Tests: XCTestCase {
   /// Every tensor of the file dequantises to the same sum and sum of squares as gguf-py
   /// (accumulated in Double; the order differs, hence the 1e-9 relative tolerance).
   func testWholeFileChecksums() throws {
-    let file = try GGUFFile(path: try FixtureFiles.smolLM2())
+    let file = try GGUFFile(path: try TestModels.cachedFile(ModelSource.defaultFile))
     let e = try expected()
     var params = 0
     var seconds = 0.0
@@ -116,7 +117,7 @@ final class SmolLM2Tests: XCTestCase {
   /// Undoing the Q/K permutation on real weights is a pure row shuffle: re-applying it
   /// restores the stored order, and each row keeps its values.
   func testQKPermutationOnRealWeights() throws {
-    let file = try GGUFFile(path: try FixtureFiles.smolLM2())
+    let file = try GGUFFile(path: try TestModels.cachedFile(ModelSource.defaultFile))
     for (name, key) in [
       ("blk.0.attn_q.weight", "llama.attention.head_count"),
       ("blk.0.attn_k.weight", "llama.attention.head_count_kv"),

@@ -5,23 +5,11 @@ import LomoModel
 import LomoTestSupport
 import XCTest
 
-/// A scratch folder removed when the test ends.
-final class ExportFolder {
-  let path: String
-  init() throws {
-    path = FileManager.default.temporaryDirectory.appendingPathComponent("lomo-export-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-  func callAsFunction(_ name: String) -> String { path + "/" + name }
-  var contents: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-  deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Writing the tiny LLaMA (and SmolLM2 when cached) as GGUF and as a Hugging Face folder, and
 /// reading it back with lomo's own readers. scripts/check_exported_model.py checks the same
 /// files with gguf-py and transformers.
 final class ModelExportTests: XCTestCase {
-  static var tinySource: ModelSource { .huggingFace(TinyLlamaParityTests.safetensorsDirectory) }
+  static var tinySource: ModelSource { .huggingFace(TestModels.tinyLlamaDirectory) }
 
   func tinyModel() throws -> LlamaModel { try TinyLlamaParityTests.loadSafetensorsModel() }
 
@@ -37,7 +25,7 @@ final class ModelExportTests: XCTestCase {
 
   func testGGUFF32RoundTripIsBitIdenticalWithIdenticalLogits() throws {
     let model = try tinyModel()
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     let summary = try ModelExporter.writeGGUF(model.parameters, to: out("tiny.gguf"), type: .f32, source: Self.tinySource)
     XCTAssertEqual(summary.files, [out("tiny.gguf")])
     XCTAssertEqual(out.contents, ["tiny.gguf"])
@@ -60,7 +48,7 @@ final class ModelExportTests: XCTestCase {
 
   func testGGUFF16AndBF16RoundTripWithinTheirRounding() throws {
     let model = try tinyModel()
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     let t = try tokens()
     let expectedLogits = model.logits(tokens: t, batch: 2, time: 11)
     for (type, round, ggml) in [(ModelExporter.GGUFType.f16, { (x: Float) in Float(Float16(x)) }, GGMLType.f16),
@@ -81,7 +69,7 @@ final class ModelExportTests: XCTestCase {
 
   func testGGUFQ8_0IsOurQuantiseThenDequantiseAndLogitsStayClose() throws {
     let model = try tinyModel()
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     try ModelExporter.writeGGUF(model.parameters, to: out("tiny-q8.gguf"), type: .q8_0, source: Self.tinySource)
     let (file, reloaded) = try reloadGGUF(out("tiny-q8.gguf"))
     XCTAssertEqual(file.metadata["general.file_type"], .uint32(7))
@@ -110,7 +98,7 @@ final class ModelExportTests: XCTestCase {
   func testGGUFFromAGGUFSourceCopiesGeneralMetadata() throws {
     let sourcePath = TinyLlamaParityTests.fixtures.appendingPathComponent("tiny-llama-f32.gguf").path
     let params = try ModelSource.gguf(sourcePath).loadParameters(dtype: .f32)
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     let summary = try ModelExporter.writeGGUF(params, to: out("copy.gguf"), type: .f32, source: .gguf(sourcePath))
     XCTAssertEqual(summary.missing, ["tokenizer metadata (tokenizer.ggml.*)"], "the fixture has no tokenizer")
     let copy = try GGUFFile(path: out("copy.gguf"))
@@ -125,7 +113,7 @@ final class ModelExportTests: XCTestCase {
 
   func testHuggingFaceFolderRoundTripIsBitIdentical() throws {
     let model = try tinyModel()
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     let dir = out("hf")
     let summary = try ModelExporter.writeHuggingFace(model.parameters, to: dir, source: Self.tinySource)
     XCTAssertEqual(Set(summary.files), Set(["config.json", "generation_config.json", "model.safetensors"].map { dir + "/" + $0 }))
@@ -148,13 +136,13 @@ final class ModelExportTests: XCTestCase {
     XCTAssertEqual(config["eos_token_id"] as? Int, 2)
     XCTAssertEqual(config["torch_dtype"] as? String, "float32")
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/generation_config.json")),
-                   try Data(contentsOf: URL(fileURLWithPath: TinyLlamaParityTests.safetensorsDirectory + "/generation_config.json")))
+                   try Data(contentsOf: URL(fileURLWithPath: TestModels.tinyLlamaDirectory + "/generation_config.json")))
   }
 
   func testTiedBF16ModelOmitsTheLMHeadAndCopiesTokenizerFiles() throws {
     let config = LlamaConfig(layers: 1, hiddenSize: 32, intermediateSize: 64, heads: 2, kvHeads: 1, vocabSize: 40, tiedEmbeddings: true)
     let params = LlamaParameters.random(config: config, dtype: .bf16, seed: 3)
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     let source = out("src")
     try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: false)
     try Data("{\"num_hidden_layers\":1,\"hidden_size\":32,\"intermediate_size\":64,\"num_attention_heads\":2,\"vocab_size\":40,\"eos_token_id\":[5,6]}".utf8)
@@ -182,7 +170,7 @@ final class ModelExportTests: XCTestCase {
 
   func testExistingOutputsAreKeptUnlessOverwriteAndFailuresLoseNothing() throws {
     let model = try tinyModel()
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     // GGUF file.
     let gguf = out("model.gguf")
     try Data("old model".utf8).write(to: URL(fileURLWithPath: gguf))
@@ -203,7 +191,7 @@ final class ModelExportTests: XCTestCase {
     // A failure after the weights are written: a source "tokenizer.json" that is a folder.
     let badSource = out("bad-source")
     try FileManager.default.createDirectory(atPath: badSource + "/tokenizer.json", withIntermediateDirectories: true)
-    try FileManager.default.copyItem(atPath: TinyLlamaParityTests.safetensorsDirectory + "/config.json", toPath: badSource + "/config.json")
+    try FileManager.default.copyItem(atPath: TestModels.tinyLlamaDirectory + "/config.json", toPath: badSource + "/config.json")
     XCTAssertThrowsError(try ModelExporter.writeHuggingFace(model.parameters, to: dir, source: .huggingFace(badSource), overwrite: true)) { error in
       guard let e = error as? FileWriteError, case .io = e.problem else { return XCTFail("\(error)") }
       XCTAssertEqual(e.path, dir)
@@ -222,7 +210,7 @@ final class ModelExportTests: XCTestCase {
       throw XCTSkip("SmolLM2 is not in \(ModelSource.cacheDirectory); run bash scripts/setup.sh")
     }
     let sourcePath = ModelSource.defaultPath
-    let out = try ExportFolder()
+    let out = try TemporaryDirectory("export")
     let path = out("smollm2-q8_0.gguf")
     let summary = try ModelExporter.writeGGUF(model.parameters, to: path, type: .q8_0, source: .gguf(sourcePath))
     XCTAssertEqual(summary.missing, [String]())

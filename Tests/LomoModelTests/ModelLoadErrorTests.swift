@@ -1,22 +1,23 @@
 import Foundation
 import LomoFormats
 import LomoModel
+import LomoTestSupport
 import XCTest
 
 /// Hugging Face folders that do not fit lomo's model: every one gives a typed error naming the
 /// file and the problem, before any tensor memory sized by the bad field is allocated.
 final class ModelLoadErrorTests: XCTestCase {
-  var folder: URL!
+  var scratch: TemporaryDirectory!
+  var folder: URL { scratch.url }
   let original = TinyLlamaParityTests.fixtures.appendingPathComponent("tiny-llama")
 
   override func setUpWithError() throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("lomo-model-\(UUID())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    scratch = try TemporaryDirectory("model")
     try FileManager.default.copyItem(at: original.appendingPathComponent("model.safetensors"),
                                      to: folder.appendingPathComponent("model.safetensors"))
   }
 
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+  override func tearDownWithError() throws { scratch = nil }
 
   /// Writes config.json as the fixture's with `change` applied to its JSON object.
   func writeConfig(_ change: (inout [String: Any]) -> Void) throws {

@@ -9,7 +9,6 @@ import XCTest
 /// logits, loss and every parameter gradient.
 final class TinyLlamaParityTests: XCTestCase {
   static let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
-  static var safetensorsDirectory: String { fixtures.appendingPathComponent("tiny-llama").path }
 
   struct Expected {
     let file: SafetensorsFile
@@ -28,13 +27,11 @@ final class TinyLlamaParityTests: XCTestCase {
   }
 
   static func loadSafetensorsModel(dtype: DType = .f32) throws -> LlamaModel {
-    let config = try LlamaConfig(huggingFaceConfig: Self.safetensorsDirectory + "/config.json")
-    let checkpoint = try SafetensorsCheckpoint(directory: Self.safetensorsDirectory)
-    return LlamaModel(parameters: try LlamaParameters.load(config: config, from: checkpoint, dtype: dtype))
+    LlamaModel(parameters: try TestModels.tinyLlama(dtype: dtype))
   }
 
   func testConfigIsReadFromConfigJSON() throws {
-    let config = try LlamaConfig(huggingFaceConfig: Self.safetensorsDirectory + "/config.json")
+    let config = try LlamaConfig(huggingFaceConfig: TestModels.tinyLlamaDirectory + "/config.json")
     XCTAssertEqual(config, LlamaConfig(layers: 2, hiddenSize: 64, intermediateSize: 96, heads: 4, kvHeads: 2,
                                        headDim: 16, vocabSize: 256, ropeTheta: 10_000, rmsEps: 1e-5,
                                        tiedEmbeddings: false, maxContext: 64))

@@ -48,8 +48,8 @@ final class BaselineEquivalenceTests: XCTestCase {
                                  clipping: maxNorm.map { .globalNorm($0) } ?? .none)
         let sgdLosses = runSGD(b, lr: 0.5, options: options, clipGradNorm: maxNorm)
         XCTAssertEqual(lomoLosses, sgdLosses, "tied=\(tied) \(what)")
-        XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b), "tied=\(tied) \(what)")
-        XCTAssertNotEqual(TinyModel.bits(a), TinyModel.bits(start), "tied=\(tied) \(what): no update")
+        XCTAssertEqual(a.storageBits, b.storageBits, "tied=\(tied) \(what)")
+        XCTAssertNotEqual(a.storageBits, start.storageBits, "tied=\(tied) \(what): no update")
         XCTAssertLessThan(lomoLosses.last!, lomoLosses.first!, "tied=\(tied) \(what)")
       }
     }
@@ -66,7 +66,7 @@ final class BaselineEquivalenceTests: XCTestCase {
       let checkpointed = runLOMO(b, lr: 0.3, options: options, clipping: .globalNorm(0.1),
                                  checkpointing: true)
       XCTAssertEqual(plain, checkpointed, "tied=\(tied)")
-      XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b), "tied=\(tied)")
+      XCTAssertEqual(a.storageBits, b.storageBits, "tied=\(tied)")
     }
   }
 
@@ -83,9 +83,9 @@ final class BaselineEquivalenceTests: XCTestCase {
     _ = runLOMO(b, lr: 0.1, options: options, clipping: .none)
     Threads.setCount(saved)
     _ = runSGD(c, lr: 0.1, options: options, clipGradNorm: nil)
-    XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(b))
-    XCTAssertEqual(TinyModel.bits(a), TinyModel.bits(c))
-    XCTAssertNotEqual(TinyModel.bits(a), TinyModel.bits(start))
+    XCTAssertEqual(a.storageBits, b.storageBits)
+    XCTAssertEqual(a.storageBits, c.storageBits)
+    XCTAssertNotEqual(a.storageBits, start.storageBits)
   }
 
   /// One-pass clipping with the previous step's norm: step 1 measures (two passes), later steps

@@ -1,6 +1,7 @@
 import LomoCore
 import LomoModel
 import LomoOptim
+import LomoTestSupport
 import XCTest
 
 /// f16 storage with dynamic loss scaling: overflow skips the step cleanly and halves the scale;
@@ -23,22 +24,22 @@ final class LossScalingTests: XCTestCase {
   func testOverflowSkipsTheStepLeavesParametersUntouchedAndHalvesTheScale() {
     let huge = Float.greatestFiniteMagnitude
     let (driver, params) = makeDriver(scale: huge, window: 1000)
-    let before = TinyModel.bits(params)
+    let before = params.storageBits
     let r = step(driver)
     XCTAssertTrue(r.skipped)
     XCTAssertEqual(r.lossScale, huge)
-    XCTAssertEqual(TinyModel.bits(params), before, "a skipped step must not touch any parameter")
+    XCTAssertEqual(params.storageBits, before, "a skipped step must not touch any parameter")
     XCTAssertEqual(driver.lossScaler?.scale, huge / 2)
     XCTAssertEqual(driver.lossScaler?.overflows, 1)
   }
 
   func testScaleGrowsAfterTheWindowOfCleanSteps() {
     let (driver, params) = makeDriver(scale: 1024, window: 2)
-    let before = TinyModel.bits(params)
+    let before = params.storageBits
     let first = step(driver)
     XCTAssertFalse(first.skipped)
     XCTAssertEqual(driver.lossScaler?.scale, 1024)
-    XCTAssertNotEqual(TinyModel.bits(params), before)
+    XCTAssertNotEqual(params.storageBits, before)
     _ = step(driver)
     XCTAssertEqual(driver.lossScaler?.scale, 2048)
     let third = step(driver)

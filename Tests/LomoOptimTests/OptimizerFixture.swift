@@ -43,10 +43,7 @@ struct OptimizerFixture: Decodable {
   static func loadParameters(dtype: DType = .f32, ledger: MemoryLedger = .shared) throws
     -> LlamaParameters
   {
-    let config = try LlamaConfig(huggingFaceConfig: modelDirectory + "/config.json")
-    return try LlamaParameters.load(
-      config: config, from: SafetensorsCheckpoint(directory: modelDirectory), dtype: dtype,
-      ledger: ledger)
+    try ModelSource.huggingFace(modelDirectory).loadParameters(dtype: dtype, ledger: ledger)
   }
 
   /// Final parameters of run `name`, by Hugging Face tensor name.
@@ -88,19 +85,6 @@ enum TinyModel {
       case (.bf16(let x), .bf16(let y)): y.pointer.update(from: x.pointer, count: a.count)
       case (.f16(let x), .f16(let y)): y.pointer.update(from: x.pointer, count: a.count)
       default: preconditionFailure("dtype mismatch")
-      }
-    }
-    return out
-  }
-
-  /// Every parameter's raw bits, for bit-equality checks.
-  static func bits(_ params: LlamaParameters) -> [ParameterID: [UInt32]] {
-    var out: [ParameterID: [UInt32]] = [:]
-    for p in params.all {
-      switch p.storage {
-      case .f32(let b): out[p.id] = b.array.map(\.bitPattern)
-      case .bf16(let b): out[p.id] = b.array.map { UInt32($0.bitPattern) }
-      case .f16(let b): out[p.id] = b.array.map { UInt32($0.bitPattern) }
       }
     }
     return out

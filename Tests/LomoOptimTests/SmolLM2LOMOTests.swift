@@ -2,6 +2,7 @@ import Foundation
 import LomoCore
 import LomoModel
 import LomoOptim
+import LomoTestSupport
 import XCTest
 
 /// The real-model check: SmolLM2-135M-Instruct (default Q4_1 GGUF dequantised to f32),
@@ -19,9 +20,7 @@ final class SmolLM2LOMOTests: XCTestCase {
   }
 
   func testSixLOMOStepsMatchLomoOptimWithin1e3Relative() throws {
-    guard let source = try? ModelSource.resolve(nil) else {
-      throw XCTSkip("SmolLM2 is not in \(ModelSource.cacheDirectory); run bash scripts/setup.sh")
-    }
+    let source = try TestModels.defaultSource()
     let reference = try JSONDecoder().decode(Reference.self, from: Data(
       contentsOf: OptimizerFixture.directory.appendingPathComponent("smollm2-lomo.json")))
     let params = try source.loadParameters(dtype: .f32)

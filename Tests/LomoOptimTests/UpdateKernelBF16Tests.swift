@@ -1,12 +1,13 @@
 import LomoCore
 import LomoModel
 @testable import LomoOptim
+import LomoTestSupport
 import XCTest
 
-/// The bf16 fast path of `UpdateKernel` (C conversion loops per block) against the generic
-/// per-16-element path of `StorageIO`: identical bits, for both rounding modes, on a size that
-/// leaves a ragged last block and chunk, with values that exercise NaN, infinities and
-/// subnormals.
+/// The bf16 path of `UpdateKernel` (C conversion loops per block) against the update computed
+/// element by element and rounded with the scalar `BFloat16` initialisers: identical bits, for
+/// both rounding modes, on a size that leaves a ragged last block and chunk, with values that
+/// exercise NaN, infinities and subnormals.
 final class UpdateKernelBF16Tests: XCTestCase {
   func testFastPathMatchesTheGenericPathBitForBit() {
     let count = 3 * UpdateKernel.block + 37
@@ -26,42 +27,26 @@ final class UpdateKernelBF16Tests: XCTestCase {
       gradient.withUnsafeBufferPointer {
         UpdateKernel.apply(rule, to: p, gradient: $0.baseAddress!, rounding: rounding, seed: 11)
       }
-      XCTAssertEqual(p.bits, reference(before, gradient, rule, rounding: rounding, seed: 11), "\(rounding)")
+      XCTAssertEqual(p.storageBits, reference(before, gradient, rule, rounding: rounding, seed: 11), "\(rounding)")
     }
   }
 
-  /// The update of `UpdateKernel.apply`'s contract, rounded through `StorageIO.store`.
+  /// The update of `UpdateKernel.apply`'s contract, rounded by the scalar definitions with the
+  /// block's draws (draw d of block b for its elements 4d..<4d+4, low 16 bits first).
   func reference(_ p: [Float], _ g: [Float], _ rule: SGDRule, rounding: RoundingMode, seed: UInt64)
-    -> [UInt16]
+    -> [UInt32]
   {
-    var out = [BFloat16](repeating: BFloat16(bitPattern: 0), count: p.count)
-    out.withUnsafeMutableBufferPointer { dst in
-      let block = UpdateKernel.block
-      for blk in 0..<(p.count + block - 1) / block {
-        var rng = UpdateKernel.blockGenerator(seed: seed, block: blk)
-        var i = blk * block
-        let end = min(i + block, p.count)
-        while i < end {
-          let n = min(16, end - i)
-          var v = SIMD16<Float>()
-          for j in 0..<n {
-            var x = min(max(g[i + j], -rule.clipValue), rule.clipValue) * rule.clipCoefficient
-            x = (p[i + j] * (1 - rule.learningRate * rule.weightDecay)).addingProduct(-rule.learningRate, x)
-            v[j] = x
-          }
-          StorageIO.store(v, dst.baseAddress!, i, n, stochastic: rounding == .stochastic, rng: &rng)
-          i += 16
-        }
-      }
+    let block = UpdateKernel.block
+    var rng = Xoshiro256(seed: 0)
+    var bits: UInt64 = 0
+    return (0..<p.count).map { i in
+      var x = min(max(g[i], -rule.clipValue), rule.clipValue) * rule.clipCoefficient
+      x = (p[i] * (1 - rule.learningRate * rule.weightDecay)).addingProduct(-rule.learningRate, x)
+      guard rounding == .stochastic else { return UInt32(BFloat16(x).bitPattern) }
+      if i % block == 0 { rng = UpdateKernel.blockGenerator(seed: seed, block: i / block) }
+      if i % 4 == 0 { bits = rng.next() }
+      let random = UInt16(truncatingIfNeeded: bits >> (16 * UInt64(i % 4)))
+      return UInt32(BFloat16(x, stochasticBits: random).bitPattern)
     }
-    return out.map(\.bitPattern)
-  }
-}
-
-extension ParameterTensor {
-  /// The bf16 bit patterns of the storage.
-  fileprivate var bits: [UInt16] {
-    guard case .bf16(let b) = storage else { return [] }
-    return (0..<count).map { b.pointer[$0].bitPattern }
   }
 }

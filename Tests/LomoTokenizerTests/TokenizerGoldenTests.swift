@@ -1,5 +1,7 @@
 import Foundation
 import LomoFormats
+import LomoModel
+import LomoTestSupport
 import XCTest
 
 @testable import LomoTokenizer
@@ -21,22 +23,6 @@ func fixtureURL(_ name: String) throws -> URL {
   return url
 }
 
-/// The cache folder the setup scripts fill: `$LOMO_CACHE` or `~/.cache/lomo`.
-let lomoCache: URL = {
-  if let c = ProcessInfo.processInfo.environment["LOMO_CACHE"], !c.isEmpty { return URL(fileURLWithPath: c) }
-  return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lomo")
-}()
-
-/// A real model's GGUF in the cache, or a skip naming the script that fetches it.
-func cachedGGUF(_ name: String, fetchedBy script: String) throws -> GGUFFile {
-  let url = lomoCache.appendingPathComponent(name)
-  guard FileManager.default.fileExists(atPath: url.path) else {
-    throw XCTSkip("\(url.path) absent: run `bash scripts/\(script)` (scripts/setup.sh runs it)")
-  }
-  return try GGUFFile(path: url.path)
-}
-
-let smolGGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 let gemmaGGUF = "gemma-3-270m-q4_k_m.gguf"
 
 /// Exact equality: `String ==` would accept a canonically equivalent spelling.
@@ -97,7 +83,7 @@ final class TokenizerGoldenTests: XCTestCase {
 
   /// SmolLM2-135M's vocabulary from its GGUF (fetched by scripts/fetch-default-model.sh).
   func testSmolLM2FromGGUFMatchesHF() throws {
-    let tok = try Tokenizer(gguf: cachedGGUF(smolGGUF, fetchedBy: "fetch-default-model.sh"))
+    let tok = try Tokenizer(gguf: GGUFFile(path: TestModels.cachedFile(ModelSource.defaultFile, fetchedBy: "fetch-default-model.sh")))
     XCTAssertEqual(tok.vocabSize, 49152)
     XCTAssertEqual(tok.spec.model, .bytePairGPT2)
     XCTAssertEqual(tok.spec.preTokenizer, .smollm)
@@ -108,7 +94,7 @@ final class TokenizerGoldenTests: XCTestCase {
 
   /// Special tokens written in the text, and the chat template the GGUF carries.
   func testSmolLM2SpecialTokensAndChat() throws {
-    let tok = try Tokenizer(gguf: cachedGGUF(smolGGUF, fetchedBy: "fetch-default-model.sh"))
+    let tok = try Tokenizer(gguf: GGUFFile(path: TestModels.cachedFile(ModelSource.defaultFile, fetchedBy: "fetch-default-model.sh")))
     let start = try XCTUnwrap(tok.id(for: "<|im_start|>"))
     let end = try XCTUnwrap(tok.id(for: "<|im_end|>"))
     XCTAssertTrue(tok.isSpecial(start) && tok.isSpecial(end))
@@ -134,7 +120,7 @@ final class TokenizerGoldenTests: XCTestCase {
   /// Gemma 3's 262k SentencePiece vocabulary from its GGUF (scripts/fetch-gemma-vocab.sh). It holds
   /// canonically equivalent tokens (";" and U+037E, ...) and tokens starting with U+FEFF.
   func testGemma3FromGGUFMatchesHF() throws {
-    let tok = try Tokenizer(gguf: cachedGGUF(gemmaGGUF, fetchedBy: "fetch-gemma-vocab.sh"))
+    let tok = try Tokenizer(gguf: GGUFFile(path: TestModels.cachedFile(gemmaGGUF, fetchedBy: "fetch-gemma-vocab.sh")))
     XCTAssertEqual(tok.vocabSize, 262144)
     XCTAssertEqual(tok.spec.model, .sentencePieceBPE)
     XCTAssertEqual(tok.encode("Hello world"), [2, 9259, 1902])
@@ -152,7 +138,7 @@ final class TokenizerGoldenTests: XCTestCase {
   /// from the cache if present, else the fixture strings repeated). Runs only with LOMO_BENCH=1.
   func testBenchEncodeSpeed() throws {
     guard ProcessInfo.processInfo.environment["LOMO_BENCH"] == "1" else { throw XCTSkip("set LOMO_BENCH=1 to measure") }
-    var corpus = (try? String(contentsOf: lomoCache.appendingPathComponent("superglue-1mb.txt"), encoding: .utf8)) ?? ""
+    var corpus = (try? String(contentsOf: URL(fileURLWithPath: ModelSource.cacheDirectory).appendingPathComponent("superglue-1mb.txt"), encoding: .utf8)) ?? ""
     if corpus.isEmpty {
       let g = try JSONDecoder().decode(GoldenFile.self, from: Data(contentsOf: fixtureURL("smollm2_cases.json")))
       let block = g.cases.map(\.text).joined(separator: "\n")
@@ -162,10 +148,10 @@ final class TokenizerGoldenTests: XCTestCase {
       let d = ContinuousClock.now - t0
       return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
-    for (name, script) in [(smolGGUF, "fetch-default-model.sh"), (gemmaGGUF, "fetch-gemma-vocab.sh")] {
-      guard FileManager.default.fileExists(atPath: lomoCache.appendingPathComponent(name).path) else { continue }
+    for (name, script) in [(ModelSource.defaultFile, "fetch-default-model.sh"), (gemmaGGUF, "fetch-gemma-vocab.sh")] {
+      guard FileManager.default.fileExists(atPath: (ModelSource.cacheDirectory as NSString).appendingPathComponent(name)) else { continue }
       var t0 = ContinuousClock.now
-      let file = try cachedGGUF(name, fetchedBy: script)
+      let file = try GGUFFile(path: TestModels.cachedFile(name, fetchedBy: script))
       let open = seconds(t0)
       t0 = ContinuousClock.now
       let spec = try TokenizerSpec(gguf: file)

@@ -2,9 +2,27 @@ import Foundation
 import LomoCore
 import LomoModel
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 final class MemoryEstimateTests: XCTestCase {
+  /// The table's text, as `lomo train` prints it when memory is short.
+  func testTableIsLargestFirstWithKeysInSixteenColumns() throws {
+    var e = MemoryEstimate(config: try TestModels.tinyLlama().config, dtype: .f32, optimizer: .lomo,
+                           batchSize: 1, maxSeqLen: 8, activationCheckpointing: false)
+    e.bytes = [.parameters: 3 << 29, .gradients: 12 << 20, .optimizerState: 0, .activations: 1536, .scratch: 100]
+    e.overheadBytes = 192 << 20
+    XCTAssertEqual(e.table, """
+        parameters      1.5 GiB
+        gradients       12.0 MiB
+        activations     1.5 KiB
+        scratch         100 B
+        optimizerState  0 B
+        kernels+runtime 192.0 MiB
+        total           1.7 GiB
+      """)
+  }
+
   /// The estimate against the ledger's measured peak of a real run on the tiny model.
   func checkEstimate(_ optimizer: OptimizerKind, dtype: DType = .f32, checkpointing: Bool,
                      line: UInt = #line) throws {
@@ -19,7 +37,7 @@ final class MemoryEstimateTests: XCTestCase {
       let targets: [Int32] = (0..<40).map { (t: Int) -> Int32 in Int32((t + i + 1) % 256) }
       return TokenizedExample(tokens: tokens, targets: targets)
     }
-    let model = LlamaModel(parameters: try TinyModel.parameters(dtype: dtype, ledger: ledger),
+    let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: dtype, ledger: ledger),
                            ledger: ledger)
     let trainer = try Trainer(model: model, examples: examples, padToken: 0, options: o, ledger: ledger)
     try trainer.run()
@@ -40,7 +58,7 @@ final class MemoryEstimateTests: XCTestCase {
   }
 
   func testCheckpointingShrinksTheActivationEstimate() {
-    let config = try! TinyModel.parameters().config
+    let config = try! TestModels.tinyLlama().config
     var o = TinyModel.options()
     let full = Trainer.estimate(config: config, options: o, maxSeqLen: 64)
     o.activationCheckpointing = true
@@ -49,7 +67,7 @@ final class MemoryEstimateTests: XCTestCase {
   }
 
   func testRunIsRefusedWhenTheEstimateExceedsAvailableMemory() throws {
-    let config = try TinyModel.parameters().config
+    let config = try TestModels.tinyLlama().config
     let estimate = Trainer.estimate(config: config, options: TinyModel.options(), maxSeqLen: 64)
     XCTAssertNoThrow(try estimate.check(availableBytes: estimate.processBytes + 1))
     XCTAssertThrowsError(try estimate.check(availableBytes: estimate.processBytes - 1)) { error in

@@ -2,36 +2,27 @@ import Foundation
 import LomoCore
 import LomoModel
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 /// N steps uninterrupted == k steps, checkpoint, a fresh model and trainer resumed from it,
 /// N - k steps: bit-identical parameters.
 final class ResumeTests: XCTestCase {
-  func rawParameters(_ p: LlamaParameters) -> [[UInt32]] {
-    p.all.map { t in
-      switch t.storage {
-      case .f32(let b): (0..<t.count).map { b.pointer[$0].bitPattern }
-      case .bf16(let b): (0..<t.count).map { UInt32(b.pointer[$0].bitPattern) }
-      case .f16(let b): (0..<t.count).map { UInt32(b.pointer[$0].bitPattern) }
-      }
-    }
-  }
-
   func checkResumeIsExact(_ options: TrainingOptions, total: Int = 7, split: Int = 4,
                           file: StaticString = #filePath, line: UInt = #line) throws {
     var o = options
     o.length = .maxSteps(total)
     let examples = TinyModel.examples(count: 10)  // 3 batches per epoch: the split crosses an epoch
     func fresh() throws -> Trainer {
-      let model = LlamaModel(parameters: try TinyModel.parameters(dtype: o.dtype))
+      let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: o.dtype))
       return try Trainer(model: model, examples: examples, padToken: 0, options: o)
     }
     let straight = try fresh()
     try straight.run()
     XCTAssertEqual(straight.step, total, file: file, line: line)
 
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let first = try fresh()
     let partial = try first.run(stopAfter: split)
@@ -39,20 +30,20 @@ final class ResumeTests: XCTestCase {
     try first.saveCheckpoint(to: checkpoint)
 
     let second = try fresh()
-    let initial = rawParameters(second.model.parameters)
+    let initial = second.model.parameters.storageBits
     try second.resume(from: checkpoint)
     XCTAssertEqual(second.step, split, file: file, line: line)
-    XCTAssertEqual(rawParameters(second.model.parameters), rawParameters(first.model.parameters),
+    XCTAssertEqual(second.model.parameters.storageBits, first.model.parameters.storageBits,
                    file: file, line: line)
     try second.run()
     XCTAssertEqual(second.step, total, file: file, line: line)
 
-    let expected = rawParameters(straight.model.parameters)
+    let expected = straight.model.parameters.storageBits
     XCTAssertNotEqual(expected, initial, "training changed nothing", file: file, line: line)
-    XCTAssertEqual(rawParameters(second.model.parameters), expected, file: file, line: line)
+    XCTAssertEqual(second.model.parameters.storageBits, expected, file: file, line: line)
     // And the interrupted trainer itself, continued in place, agrees too.
     try first.run()
-    XCTAssertEqual(rawParameters(first.model.parameters), expected, file: file, line: line)
+    XCTAssertEqual(first.model.parameters.storageBits, expected, file: file, line: line)
   }
 
   func testLOMOf32ResumesBitExactly() throws {
@@ -80,10 +71,10 @@ final class ResumeTests: XCTestCase {
   }
 
   func testCheckpointIsNeverOverwrittenWithoutTheFlag() throws {
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
-    let model = LlamaModel(parameters: try TinyModel.parameters())
+    let model = LlamaModel(parameters: try TestModels.tinyLlama())
     let trainer = try Trainer(model: model, examples: TinyModel.examples(count: 10), padToken: 0,
                               options: TinyModel.options(steps: 4))
     try trainer.run(stopAfter: 1)
@@ -100,19 +91,19 @@ final class ResumeTests: XCTestCase {
   }
 
   func testResumeRefusesOtherDataOrOptions() throws {
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
-    let trainer = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
+    let trainer = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
                               examples: TinyModel.examples(count: 10), padToken: 0,
                               options: TinyModel.options(steps: 4))
     try trainer.run(stopAfter: 1)
     try trainer.saveCheckpoint(to: checkpoint)
-    let otherData = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
+    let otherData = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
                                 examples: TinyModel.examples(count: 10, seed: 99), padToken: 0,
                                 options: TinyModel.options(steps: 4))
     XCTAssertThrowsError(try otherData.resume(from: checkpoint))
-    let otherOptions = try Trainer(model: LlamaModel(parameters: try TinyModel.parameters()),
+    let otherOptions = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
                                    examples: TinyModel.examples(count: 10), padToken: 0,
                                    options: TinyModel.options(steps: 5))
     XCTAssertThrowsError(try otherOptions.resume(from: checkpoint))

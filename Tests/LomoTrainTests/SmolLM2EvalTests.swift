@@ -2,6 +2,7 @@ import LomoModel
 import LomoTokenizer
 import LomoFormats
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 /// Zero-shot scoring of SmolLM2-135M on 20 RTE validation examples: it runs end to end and
@@ -9,9 +10,7 @@ import XCTest
 final class SmolLM2EvalTests: XCTestCase {
   func testZeroShotRTESmoke() throws {
     guard let rte = superGLUEFile("RTE") else { throw XCTSkip("../shared/data/superglue is absent") }
-    guard let source = try? ModelSource.resolve(nil) else {
-      throw XCTSkip("SmolLM2 is not in \(ModelSource.cacheDirectory); run bash scripts/setup.sh")
-    }
+    let source = try TestModels.defaultSource()
     let tokenizer = try Tokenizer(gguf: try GGUFFile(path: source.path))
     let model = LlamaModel(parameters: try source.loadParameters(dtype: .f32))
     let data = try Dataset.load(path: rte, task: .rte).sampled(20, seed: 0)

@@ -3,17 +3,8 @@ import LomoCore
 import LomoModel
 import LomoTrain
 
-/// The tiny LLaMA of the model tests (2 layers, C=64, V=256) and synthetic token data.
+/// Synthetic token data and training options for `TestModels.tinyLlama` (2 layers, C=64, V=256).
 enum TinyModel {
-  static var directory: String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("LomoModelTests/Fixtures/tiny-llama").path
-  }
-
-  static func parameters(dtype: DType = .f32, ledger: MemoryLedger = .shared) throws -> LlamaParameters {
-    try ModelSource.huggingFace(directory).loadParameters(dtype: dtype, ledger: ledger)
-  }
-
   /// Sequences following t' = (5t + 3) mod 256 from seeded starts, lengths 6...20: a rule the
   /// model can learn, with the first two positions untrained (a "prompt").
   static func examples(count: Int, seed: UInt64 = 7) -> [TokenizedExample] {
@@ -39,12 +30,5 @@ enum TinyModel {
     o.warmup = .steps(1)
     o.seed = 11
     return o
-  }
-
-  static func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lomo-train-tests-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
   }
 }

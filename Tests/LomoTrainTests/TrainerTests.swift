@@ -3,12 +3,13 @@ import LomoCore
 import LomoModel
 import LomoOptim
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 final class TrainerTests: XCTestCase {
   func makeTrainer(_ options: TrainingOptions, examples: [TokenizedExample] = TinyModel.examples(count: 10),
                    ledger: MemoryLedger = .shared) throws -> Trainer {
-    let model = LlamaModel(parameters: try TinyModel.parameters(dtype: options.dtype, ledger: ledger),
+    let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: options.dtype, ledger: ledger),
                            ledger: ledger)
     return try Trainer(model: model, examples: examples, padToken: 0, options: options, ledger: ledger)
   }
@@ -85,8 +86,8 @@ final class TrainerTests: XCTestCase {
   }
 
   func testMetricsFileHasExactlyTheDocumentedKeysPerStep() throws {
-    let dir = TinyModel.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try TemporaryDirectory("train")
+    let dir = scratch.url
     let path = dir.appendingPathComponent("metrics.jsonl").path
     let writer = try MetricsWriter(path: path)
     let trainer = try makeTrainer(TinyModel.options(steps: 3))
@@ -105,7 +106,7 @@ final class TrainerTests: XCTestCase {
   }
 
   func testOptionsMustMatchTheModelDType() throws {
-    let model = LlamaModel(parameters: try TinyModel.parameters(dtype: .f32))
+    let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: .f32))
     XCTAssertThrowsError(try Trainer(model: model, examples: TinyModel.examples(count: 4), padToken: 0,
                                      options: TinyModel.options(dtype: .bf16)))
   }

@@ -1,4 +1,5 @@
 import LomoModel
+import LomoTestSupport
 import LomoTrain
 import XCTest
 
@@ -6,7 +7,7 @@ import XCTest
 /// token, whatever the batching, reported as minus the loss.
 final class TrainingEvaluationTests: XCTestCase {
   func testMeanLossIsPerTokenWhateverTheBatching() throws {
-    let model = LlamaModel(parameters: try TinyModel.parameters())
+    let model = LlamaModel(parameters: try TestModels.tinyLlama())
     let examples = TinyModel.examples(count: 7)
     let single = Evaluator(model: model, options: EvaluationOptions(batchSize: 1)).meanLoss(examples)
     let whole = Evaluator(model: model, options: EvaluationOptions(batchSize: 7)).meanLoss(examples)
@@ -30,7 +31,7 @@ final class TrainingEvaluationTests: XCTestCase {
   }
 
   func testChoicesAreScoredByAccuracy() throws {
-    let model = LlamaModel(parameters: try TinyModel.parameters())
+    let model = LlamaModel(parameters: try TestModels.tinyLlama())
     let items = (0..<4).map { i in
       MultipleChoiceItem(prompt: [Int32(10 + i), 20, 30], candidates: [[40], [Int32(50 + i)]], label: i % 2)
     }

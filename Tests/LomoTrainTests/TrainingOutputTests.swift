@@ -3,13 +3,14 @@ import LomoCore
 import LomoFormats
 import LomoModel
 import LomoTrain
+import LomoTestSupport
 import XCTest
 
 /// `lomo train`'s saved models: a short run on the tiny LLaMA, saved through `TrainingOutput`
 /// (the CLI's code path), loads back with exactly the trainer's in-memory parameters.
 final class TrainingOutputTests: XCTestCase {
   func train(dtype: DType) throws -> Trainer {
-    let model = LlamaModel(parameters: try TinyModel.parameters(dtype: dtype))
+    let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: dtype))
     let trainer = try Trainer(model: model, examples: TinyModel.examples(count: 12), padToken: 0,
                               options: TinyModel.options(dtype: dtype, steps: 3))
     try trainer.run()
@@ -26,14 +27,14 @@ final class TrainingOutputTests: XCTestCase {
   }
 
   func testShortTrainSavesLoadableSafetensorsAndGGUFEqualToTheTrainedParameters() throws {
-    let source = ModelSource.huggingFace(TinyModel.directory)
+    let source = ModelSource.huggingFace(TestModels.tinyLlamaDirectory)
     for dtype in [DType.f32, .bf16] {
       let trainer = try train(dtype: dtype)
       let trained = trainer.model.parameters
-      XCTAssertNotEqual(trained[.embedding].floats, try TinyModel.parameters(dtype: dtype)[.embedding].floats,
+      XCTAssertNotEqual(trained[.embedding].floats, try TestModels.tinyLlama(dtype: dtype)[.embedding].floats,
                         "training changed nothing")
-      let dir = TinyModel.temporaryDirectory()
-      defer { try? FileManager.default.removeItem(at: dir) }
+      let scratch = try TemporaryDirectory("train")
+      let dir = scratch.url
 
       let hf = TrainingOutput(directory: dir.appendingPathComponent("hf"), format: .safetensors, source: source)
       try hf.save(trained, to: hf.final, overwrite: false)

@@ -43,7 +43,7 @@ public enum Dequantize {
           // Dequantise blocks b..<e as if they started at scratch[0].
           blockRange(type, src.value, scratch.baseAddress! - b * blockSize, b..<e)
           let out = dst.value + b * blockSize
-          for i in 0..<(e - b) * blockSize { out[i] = BFloat16(scratch[i]) }
+          Convert.toBF16(out, scratch.baseAddress!, count: (e - b) * blockSize)
           b = e
         }
       }

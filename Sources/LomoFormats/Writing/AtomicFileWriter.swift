@@ -50,7 +50,6 @@ public final class AtomicFileWriter {
 
   deinit { if !committed { discard() } }
 
-  /// Whether anything (file, folder, link) exists at `path`.
   /// Writes `bytes` as the whole file at `path`: all of it or, on any failure, nothing.
   public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(FileWriteError) {
     let writer = try AtomicFileWriter(path: path, overwrite: overwrite)
@@ -63,6 +62,7 @@ public final class AtomicFileWriter {
     }
   }
 
+  /// Whether anything (file, folder, link) exists at `path`.
   public static func exists(_ path: String) -> Bool {
     var st = stat()
     return lstat(path, &st) == 0
@@ -178,32 +178,6 @@ public final class AtomicFileWriter {
     let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if dfd >= 0 { fsync(dfd); close(dfd) }
   }
-
-  /// Moves a finished `staging` folder onto `destination` (a folder written in full under a
-  /// temporary name). With `overwrite`, an existing destination is moved aside, replaced, then
-  /// deleted, and put back if the replacement fails; without, it is an error.
-  public static func replaceDirectory(_ destination: String, with staging: String, overwrite: Bool) throws(FileWriteError) {
-    func fail(_ operation: String, _ file: String) -> FileWriteError {
-      FileWriteError(path: destination, problem: .io(operation: operation, file: file, reason: String(cString: strerror(errno))))
-    }
-    guard exists(destination) else {
-      if rename(staging, destination) != 0 { throw fail("rename", staging) }
-      syncDirectory(of: destination)
-      return
-    }
-    guard overwrite else { throw FileWriteError(path: destination, problem: .destinationExists) }
-    let old = "\(destination).old-\(getpid())"
-    try? FileManager.default.removeItem(atPath: old)
-    if rename(destination, old) != 0 { throw fail("rename aside", destination) }
-    if rename(staging, destination) != 0 {
-      let error = fail("rename", staging)
-      _ = rename(old, destination)
-      throw error
-    }
-    syncDirectory(of: destination)
-    try? FileManager.default.removeItem(atPath: old)
-  }
-
 
   /// Pulls one tensor's `count` f32 values from `values` into `staging` (grown as needed),
   /// encodes them as `type` and appends the bytes. A throwing provider becomes `.tensorSource`.

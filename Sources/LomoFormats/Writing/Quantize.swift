@@ -22,7 +22,10 @@ public enum Quantize {
   }
 
   /// Encodes `values` as `type` into `destination` (`byteCount(type, values.count)` bytes).
-  /// - Precondition: `type` is in `supportedTypes` and the sizes fit.
+  /// f32 and bf16 are written in the host's byte order (little-endian, as GGUF and
+  /// safetensors are, on every machine lomo runs on).
+  /// - Precondition: `type` is in `supportedTypes`, the sizes fit, and for bf16 `destination`
+  ///   is 2-byte aligned.
   public static func encode(
     _ type: GGMLType, _ values: UnsafeBufferPointer<Float>, into destination: UnsafeMutableRawPointer
   ) {
@@ -37,9 +40,8 @@ public enum Quantize {
         for i in r { dst.value.storeBytes(of: Float16(src.value[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
       }
     case .bf16:
-      Threads.parallelFor(n, minChunk: 1 << 16) { r in
-        for i in r { dst.value.storeBytes(of: BFloat16(src.value[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
-      }
+      precondition(Int(bitPattern: destination) % 2 == 0, "bf16 destination must be 2-byte aligned")
+      Convert.toBF16(destination.assumingMemoryBound(to: BFloat16.self), values.baseAddress!, count: n)
     case .q8_0:
       precondition(n % 32 == 0, "Q8_0 needs a multiple of 32 values, got \(n)")
       Threads.parallelFor(n / 32, minChunk: 512) { r in

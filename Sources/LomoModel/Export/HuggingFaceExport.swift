@@ -15,36 +15,26 @@ extension ModelExporter {
   /// they are rebuilt from its metadata (`huggingFaceTokenizer(from:maxContext:)`) where that
   /// is supported, and otherwise reported in `Summary.missing`.
   ///
-  /// The folder is built under `<directory>.tmp-<pid>` and renamed into place; with
-  /// `overwrite` an existing folder is moved aside, replaced, then deleted, and put back if
-  /// the replacement fails.
+  /// The folder is written through an `AtomicDirectory`: nothing exists at `directory` until
+  /// every file is complete, and an existing folder is replaced only with `overwrite`.
   @discardableResult
   public static func writeHuggingFace(
     _ parameters: LlamaParameters, to directory: String, dtype: DType? = nil,
     source: ModelSource? = nil, overwrite: Bool = false
   ) throws -> Summary {
     let fm = FileManager.default
-    // "out/model/" must not put the staging folder inside the destination.
-    var directory = directory
-    while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+    let folder = try AtomicDirectory(destination: directory, overwrite: overwrite)
+    let directory = folder.destination
     func ioError(_ operation: String, _ file: String, _ error: Error) -> FileWriteError {
       FileWriteError(path: directory, problem: .io(operation: operation, file: file, reason: "\(error.localizedDescription)"))
-    }
-    if !overwrite && AtomicFileWriter.exists(directory) {
-      throw FileWriteError(path: directory, problem: .destinationExists)
     }
     let dtype = dtype ?? parameters.dtype
     let special = try specialTokens(source)
 
-    let staging = "\(directory).tmp-\(getpid())"
-    try? fm.removeItem(atPath: staging)
-    do { try fm.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
-      throw ioError("create folder", staging, error)
-    }
     var summary = Summary()
     do {
       func put(_ name: String, _ data: Data) throws {
-        let file = try AtomicFileWriter(path: staging + "/" + name, overwrite: false)
+        let file = try AtomicFileWriter(path: folder.path(name), overwrite: false)
         do throws(FileWriteError) {
           try file.write([UInt8](data))
           try file.commit()
@@ -68,7 +58,7 @@ extension ModelExporter {
           tensor.copyAsFloat(into: out.baseAddress!)
         }
       }
-      try weights.write(to: staging + "/model.safetensors")
+      try weights.write(to: folder.path("model.safetensors"))
       summary.files.append("model.safetensors")
 
       if case .huggingFace(let sourceDir) = source {
@@ -92,9 +82,9 @@ extension ModelExporter {
       } else {
         summary.missing.append("tokenizer.json (no source model given)")
       }
-      try AtomicFileWriter.replaceDirectory(directory, with: staging, overwrite: overwrite)
+      try folder.commit()
     } catch {
-      try? fm.removeItem(atPath: staging)
+      folder.discard()
       throw error
     }
     summary.files = summary.files.map { directory + "/" + $0 }

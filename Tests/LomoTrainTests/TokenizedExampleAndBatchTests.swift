@@ -1,7 +1,7 @@
 import LomoTrain
 import XCTest
 
-final class ExamplesTests: XCTestCase {
+final class TokenizedExampleAndBatchTests: XCTestCase {
   func testPromptCompletionTrainsOnTheCompletionOnly() {
     let e = TokenizedExample(prompt: [10, 11, 12], completion: [20, 21])
     XCTAssertEqual(e.tokens, [10, 11, 12, 20])

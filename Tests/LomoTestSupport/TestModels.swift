@@ -1,0 +1,35 @@
+import Foundation
+import LomoCore
+import LomoModel
+import XCTest
+
+/// The models the tests run on: the committed tiny LLaMA and real models in the setup
+/// scripts' cache (`ModelSource.cacheDirectory`), which a test skips without.
+public enum TestModels {
+  /// Tests/LomoModelTests/Fixtures/tiny-llama: the tiny LLaMA (2 layers, C=64, V=256) as a
+  /// Hugging Face folder (scripts/make_model_fixtures.py), read from the source tree so that every
+  /// test target reaches it.
+  public static var tinyLlamaDirectory: String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("LomoModelTests/Fixtures/tiny-llama").path
+  }
+
+  /// The tiny LLaMA's parameters in `dtype`.
+  public static func tinyLlama(dtype: DType = .f32, ledger: MemoryLedger = .shared) throws -> LlamaParameters {
+    try ModelSource.huggingFace(tinyLlamaDirectory).loadParameters(dtype: dtype, ledger: ledger)
+  }
+
+  /// The path of `name` in the cache, or a skip naming the script that fetches it.
+  public static func cachedFile(_ name: String, fetchedBy script: String = "setup.sh") throws -> String {
+    let path = (ModelSource.cacheDirectory as NSString).appendingPathComponent(name)
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw XCTSkip("\(path) absent: run `bash scripts/\(script)` (scripts/setup.sh runs it)")
+    }
+    return path
+  }
+
+  /// The default real model (SmolLM2-135M-Instruct, Q4_1 GGUF) in the cache, or a skip.
+  public static func defaultSource() throws -> ModelSource {
+    .gguf(try cachedFile(ModelSource.defaultFile))
+  }
+}
