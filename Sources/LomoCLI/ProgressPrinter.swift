@@ -1,4 +1,5 @@
 import Foundation
+import LomoCore
 import LomoTrain
 
 #if canImport(Glibc)
@@ -15,14 +16,14 @@ final class ProgressPrinter {
   init(every: Int = 1) { self.every = max(every, 1) }
 
   func step(_ m: StepMetrics) {
-    let eta = Self.duration(m.etaSeconds)
+    let eta = Format.duration(m.etaSeconds, .clock)
     var line = String(format: "step %d/%d  epoch %d  loss %.4f  lr %.3g", m.step, m.totalSteps,
                       m.epoch, m.loss, m.learningRate)
     if let n = m.gradientNorm { line += String(format: "  |g| %.3g", n) }
     if let s = m.lossScale { line += String(format: "  scale %g", s) }
     if m.skipped { line += "  (skipped: overflow)" }
     line += String(format: "  %.0f tok/s  rss %@  eta %@", m.tokensPerSecond,
-                   MemoryEstimate.format(m.rssBytes), eta)
+                   Format.bytes(m.rssBytes), eta)
     if terminal {
       write("\r\u{1B}[K" + line)
       wrote = true
@@ -43,10 +44,4 @@ final class ProgressPrinter {
 
   func write(_ s: String) { Diagnostics.write(s) }
 
-  static func duration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-      : String(format: "%d:%02d", s / 60, s % 60)
-  }
 }

@@ -91,10 +91,6 @@ public struct MemoryEstimate: Sendable, Equatable {
       + [("kernels+runtime", Format.bytes(overheadBytes)), ("total", Format.bytes(processBytes))]
     return TextTable.keyValue(rows, separator: " ", keyWidth: 15)
   }
-
-  /// `Format.bytes`, under the name the CLI still calls; it goes once the CLI calls
-  /// `Format.bytes` itself.
-  public static func format(_ bytes: Int) -> String { Format.bytes(bytes) }
 }
 
 /// The machine's memory as Linux reports it in /proc/meminfo.

@@ -112,7 +112,7 @@ struct Bench: ParsableCommand {
     if c.mode == .inference { options.activationCheckpointing = true }
     let estimate = Trainer.estimate(config: config, options: options, maxSeqLen: c.seqLen)
     try estimate.check()
-    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(MemoryEstimate.format(estimate.processBytes))")
+    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))")
     return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1)
   }
 

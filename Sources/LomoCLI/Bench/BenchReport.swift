@@ -3,11 +3,9 @@ import LomoCore
 
 /// Text and Markdown renderings of `BenchResult`s.
 enum BenchReport {
-  static func mib(_ bytes: Int) -> String { String(format: "%.0f", Double(bytes) / 1_048_576) }
-
   /// The ledger's peaks, in `MemoryCategory` order.
   static func ledgerColumns(_ r: BenchResult) -> [String] {
-    MemoryCategory.allCases.map { mib(r.ledgerPeakBytes[$0.rawValue] ?? 0) }
+    MemoryCategory.allCases.map { Format.mebibytes(r.ledgerPeakBytes[$0.rawValue] ?? 0) }
   }
 
   /// A few aligned lines about one case.
@@ -20,11 +18,10 @@ enum BenchReport {
       String(format: "  tokens/s     %.1f", r.tokensPerSecond),
       String(format: "  model FLOPs  %.3f TFLOP/step, %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (%@)",
              r.modelFLOPsPerStep / 1e12, r.achievedGFLOPS, r.mfu * 100, r.peak.gflops, r.peak.source),
-      "  peak RSS     \(mib(r.peakRSSBytes)) MiB",
+      "  peak RSS     \(Format.mebibytes(r.peakRSSBytes)) MiB",
     ]
-    for (category, value) in zip(MemoryCategory.allCases, ledgerColumns(r)) {
-      lines.append("    \(category.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(value) MiB")
-    }
+    let ledger = zip(MemoryCategory.allCases, ledgerColumns(r)).map { ($0.rawValue, "\($1) MiB") }
+    lines.append(TextTable.keyValue(ledger, indent: "    ", separator: " ", keyWidth: 15))
     return lines.joined(separator: "\n")
   }
 
@@ -44,7 +41,7 @@ enum BenchReport {
       let c = r.benchCase
       lines.append("| \(c.model) | \(c.label) | \(c.batchSize)×\(c.seqLen) | "
         + String(format: "%.1f | %.2f | %.1f%% | ", r.tokensPerSecond, r.medianStepSeconds, r.mfu * 100)
-        + "\(mib(r.peakRSSBytes)) | " + ledgerColumns(r).joined(separator: " | ") + " |")
+        + "\(Format.mebibytes(r.peakRSSBytes)) | " + ledgerColumns(r).joined(separator: " | ") + " |")
     }
     lines.append("")
     for r in results where r.benchCase.activationCheckpointing && r.benchCase.mode != .inference {
@@ -54,8 +51,8 @@ enum BenchReport {
           && $0.benchCase.batchSize == c.batchSize && $0.benchCase.seqLen == c.seqLen
       }) else { continue }
       lines.append(String(format: "Training / inference peak RSS, %@ %@ (B=%d, T=%d): %@ / %@ MiB = %.3f×",
-                          c.model, c.label, c.batchSize, c.seqLen, mib(r.peakRSSBytes),
-                          mib(inference.peakRSSBytes), Double(r.peakRSSBytes) / Double(inference.peakRSSBytes)))
+                          c.model, c.label, c.batchSize, c.seqLen, Format.mebibytes(r.peakRSSBytes),
+                          Format.mebibytes(inference.peakRSSBytes), Double(r.peakRSSBytes) / Double(inference.peakRSSBytes)))
     }
     return lines.joined(separator: "\n")
   }

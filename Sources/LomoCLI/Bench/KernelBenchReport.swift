@@ -52,14 +52,14 @@ struct KernelBenchReport: Codable, Sendable {
       "f32: MatMul with f32 weights (dnnl_sgemm). bf16: MatMul with bf16 weights (dW: bf16Operands),",
       "including its rounding of f32 activations to bf16. % peak: of the peak of the same type.",
       "",
-      padded("layer", 10) + padded("layout", 8)
-        + ["M", "N", "K"].map { leftPadded($0, 7) }.joined()
-        + ["f32 ms", "GFLOP/s", "%peak", "bf16 ms", "GFLOP/s", "%peak"].map { leftPadded($0, 10) }
+      TextTable.pad("layer", to: 10) + TextTable.pad("layout", to: 8)
+        + ["M", "N", "K"].map { TextTable.pad($0, to: 7, .right) }.joined()
+        + ["f32 ms", "GFLOP/s", "%peak", "bf16 ms", "GFLOP/s", "%peak"].map { TextTable.pad($0, to: 10, .right) }
         .joined(),
     ]
     for g in gemms {
       lines.append(
-        padded(g.layer, 10) + padded(g.layout.rawValue, 8)
+        TextTable.pad(g.layer, to: 10) + TextTable.pad(g.layout.rawValue, to: 8)
           + String(format: "%7d%7d%7d", g.m, g.n, g.k)
           + String(format: "%10.3f%10.1f%10.1f", g.f32.milliseconds, g.f32.gflops,
                    g.f32.percentOfPeak)
@@ -73,14 +73,4 @@ struct KernelBenchReport: Codable, Sendable {
   func json() throws -> String {
     String(decoding: try JSONValue(encoding: self).serialized([.pretty, .sortedKeys]), as: UTF8.self)
   }
-}
-
-/// `s` followed by spaces up to `width` characters.
-private func padded(_ s: String, _ width: Int) -> String {
-  s + String(repeating: " ", count: max(0, width - s.count))
-}
-
-/// Spaces up to `width` characters, then `s`.
-private func leftPadded(_ s: String, _ width: Int) -> String {
-  String(repeating: " ", count: max(0, width - s.count)) + s
 }

@@ -106,14 +106,13 @@ struct Demo: ParsableCommand {
       ("final training loss", summary.finalLoss.map { String(format: "%.4f", $0) } ?? "-"),
     ]
     for c in MemoryCategory.allCases {
-      rows.append(("peak \(c.rawValue)", MemoryEstimate.format(usage[c] ?? 0)))
+      rows.append(("peak \(c.rawValue)", Format.bytes(usage[c] ?? 0)))
     }
-    rows.append(("peak ledger total", MemoryEstimate.format(summary.peakLedgerBytes)))
-    rows.append(("peak RSS", MemoryEstimate.format(summary.peakRSSBytes)))
+    rows.append(("peak ledger total", Format.bytes(summary.peakLedgerBytes)))
+    rows.append(("peak RSS", Format.bytes(summary.peakRSSBytes)))
     rows.append(("wall time", String(format: "%.0f s", clock())))
-    let width = rows.map(\.0.count).max()!
     print("\nlomo demo: parity of 3-digit numbers, full-parameter LOMO fine-tuning\n")
-    for (k, v) in rows { print("  " + k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
+    print(TextTable.keyValue(rows))
   }
 
   func note(_ s: String) { Diagnostics.note(s) }

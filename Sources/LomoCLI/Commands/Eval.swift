@@ -61,7 +61,7 @@ struct Eval: ParsableCommand {
                                  padToken: loaded.padToken))
     let result = try evaluator.evaluate(items) { p in
       guard Diagnostics.isTerminal else { return }
-      let eta = p.etaSeconds.map(Self.duration) ?? "?"
+      let eta = p.etaSeconds.map { Format.duration($0, .compact) } ?? "?"
       let rate = p.elapsedSeconds > 0 ? Double(p.tokens) / p.elapsedSeconds : 0
       Diagnostics.write("\r\u{1B}[K\(taskName): \(p.sequencesDone)/\(p.sequencesTotal) sequences, \(Int(rate)) tokens/s, ETA \(eta)")
     }
@@ -72,7 +72,7 @@ struct Eval: ParsableCommand {
     if let f1a = metrics.f1a { line += ", F1a \(Self.percent(f1a))" }
     if let em = metrics.exactMatch { line += ", exact match \(Self.percent(em))" }
     print(line)
-    print("time \(Self.duration(result.seconds)), \(result.tokens) tokens, \(String(format: "%.1f", result.tokensPerSecond)) tokens/s")
+    print("time \(Format.duration(result.seconds, .compact)), \(result.tokens) tokens, \(String(format: "%.1f", result.tokensPerSecond)) tokens/s")
     if let report {
       let r = EvaluationReport(
         model: loaded.source.path, data: data.data, format: dataset.format, task: dataset.task, result: result,
@@ -88,8 +88,4 @@ struct Eval: ParsableCommand {
 
   static func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 
-  static func duration(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : String(format: "%.1fs", seconds)
-  }
 }

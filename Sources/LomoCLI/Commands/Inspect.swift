@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LomoCore
 import LomoFormats
 import LomoModel
 
@@ -33,12 +34,12 @@ struct Inspect: ParsableCommand {
     print("\nmetadata")
     for key in file.metadata.keys {
       guard let value = file.metadata[key] else { continue }
-      print("  \(key.padding(toLength: max(key.count, 40), withPad: " ", startingAt: 0))  \(summary(value))")
+      print("  \(TextTable.pad(key, to: 40))  \(summary(value))")
     }
     let types = Dictionary(grouping: file.tensors, by: { $0.type.name }).mapValues(\.count)
     print("\ntensor types  " + types.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
     printTensors(file.tensors.map { ($0.name, $0.type.name, $0.shape) })
-    print("\nparameters  \(format(file.tensors.reduce(0) { $0 + $1.elementCount }))")
+    print("\nparameters  \(Format.count(file.tensors.reduce(0) { $0 + $1.elementCount }))")
     if let config = try? LlamaConfig(gguf: file) { printConfig(config) }
   }
 
@@ -49,7 +50,7 @@ struct Inspect: ParsableCommand {
     print("format      safetensors, \(checkpoint.tensorNames.count) tensors")
     let infos = checkpoint.tensorNames.compactMap(checkpoint.info)
     printTensors(infos.map { ($0.name, $0.dtype.rawValue, $0.shape) })
-    print("\nparameters  \(format(infos.reduce(0) { $0 + $1.count }))")
+    print("\nparameters  \(Format.count(infos.reduce(0) { $0 + $1.count }))")
     printConfig(config)
   }
 
@@ -59,7 +60,7 @@ struct Inspect: ParsableCommand {
     let width = shown.map(\.name.count).max() ?? 0
     for (i, t) in shown.enumerated() {
       if !allTensors && tensors.count > 12 && i == 6 { print("  … \(tensors.count - 12) more (--all-tensors lists them)") }
-      print("  \(t.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(t.type.padding(toLength: 6, withPad: " ", startingAt: 0)) \(t.shape)")
+      print("  \(TextTable.pad(t.name, to: width))  \(TextTable.pad(t.type, to: 6)) \(t.shape)")
     }
   }
 
@@ -70,7 +71,7 @@ struct Inspect: ParsableCommand {
         layers \(c.layers), hidden \(c.hiddenSize), ffn \(c.intermediateSize), heads \(c.heads) (kv \(c.kvHeads), dim \(c.headDim))
         vocab \(c.vocabSize), context \(c.maxContext), rope theta \(c.ropeTheta), rms eps \(c.rmsEps), \
       \(c.tiedEmbeddings ? "tied" : "untied") embeddings
-        \(format(c.parameterCount)) trainable parameters
+        \(Format.count(c.parameterCount)) trainable parameters
       """)
   }
 
@@ -84,9 +85,5 @@ struct Inspect: ParsableCommand {
       return oneLine.count > 80 ? "\"\(oneLine.prefix(77))…\"" : "\"\(oneLine)\""
     }
     return value.doubleValue.map { String(describing: $0) } ?? value.boolValue.map(String.init) ?? "\(value)"
-  }
-
-  func format(_ n: Int) -> String {
-    n >= 1_000_000 ? String(format: "%.1fM (%d)", Double(n) / 1e6, n) : "\(n)"
   }
 }

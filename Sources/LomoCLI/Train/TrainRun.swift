@@ -39,7 +39,7 @@ struct TrainRun {
     let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest)
     try estimate.check()
     let name = trainSet.task?.rawValue ?? trainSet.format.rawValue
-    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(options.batchSize); estimated peak memory \(MemoryEstimate.format(estimate.processBytes))")
+    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(options.batchSize); estimated peak memory \(Format.bytes(estimate.processBytes))")
 
     if let resume = out.resume {
       try trainer.resume(from: URL(fileURLWithPath: resume))

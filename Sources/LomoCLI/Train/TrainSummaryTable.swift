@@ -16,13 +16,11 @@ enum TrainSummaryTable {
       rows.append(("final evaluation", evaluation.describe(last.value, metrics: last.metrics)))
       if let best = s.bestScore { rows.append(("best evaluation", evaluation.describe(best))) }
     }
-    rows.append(("peak RSS", MemoryEstimate.format(s.peakRSSBytes)))
+    rows.append(("peak RSS", Format.bytes(s.peakRSSBytes)))
     for c in MemoryCategory.allCases {
-      rows.append(("peak \(c.rawValue)", MemoryEstimate.format(s.peakMemory[c] ?? 0)))
+      rows.append(("peak \(c.rawValue)", Format.bytes(s.peakMemory[c] ?? 0)))
     }
     rows += saved
-    let width = rows.map(\.0.count).max()!
-    return rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
-      .joined(separator: "\n")
+    return TextTable.keyValue(rows)
   }
 }
