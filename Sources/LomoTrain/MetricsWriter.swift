@@ -1,0 +1,43 @@
+import Foundation
+import LomoCore
+
+/// Writes one JSON object per step: exactly the keys `step`, `epoch`, `loss`, `lr`,
+/// `grad_norm`, `tokens_per_s`, `rss_bytes`, `loss_scale`, `eta` (null where not measured).
+/// Lines are flushed as written, so a crash loses at most the step in flight.
+public final class MetricsWriter {
+  public static let keys = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s",
+                            "rss_bytes", "loss_scale", "eta"]
+  let handle: FileHandle
+
+  /// Creates (or, with `append`, continues) the file at `path`.
+  public init(path: String, append: Bool = false) throws {
+    let fm = FileManager.default
+    if !append || !fm.fileExists(atPath: path) {
+      guard fm.createFile(atPath: path, contents: nil) else {
+        throw TrainingError.io(path: path, problem: "cannot create the metrics file")
+      }
+    }
+    guard let h = FileHandle(forWritingAtPath: path) else {
+      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing")
+    }
+    handle = h
+    if append { h.seekToEndOfFile() }
+  }
+
+  deinit { try? handle.close() }
+
+  public func write(_ m: StepMetrics) {
+    handle.write(Data((Self.line(m) + "\n").utf8))
+  }
+
+  /// The JSON line of one step (keys in `keys` order; a value not measured, or not finite, is
+  /// null; floats are the shortest decimals that read back as the Float or Double).
+  public static func line(_ m: StepMetrics) -> String {
+    let values: [JSONValue] = [
+      JSONValue(m.step), JSONValue(m.epoch), JSONValue(m.loss), JSONValue(m.learningRate),
+      m.gradientNorm.map(JSONValue.init) ?? .null, JSONValue(m.tokensPerSecond),
+      JSONValue(m.rssBytes), m.lossScale.map(JSONValue.init) ?? .null, JSONValue(m.etaSeconds),
+    ]
+    return JSONValue.object(JSONObject(Array(zip(keys, values)))).description
+  }
+}
