@@ -34,8 +34,7 @@ public final class AdaLomo: StepOptimizer {
     public var eps2: Float = 1e-3
     public var clipThreshold: Float = 1
     public var decayRate: Double = -0.8
-    public var bf16Rounding: RoundingMode = .stochastic
-    public var f16Rounding: RoundingMode = .nearest
+    public var rounding = StorageRounding()
     public var seed: UInt64 = 0xADA_10_40
 
     public init(weightDecay: Float = 0, clipGradValue: Float = 0, lossScale: Float = 1024) {
@@ -189,9 +188,7 @@ public final class AdaLomo: StepOptimizer {
     let divisor = max(rmsU / options.clipThreshold, 1)
     let rmsP = Float(UpdateKernel.sumOfSquares(parameter).squareRoot() / rootCount)
     let lr = settings.learningRate * max(options.eps2, rmsP)
-    let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
-                                           f16: options.f16Rounding)
-    let seed = rounding == .stochastic ? generator.next() : 0
+    let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
     UpdateKernel.apply(SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor),
                        to: parameter, gradient: g, rounding: rounding, seed: seed)
   }

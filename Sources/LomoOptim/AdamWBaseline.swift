@@ -22,7 +22,8 @@ public final class AdamWBaseline: StepOptimizer {
     public var eps: Float = 1e-8
     public var weightDecay: Float = 1e-2
     public var clipGradNorm: Float?
-    public var rounding: RoundingMode = .stochastic
+    /// How 16-bit storage is rounded (stochastic for both, unlike LOMO's f16 default).
+    public var rounding = StorageRounding.always(.stochastic)
     public var seed: UInt64 = 0xADA_3
 
     public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
@@ -108,9 +109,9 @@ public final class AdamWBaseline: StepOptimizer {
       switch p.storage {
       case .f32: break
       default:
-        let seed = o.rounding == .stochastic ? generator.next() : 0
+        let (rounding, seed) = o.rounding.seed(for: p.dtype, from: &generator)
         // Rounds x into the storage dtype.
-        writeBack(x, into: p, rounding: o.rounding, seed: seed)
+        writeBack(x, into: p, rounding: rounding, seed: seed)
       }
     }
     return outcome

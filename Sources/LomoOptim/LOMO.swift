@@ -23,18 +23,15 @@ public final class LOMO: StepOptimizer {
     public var weightDecay: Float = 0
     /// Clamp each gradient element to ±clipGradValue (0: off).
     public var clipGradValue: Float = 0
-    /// Rounding of bf16 storage; f16 storage uses `f16Rounding`.
-    public var bf16Rounding: RoundingMode = .stochastic
-    public var f16Rounding: RoundingMode = .nearest
+    /// How 16-bit storage is rounded.
+    public var rounding = StorageRounding()
     public var seed: UInt64 = 0x10_40_0
 
-    public init(weightDecay: Float = 0, clipGradValue: Float = 0,
-                bf16Rounding: RoundingMode = .stochastic, f16Rounding: RoundingMode = .nearest,
+    public init(weightDecay: Float = 0, clipGradValue: Float = 0, rounding: StorageRounding = StorageRounding(),
                 seed: UInt64 = 0x10_40_0) {
       self.weightDecay = weightDecay
       self.clipGradValue = clipGradValue
-      self.bf16Rounding = bf16Rounding
-      self.f16Rounding = f16Rounding
+      self.rounding = rounding
       self.seed = seed
     }
   }
@@ -77,9 +74,7 @@ public final class LOMO: StepOptimizer {
   public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
     guard let rule else { preconditionFailure("LOMO.update outside beginStep/finishStep") }
     if measuresNorm { applied.update(parameter, gradient: gradient) }
-    let rounding = RoundingMode.forStorage(parameter.dtype, bf16: options.bf16Rounding,
-                                           f16: options.f16Rounding)
-    let seed = rounding == .stochastic ? generator.next() : 0
+    let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
     UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
   }
 

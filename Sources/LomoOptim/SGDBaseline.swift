@@ -37,9 +37,7 @@ public final class SGDBaseline: StepOptimizer {
                        divisor: settings.lossScale)
     for id in store.arrivals {
       let p = store.tensors[id]!
-      let rounding = RoundingMode.forStorage(p.dtype, bf16: options.bf16Rounding,
-                                             f16: options.f16Rounding)
-      let seed = rounding == .stochastic ? generator.next() : 0
+      let (rounding, seed) = options.rounding.seed(for: p.dtype, from: &generator)
       UpdateKernel.apply(rule, to: p, gradient: store.buffers[id]!.pointer, rounding: rounding,
                          seed: seed)
     }

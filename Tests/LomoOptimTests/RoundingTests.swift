@@ -13,7 +13,7 @@ final class RoundingTests: XCTestCase {
     let p = ParameterTensor(id: .finalNorm, shape: [n], dtype: dtype)
     let ones = [Float](repeating: 1, count: n)
     ones.withUnsafeBufferPointer { p.assign($0.baseAddress!) }
-    let lomo = LOMO(LOMO.Options(bf16Rounding: rounding, f16Rounding: rounding, seed: 5))
+    let lomo = LOMO(LOMO.Options(rounding: .always(rounding), seed: 5))
     var g = [Float](repeating: -step, count: n)
     for _ in 0..<repeats {
       for i in 0..<n { g[i] = -step }
