@@ -17,9 +17,13 @@ struct LoadedModel {
   var padToken: Int32 { tokenizer.padID ?? tokenizer.eosID ?? 0 }
 
   /// Turns records into token sequences for this model (its tokenizer, chat template and
-  /// vocabulary), truncating to `maxSequenceLength`.
-  func exampleBuilder(maxSequenceLength: Int) -> ExampleBuilder {
-    ExampleBuilder(encoder: tokenizer, maxSequenceLength: maxSequenceLength, chatTemplate: chatTemplate,
+  /// vocabulary), truncating to `maxSequenceLength`, which must fit the model's context.
+  func exampleBuilder(maxSequenceLength: Int) throws -> ExampleBuilder {
+    let context = parameters.config.maxContext
+    guard maxSequenceLength <= context else {
+      throw CommandError("--max-seq-len \(maxSequenceLength) is longer than the context of \(source.path) (\(context) tokens); use at most \(context)")
+    }
+    return ExampleBuilder(encoder: tokenizer, maxSequenceLength: maxSequenceLength, chatTemplate: chatTemplate,
                    vocabularySize: parameters.config.vocabSize)
   }
 

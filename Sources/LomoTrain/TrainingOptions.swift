@@ -76,8 +76,11 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     case .ratio(let r) where !(r >= 0 && r <= 1): p.append("warmup ratio must be in [0, 1]")
     default: break
     }
-    if clipGradNorm < 0 || clipGradValue < 0 { p.append("clipping thresholds must not be negative") }
-    if weightDecay < 0 { p.append("weight decay must not be negative") }
+    // Written as "not >= 0" so that NaN fails too.
+    if !(clipGradNorm >= 0 && clipGradNorm.isFinite) || !(clipGradValue >= 0 && clipGradValue.isFinite) {
+      p.append("clipping thresholds must be finite and >= 0")
+    }
+    if !(weightDecay >= 0 && weightDecay.isFinite) { p.append("weight decay must be finite and >= 0") }
     if evalEvery < 0 { p.append("eval-every must not be negative") }
     if groupChunkBatches < 1 { p.append("group chunk must be at least 1 batch") }
     return p

@@ -76,6 +76,14 @@ final class ProcessTests: XCTestCase {
     return try scratch.write(lines.joined(separator: "\n"), "train.jsonl")
   }
 
+  func testSequenceLengthBeyondTheContextIsRefused() throws {
+    _ = try TestModels.defaultSource()
+    let data = try scratch.write("{\"prompt\": \"2+2=\", \"choices\": [\" 4\", \" 5\"], \"label\": 0}\n", "mc.jsonl")
+    let eval = try lomo(["eval", "--data", data, "--max-seq-len", "100000"])
+    XCTAssertEqual(eval.status, 1, eval.stderr)
+    XCTAssertTrue(eval.stderr.contains("--max-seq-len 100000 is longer than the context"), eval.stderr)
+  }
+
   func testTrainWritesTheModelAndNeverOverwritesIt() throws {
     _ = try TestModels.defaultSource()
     let data = try writeData(count: 4)

@@ -36,15 +36,15 @@ struct Bench: ParsableCommand {
   @OptionGroup(title: "Storage") var storage: DTypeOption
   var dtype: DType { storage.dtype }
 
-  @Option(help: "Sequences per step.") var batchSize = 4
-  @Option(help: "Tokens per sequence.") var seqLen = 512
-  @Option(help: "Timed steps.") var steps = 3
-  @Option(help: "Untimed steps first (JIT, first-touch page faults).") var warmupSteps = 1
+  @Option(parsing: .unconditional, help: "Sequences per step.") var batchSize = 4
+  @Option(parsing: .unconditional, help: "Tokens per sequence.") var seqLen = 512
+  @Option(parsing: .unconditional, help: "Timed steps.") var steps = 3
+  @Option(parsing: .unconditional, help: "Untimed steps first (JIT, first-touch page faults).") var warmupSteps = 1
 
   @Flag(help: "Keep only layer inputs in forward and recompute layers in backward.")
   var activationCheckpointing = false
 
-  @Option(help: "Clip gradients to this global norm (LOMO: a second backward pass); 0 is off.")
+  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (LOMO: a second backward pass); 0 is off.")
   var clipGradNorm: Float = 0
 
   @Flag(help: "Print JSON instead of a table.") var json = false
@@ -54,13 +54,13 @@ struct Bench: ParsableCommand {
 
   @OptionGroup var threads: ThreadsOption
 
-  @Option(help: .hidden) var peakGflops: Double?
+  @Option(parsing: .unconditional, help: .hidden) var peakGflops: Double?
   @Option(help: .hidden) var peakSource: String?
 
   func validate() throws {
     if batchSize < 1 || seqLen < 2 { throw ValidationError("--batch-size must be ≥ 1 and --seq-len ≥ 2") }
     if steps < 1 || warmupSteps < 0 { throw ValidationError("--steps must be ≥ 1 and --warmup-steps ≥ 0") }
-    if clipGradNorm < 0 { throw ValidationError("--clip-grad-norm must be ≥ 0") }
+    if !(clipGradNorm >= 0 && clipGradNorm.isFinite) { throw ValidationError("--clip-grad-norm must be finite and ≥ 0") }
     if ModelCatalog.config(named: model) == nil && !FileManager.default.fileExists(atPath: model) {
       throw ValidationError("--model '\(model)' is neither a known architecture (\(ModelCatalog.names.joined(separator: ", "))) nor an existing file or folder")
     }

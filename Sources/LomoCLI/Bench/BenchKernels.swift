@@ -22,7 +22,7 @@ struct BenchKernels: ParsableCommand {
 
   @OptionGroup var threads: ThreadsOption
 
-  @Option(help: "Timed calls per GEMM after one warm-up; the median is reported.")
+  @Option(parsing: .unconditional, help: "Timed calls per GEMM after one warm-up; the median is reported.")
   var repeats = 7
 
   @Flag(help: "Print the results as JSON instead of a table.")

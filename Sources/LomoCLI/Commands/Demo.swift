@@ -20,27 +20,27 @@ struct Demo: ParsableCommand {
 
   @OptionGroup(title: "Model") var model: ModelOption
 
-  @Option(help: "Generated training items.")
+  @Option(parsing: .unconditional, help: "Generated training items.")
   var train = 320
 
-  @Option(help: "Generated evaluation items (numbers disjoint from the training ones).")
+  @Option(parsing: .unconditional, help: "Generated evaluation items (numbers disjoint from the training ones).")
   var eval = 100
 
-  @Option(help: "Training steps.")
+  @Option(parsing: .unconditional, help: "Training steps.")
   var steps = 100
 
-  @Option(help: "Examples per step.")
+  @Option(parsing: .unconditional, help: "Examples per step.")
   var batchSize = 8
 
-  @Option(help: "Peak learning rate (linear decay, 10% warmup).")
+  @Option(parsing: .unconditional, help: "Peak learning rate (linear decay, 10% warmup).")
   var lr: Float = 0.03
 
-  @Option(help: "Clip gradients to this global norm (0: off).")
+  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (0: off).")
   var clipGradNorm: Float = 1
 
   @OptionGroup(title: "Storage") var storage: DTypeOption
 
-  @Option(help: "Seed of the generated items and the data order.")
+  @Option(parsing: .unconditional, help: "Seed of the generated items and the data order.")
   var seed: UInt64 = 1
 
   @OptionGroup var threads: ThreadsOption
@@ -48,6 +48,23 @@ struct Demo: ParsableCommand {
   func validate() throws {
     if train < batchSize || eval < 2 { throw ValidationError("need at least one batch and 2 eval items") }
     if steps < 1 { throw ValidationError("--steps must be at least 1") }
+    let problems = trainingOptions.problems
+    if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
+  }
+
+  /// The demo's run: LOMO, linear decay after a 10% warmup, --steps steps of --batch-size.
+  var trainingOptions: TrainingOptions {
+    var options = TrainingOptions()
+    options.optimizer = .lomo
+    options.learningRate = lr
+    options.schedule = .linear
+    options.warmup = .ratio(0.1)
+    options.length = .maxSteps(steps)
+    options.batchSize = batchSize
+    options.dtype = storage.dtype
+    options.clipGradNorm = clipGradNorm
+    options.seed = seed
+    return options
   }
 
   func run() throws {
@@ -75,16 +92,7 @@ struct Demo: ParsableCommand {
     let zeroShotSeconds = clock() - t0
     note(String(format: "zero-shot accuracy %.1f%% (%.0f s)", zeroShot * 100, zeroShotSeconds))
 
-    var options = TrainingOptions()
-    options.optimizer = .lomo
-    options.learningRate = lr
-    options.schedule = .linear
-    options.warmup = .ratio(0.1)
-    options.length = .maxSteps(steps)
-    options.batchSize = batchSize
-    options.dtype = storage
-    options.clipGradNorm = clipGradNorm
-    options.seed = seed
+    let options = trainingOptions
     let trainer = try Trainer(model: llama, examples: trainSet, padToken: eos, options: options)
     try Trainer.estimate(config: llama.config, options: options, maxSeqLen: trainer.maxSequenceLength).check()
     let progress = ProgressPrinter()

@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
   @OptionGroup(title: "Model") var model: ModelOption
   @OptionGroup(title: "Data") var data: DataOptions
 
-  @Option(help: "Seed of the sample taken by --limit.")
+  @Option(parsing: .unconditional, help: "Seed of the sample taken by --limit.")
   var seed: UInt64 = 0
 
   @Flag(help: "Score by mean instead of summed NLL per candidate token.")
@@ -47,7 +47,7 @@ struct Eval: ParsableCommand {
       throw CommandError("\(data.data): the \(dataset.format.rawValue) format has no answer choices to score; use a SuperGLUE file with --task or {\"prompt\", \"choices\", \"label\"}")
     }
     let loaded = try model.load(dtype: storage.dtype)
-    var builder = loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
+    var builder = try loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
     let items = try dataset.evaluationItems(&builder)
     if builder.truncatedCount > 0 {
       warn("\(builder.truncatedCount) of \(items.count) prompts were longer than --max-seq-len \(data.maxSeqLen) and lost their start")

@@ -19,16 +19,16 @@ struct Generate: ParsableCommand {
   @Option(help: "The text to continue.")
   var prompt: String
 
-  @Option(help: "Most tokens to generate.")
+  @Option(parsing: .unconditional, help: "Most tokens to generate.")
   var maxNewTokens = 64
 
-  @Option(help: "Sampling temperature; 0 is greedy.")
+  @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.")
   var temperature: Float = 0
 
-  @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass.")
+  @Option(parsing: .unconditional, help: "Nucleus sampling: keep the most likely tokens up to this probability mass.")
   var topP: Float = 1
 
-  @Option(help: "Seed of the sampler.")
+  @Option(parsing: .unconditional, help: "Seed of the sampler.")
   var seed: UInt64 = 0
 
   @Flag(help: "Apply the model's chat template to the prompt (a user turn).")
@@ -39,7 +39,7 @@ struct Generate: ParsableCommand {
 
   func validate() throws {
     if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
-    if temperature < 0 { throw ValidationError("--temperature must not be negative") }
+    if !(temperature >= 0 && temperature.isFinite) { throw ValidationError("--temperature must be finite and >= 0") }
     if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
   }
 

@@ -12,10 +12,10 @@ struct DataOptions: ParsableArguments {
   @Option(help: "Data format. (default: detected from the fields)")
   var format: DataFormat?
 
-  @Option(help: "Use at most this many examples, sampled with --seed. (default: all)")
+  @Option(parsing: .unconditional, help: "Use at most this many examples, sampled with --seed. (default: all)")
   var limit: Int?
 
-  @Option(help: "Longest sequence in tokens; a longer example loses the start of its prompt, with a warning count.")
+  @Option(parsing: .unconditional, help: "Longest sequence in tokens; a longer example loses the start of its prompt, with a warning count.")
   var maxSeqLen: Int = ExampleBuilder.defaultMaxSequenceLength
 
   func validate() throws {

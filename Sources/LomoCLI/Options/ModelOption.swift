@@ -23,7 +23,7 @@ struct ThreadsOption: ParsableArguments {
   /// More threads than this is a mistake, not a machine (libgomp crashes on huge counts).
   static let maximum = 1024
 
-  @Option(help: "Worker threads. (default: all \(Threads.hardwareCount) cores)")
+  @Option(parsing: .unconditional, help: "Worker threads. (default: all \(Threads.hardwareCount) cores)")
   var threads: Int?
 
   var count: Int { threads ?? Threads.hardwareCount }

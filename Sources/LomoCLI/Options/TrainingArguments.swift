@@ -11,40 +11,40 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "Optimizer: lomo and adalomo update inside backward; sgd and adamw are baselines that hold every gradient.")
   var optimizer: OptimizerKind = defaults.optimizer
 
-  @Option(help: "Peak learning rate.")
+  @Option(parsing: .unconditional, help: "Peak learning rate.")
   var lr: Float = defaults.learningRate
 
   @Option(help: "Learning-rate schedule after the warmup.")
   var lrSchedule: LearningRateSchedule.Shape = defaults.schedule
 
-  @Option(help: "Linear warmup: a step count (e.g. 10) or a ratio of the total steps (e.g. 0.1).")
+  @Option(parsing: .unconditional, help: "Linear warmup: a step count (e.g. 10) or a ratio of the total steps (e.g. 0.1).")
   var warmup: LearningRateSchedule.Warmup = defaults.warmup
 
-  @Option(help: "Passes over the training data.")
+  @Option(parsing: .unconditional, help: "Passes over the training data.")
   var epochs: Int = TrainingOptions.defaultEpochs
 
-  @Option(help: "Stop after this many steps instead of whole epochs (cycling the data as needed). (default: none)")
+  @Option(parsing: .unconditional, help: "Stop after this many steps instead of whole epochs (cycling the data as needed). (default: none)")
   var maxSteps: Int?
 
-  @Option(help: "Examples per step.")
+  @Option(parsing: .unconditional, help: "Examples per step.")
   var batchSize: Int = defaults.batchSize
 
-  @Option(help: "Clip gradients to this global norm (LOMO and AdaLomo: a measuring backward pass first); 0 is off.")
+  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (LOMO and AdaLomo: a measuring backward pass first); 0 is off.")
   var clipGradNorm: Float = defaults.clipGradNorm
 
-  @Option(help: "Clamp each gradient element to ± this value; 0 is off.")
+  @Option(parsing: .unconditional, help: "Clamp each gradient element to ± this value; 0 is off.")
   var clipGradValue: Float = defaults.clipGradValue
 
-  @Option(help: "Decoupled weight decay.")
+  @Option(parsing: .unconditional, help: "Decoupled weight decay.")
   var weightDecay: Float = defaults.weightDecay
 
   @Flag(help: "Keep only each layer's input in forward and recompute the layer in backward.")
   var activationCheckpointing = defaults.activationCheckpointing
 
-  @Option(help: "Seed of the data order, of --limit/--eval-limit sampling and of stochastic rounding.")
+  @Option(parsing: .unconditional, help: "Seed of the data order, of --limit/--eval-limit sampling and of stochastic rounding.")
   var seed: UInt64 = defaults.seed
 
-  @Option(help: "Evaluate on --eval-data every N steps (0: only at the end).")
+  @Option(parsing: .unconditional, help: "Evaluate on --eval-data every N steps (0: only at the end).")
   var evalEvery: Int = defaults.evalEvery
 
   /// The options these arguments describe, for weights stored as `dtype`.

@@ -48,7 +48,7 @@ struct EvaluationDataOptions: ParsableArguments {
   @Option(help: "Evaluation data, same formats as --data. Multiple-choice data (SuperGLUE, choices) is scored by accuracy, anything else by mean loss (score = minus the loss). (default: none)")
   var evalData: String?
 
-  @Option(help: "Evaluate on at most this many examples of --eval-data, sampled with --seed. (default: all)")
+  @Option(parsing: .unconditional, help: "Evaluate on at most this many examples of --eval-data, sampled with --seed. (default: all)")
   var evalLimit: Int?
 
   func validate() throws {

@@ -97,7 +97,7 @@ struct TrainRun {
   /// `file` were truncated to --max-seq-len.
   private func tokenize<T>(_ dataset: Dataset, _ loaded: LoadedModel, file: String,
                            _ make: (Dataset, inout ExampleBuilder) throws -> T) throws -> T {
-    var builder = loaded.exampleBuilder(maxSequenceLength: command.data.maxSeqLen)
+    var builder = try loaded.exampleBuilder(maxSequenceLength: command.data.maxSeqLen)
     let result = try make(dataset, &builder)
     if builder.truncatedCount > 0 {
       progress.message("warning: \(builder.truncatedCount) examples of \(file) were longer than --max-seq-len \(command.data.maxSeqLen) and were truncated (the prompt loses its start)")
