@@ -1,13 +1,19 @@
 import Foundation
 import LomoCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Writes one JSON object per step: exactly the keys `step`, `epoch`, `loss`, `lr`,
 /// `grad_norm`, `tokens_per_s`, `rss_bytes`, `loss_scale`, `eta` (null where not measured).
-/// Lines are flushed as written, so a crash loses at most the step in flight.
+/// Lines are flushed as written, so a crash loses at most the step in flight; a write that
+/// fails (a full disk) throws `TrainingError.io` naming the file.
 public final class MetricsWriter {
   public static let keys = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s",
                             "rss_bytes", "loss_scale", "eta"]
   let handle: FileHandle
+  let path: String
 
   /// Creates (or, with `append`, continues) the file at `path`.
   public init(path: String, append: Bool = false) throws {
@@ -21,13 +27,26 @@ public final class MetricsWriter {
       throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing")
     }
     handle = h
-    if append { h.seekToEndOfFile() }
+    self.path = path
+    if append && lseek(h.fileDescriptor, 0, SEEK_END) < 0 {
+      throw TrainingError.io(path: path, problem: "cannot append to the metrics file (\(String(cString: strerror(errno))))")
+    }
   }
 
   deinit { try? handle.close() }
 
-  public func write(_ m: StepMetrics) {
-    handle.write(Data((Self.line(m) + "\n").utf8))
+  /// Appends the line of `m`.
+  public func write(_ m: StepMetrics) throws(TrainingError) {
+    let bytes = Array((Self.line(m) + "\n").utf8)
+    var done = 0
+    while done < bytes.count {
+      let n = bytes.withUnsafeBytes { Glibc.write(handle.fileDescriptor, $0.baseAddress! + done, $0.count - done) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else {
+        throw TrainingError.io(path: path, problem: "cannot write the metrics file (\(String(cString: strerror(errno))))")
+      }
+      done += n
+    }
   }
 
   /// The JSON line of one step (keys in `keys` order; a value not measured, or not finite, is
