@@ -25,7 +25,7 @@ public final class OutputLock {
     lockPath = (directory.hasSuffix("/") ? directory : directory + "/") + ".lock"
     do { try Folders.create(directory) } catch {
       guard case .io(_, let file, let reason) = error.problem else { throw .unusable(directory, "\(error)") }
-      throw .unusable(directory, "\(file) \(reason)")
+      throw .unusable(directory, "\(file): \(reason)")
     }
     while true {
       let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

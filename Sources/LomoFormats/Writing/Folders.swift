@@ -12,9 +12,9 @@ public enum Folders {
   /// reason (read-only file system, permission denied, no space left on device).
   public static func create(_ path: String) throws(FileWriteError) {
     var components: [String] = []
-    var prefix = path.hasPrefix("/") ? "" : "."
+    var prefix = ""
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-      prefix += "/" + part
+      prefix = prefix.isEmpty && !path.hasPrefix("/") ? String(part) : prefix + "/" + part
       components.append(prefix)
     }
     for folder in components {
