@@ -194,10 +194,14 @@ public final class AtomicFileWriter {
     } catch {
       throw FileWriteError(path: path, problem: .tensorSource(name: name, reason: "\(error)"))
     }
-    var encoded = [UInt8](repeating: 0, count: Quantize.byteCount(type, count: count)!)
+    guard let byteCount = Quantize.byteCount(type, count: count) else {
+      throw FileWriteError(path: path, problem: .invalidTensor(name: name, reason: "\(count) values do not fill whole \(type) blocks"))
+    }
+    var encoded = [UInt8](repeating: 0, count: byteCount)
     staging.withUnsafeBufferPointer { values in
       encoded.withUnsafeMutableBytes { out in
-        Quantize.encode(type, UnsafeBufferPointer(rebasing: values[0..<count]), into: out.baseAddress!)
+        guard let base = out.baseAddress else { return }
+        Quantize.encode(type, UnsafeBufferPointer(rebasing: values[0..<count]), into: base)
       }
     }
     try write(encoded)
