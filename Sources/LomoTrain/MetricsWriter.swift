@@ -12,35 +12,27 @@ import LomoCore
 public final class MetricsWriter {
   public static let keys = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s",
                             "rss_bytes", "loss_scale", "eta"]
-  let handle: FileHandle
+  let fd: Int32
   let path: String
 
-  /// Creates (or, with `append`, continues) the file at `path`.
-  public init(path: String, append: Bool = false) throws {
-    let fm = FileManager.default
-    if !append || !fm.fileExists(atPath: path) {
-      guard fm.createFile(atPath: path, contents: nil) else {
-        throw TrainingError.io(path: path, problem: "cannot create the metrics file")
-      }
+  /// Creates (or, with `append`, continues) the file at `path`. The file is opened in place
+  /// (truncated unless appending), never replaced: a device or a link stays what it is.
+  public init(path: String, append: Bool = false) throws(TrainingError) {
+    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
+    guard fd >= 0 else {
+      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing (\(String(cString: strerror(errno))))")
     }
-    guard let h = FileHandle(forWritingAtPath: path) else {
-      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing")
-    }
-    handle = h
     self.path = path
-    if append && lseek(h.fileDescriptor, 0, SEEK_END) < 0 {
-      throw TrainingError.io(path: path, problem: "cannot append to the metrics file (\(String(cString: strerror(errno))))")
-    }
   }
 
-  deinit { try? handle.close() }
+  deinit { close(fd) }
 
   /// Appends the line of `m`.
   public func write(_ m: StepMetrics) throws(TrainingError) {
     let bytes = Array((Self.line(m) + "\n").utf8)
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(handle.fileDescriptor, $0.baseAddress! + done, $0.count - done) }
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
       if n < 0 && errno == EINTR { continue }
       guard n > 0 else {
         throw TrainingError.io(path: path, problem: "cannot write the metrics file (\(String(cString: strerror(errno))))")
