@@ -98,6 +98,24 @@ extension ProcessTests {
     XCTAssertTrue(FileManager.default.fileExists(atPath: scratch("run/final/model.gguf")))
   }
 
+  /// The same with the best model: training stops at the failed save of best/, and the
+  /// weights of that step are kept in OUTPUT/checkpoint.
+  func testAFailedBestSaveStopsAndKeepsACheckpoint() throws {
+    let source = try TestModels.defaultSource().path
+    let model = scratch("model.gguf")
+    try FileManager.default.copyItem(atPath: source, toPath: model)
+    let data = try writeData(count: 8)
+    let arguments = trainArguments(data, steps: 40) + ["--model", model, "--eval-data", data, "--eval-every", "20"]
+    let failed = try lomo(arguments) { _, stderr in
+      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      try? FileManager.default.removeItem(atPath: model)
+    }
+    XCTAssertEqual(failed.status, 1, failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("the best model \(scratch("run/best")) could not be saved"), failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("(step 20/40) are kept in the resumable checkpoint \(scratch("run/checkpoint"))"), failed.stderr)
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["checkpoint"])
+  }
+
   /// An output on a 1 MB tmpfs: neither the final model nor a checkpoint fits there, so the
   /// checkpoint goes to the temporary folder and the full output is left clean (skipped where
   /// mounting is not permitted).
