@@ -1,4 +1,5 @@
 import Foundation
+import LomoFormats
 
 #if canImport(Glibc)
   import Glibc
@@ -14,16 +15,7 @@ enum Diagnostics {
   /// Writes `text` to stderr as it is. A stderr that cannot take it (a full disk, a closed
   /// pipe) loses the message, never the run: the error is ignored (FileHandle's `write` would
   /// trap).
-  static func write(_ text: String) {
-    let bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress! + done, $0.count - done) }
-      if n < 0 && errno == EINTR { continue }
-      guard n > 0 else { return }
-      done += n
-    }
-  }
+  static func write(_ text: String) { _ = FileDescriptorWrite.all(STDERR_FILENO, Array(text.utf8)) }
 
   /// Writes one line, after `source` and a colon when given (e.g. "bench: measuring the peak").
   static func note(_ message: String, from source: String? = nil) {

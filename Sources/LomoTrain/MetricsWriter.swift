@@ -1,5 +1,6 @@
 import Foundation
 import LomoCore
+import LomoFormats
 
 #if canImport(Glibc)
   import Glibc
@@ -20,7 +21,7 @@ public final class MetricsWriter {
   public init(path: String, append: Bool = false) throws(TrainingError) {
     fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
     guard fd >= 0 else {
-      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing (\(String(cString: strerror(errno))))")
+      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing (\(FileDescriptorWrite.reason(errno)))")
     }
     self.path = path
   }
@@ -29,15 +30,9 @@ public final class MetricsWriter {
 
   /// Appends the line of `m`.
   public func write(_ m: StepMetrics) throws(TrainingError) {
-    let bytes = Array((Self.line(m) + "\n").utf8)
-    var done = 0
-    while done < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-      if n < 0 && errno == EINTR { continue }
-      guard n > 0 else {
-        throw TrainingError.io(path: path, problem: "cannot write the metrics file (\(String(cString: strerror(errno))))")
-      }
-      done += n
+    let code = FileDescriptorWrite.all(fd, Array((Self.line(m) + "\n").utf8))
+    if code != 0 {
+      throw TrainingError.io(path: path, problem: "cannot write the metrics file (\(FileDescriptorWrite.reason(code)))")
     }
   }
 

@@ -138,6 +138,23 @@ extension ProcessTests {
     XCTAssertEqual(TemporaryDirectory.contents(of: small + "/run"), [], "the full disk kept a temporary folder")
   }
 
+  /// Progress messages to a stderr that refuses every byte are lost; the run is not.
+  func testAFullStderrDoesNotStopTraining() throws {
+    _ = try TestModels.defaultSource()
+    guard let full = FileHandle(forWritingAtPath: "/dev/full") else { throw XCTSkip("no /dev/full") }
+    let data = try writeData(count: 4)
+    let process = Process()
+    process.executableURL = Self.executable
+    process.arguments = trainArguments(data, steps: 2)
+    process.currentDirectoryURL = directory
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = full
+    try process.run()
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: scratch("run/final/model.gguf")))
+  }
+
   func testOutputAndDataInTheWrongPlaceAreNamed() throws {
     let data = try writeData(count: 4)
     let file = try scratch.write("not a folder", "file")
