@@ -1,4 +1,5 @@
 import Foundation
+import LomoFormats
 
 #if canImport(Glibc)
   import Glibc
@@ -11,8 +12,10 @@ enum Diagnostics {
   /// lines).
   static let isTerminal = isatty(STDERR_FILENO) != 0
 
-  /// Writes `text` to stderr as it is.
-  static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+  /// Writes `text` to stderr as it is. A stderr that cannot take it (a full disk, a closed
+  /// pipe) loses the message, never the run: the error is ignored (FileHandle's `write` would
+  /// trap).
+  static func write(_ text: String) { _ = FileDescriptorWrite.all(STDERR_FILENO, Array(text.utf8)) }
 
   /// Writes one line, after `source` and a colon when given (e.g. "bench: measuring the peak").
   static func note(_ message: String, from source: String? = nil) {

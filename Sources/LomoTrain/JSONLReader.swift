@@ -35,6 +35,10 @@ public struct JSONLReader {
 
   /// Calls `body` with the bytes of each line that is not blank (a trailing "\r" removed).
   public func forEachLine(_ body: (Data, Int) throws -> Void) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+      throw DatasetError(file: path, .unreadable("it is a folder; give the path of a JSONL file"))
+    }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw DatasetError(file: path, .unreadable("no such file or no permission"))
     }

@@ -1,33 +1,39 @@
 import Foundation
 import LomoCore
+import LomoFormats
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Writes one JSON object per step: exactly the keys `step`, `epoch`, `loss`, `lr`,
 /// `grad_norm`, `tokens_per_s`, `rss_bytes`, `loss_scale`, `eta` (null where not measured).
-/// Lines are flushed as written, so a crash loses at most the step in flight.
+/// Lines are flushed as written, so a crash loses at most the step in flight; a write that
+/// fails (a full disk) throws `TrainingError.io` naming the file.
 public final class MetricsWriter {
   public static let keys = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s",
                             "rss_bytes", "loss_scale", "eta"]
-  let handle: FileHandle
+  let fd: Int32
+  let path: String
 
-  /// Creates (or, with `append`, continues) the file at `path`.
-  public init(path: String, append: Bool = false) throws {
-    let fm = FileManager.default
-    if !append || !fm.fileExists(atPath: path) {
-      guard fm.createFile(atPath: path, contents: nil) else {
-        throw TrainingError.io(path: path, problem: "cannot create the metrics file")
-      }
+  /// Creates (or, with `append`, continues) the file at `path`. The file is opened in place
+  /// (truncated unless appending), never replaced: a device or a link stays what it is.
+  public init(path: String, append: Bool = false) throws(TrainingError) {
+    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
+    guard fd >= 0 else {
+      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing (\(FileDescriptorWrite.reason(errno)))")
     }
-    guard let h = FileHandle(forWritingAtPath: path) else {
-      throw TrainingError.io(path: path, problem: "cannot open the metrics file for writing")
-    }
-    handle = h
-    if append { h.seekToEndOfFile() }
+    self.path = path
   }
 
-  deinit { try? handle.close() }
+  deinit { close(fd) }
 
-  public func write(_ m: StepMetrics) {
-    handle.write(Data((Self.line(m) + "\n").utf8))
+  /// Appends the line of `m`.
+  public func write(_ m: StepMetrics) throws(TrainingError) {
+    let code = FileDescriptorWrite.all(fd, Array((Self.line(m) + "\n").utf8))
+    if code != 0 {
+      throw TrainingError.io(path: path, problem: "cannot write the metrics file (\(FileDescriptorWrite.reason(code)))")
+    }
   }
 
   /// The JSON line of one step (keys in `keys` order; a value not measured, or not finite, is

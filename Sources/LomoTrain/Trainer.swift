@@ -174,8 +174,9 @@ public final class Trainer {
       optimizerArrays: optimizerState.arrays, overwrite: overwrite)
   }
 
-  /// Continues from a checkpoint of a run with the same options and examples: loads its
-  /// parameters into the model and restores the position, optimizer and loss scaler.
+  /// Continues from a checkpoint of a run with the same options and examples: checks every
+  /// field of its state against this run and its tensors against their checksums, then loads
+  /// its parameters into the model and restores the position, optimizer and loss scaler.
   public func resume(from directory: URL) throws {
     let path = directory.path
     let stored = try ResumeCheckpoint.loadState(from: directory)
@@ -188,6 +189,11 @@ public final class Trainer {
     }
     guard stored.exampleCount == examples.count, stored.dataFingerprint == fingerprint else {
       throw TrainingError.checkpoint(path: path, problem: "it was written for other training data")
+    }
+    let problems = stored.problems(totalSteps: totalSteps, batchesPerEpoch: batchesPerEpoch)
+    guard problems.isEmpty else {
+      throw TrainingError.checkpoint(path: directory.appendingPathComponent("state.json").path,
+                                     problem: problems.joined(separator: "; "))
     }
     let (s, arrays) = try ResumeCheckpoint.load(from: directory, into: model.parameters)
     do {

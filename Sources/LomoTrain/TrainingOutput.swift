@@ -56,11 +56,7 @@ public struct TrainingOutput: Sendable {
   /// `AtomicDirectory`). An existing folder is replaced only with `overwrite`.
   @discardableResult
   public func save(_ parameters: LlamaParameters, to folder: URL, overwrite: Bool) throws -> ModelExporter.Summary {
-    let parent = folder.deletingLastPathComponent()
-    do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-      throw FileWriteError(path: folder.path, problem: .io(operation: "create folder", file: parent.path,
-                                                           reason: error.localizedDescription))
-    }
+    try Folders.createParent(of: folder.path)
     switch format {
     case .safetensors:
       return try ModelExporter.writeHuggingFace(parameters, to: folder.path, dtype: parameters.dtype,

@@ -28,10 +28,12 @@ final class ProcessTests: XCTestCase {
   }
 
   /// Starts `lomo arguments`; `whileRunning` may signal the process.
-  func lomo(_ arguments: [String], whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
+  func lomo(_ arguments: [String], environment: [String: String] = [:],
+            whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
     let process = Process()
     process.executableURL = Self.executable
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = directory
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

@@ -97,4 +97,33 @@ final class AtomicDirectoryTests: XCTestCase {
     XCTAssertEqual(try text(dest + "/old.txt"), "old")
     XCTAssertEqual(dir.contents, ["model"], "no staging or old folder left")
   }
+
+  /// Leftovers of a dead pid go (an orphaned `.old` folder comes back), of a live pid stay;
+  /// names that only look alike are not touched.
+  func testRemoveStaleCleansOnlyAfterDeadProcesses() throws {
+    let scratch = try TemporaryDirectory("stale")
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/bin/true")
+    try probe.run()
+    probe.waitUntilExit()
+    let dead = probe.processIdentifier, live = getpid()
+    let names = [".final.tmp-\(dead)", ".best.old-\(dead)", ".checkpoint.old-\(dead)", "checkpoint",
+                 ".final.tmp-\(live)", ".final.tmp-x\(dead)", "final.tmp-\(dead)", "..tmp-\(dead)"]
+    for name in names {
+      try FileManager.default.createDirectory(atPath: scratch(name), withIntermediateDirectories: true)
+    }
+    try scratch.write("mine", ".best.old-\(dead)/marker")
+    let done = AtomicDirectory.removeStale(in: scratch.path)
+    XCTAssertEqual(done, [
+      .restored(scratch(".best.old-\(dead)"), to: scratch("best")),
+      .removedOld(scratch(".checkpoint.old-\(dead)")),
+      .removedStaging(scratch(".final.tmp-\(dead)")),
+    ])
+    XCTAssertEqual(scratch.contents, ["..tmp-\(dead)", ".final.tmp-\(live)", ".final.tmp-x\(dead)", "best",
+                                      "checkpoint", "final.tmp-\(dead)"])
+    XCTAssertEqual(try String(contentsOfFile: scratch("best/marker"), encoding: .utf8), "mine")
+    XCTAssertFalse(AtomicDirectory.isAlive(dead))
+    XCTAssertTrue(AtomicDirectory.isAlive(live))
+    XCTAssertFalse(AtomicDirectory.isAlive(0))
+  }
 }

@@ -91,7 +91,10 @@ final class TrainerTests: XCTestCase {
     let path = dir.appendingPathComponent("metrics.jsonl").path
     let writer = try MetricsWriter(path: path)
     let trainer = try makeTrainer(TinyModel.options(steps: 3))
-    try trainer.run { if case .step(let m) = $0 { writer.write(m) } }
+    try trainer.run { event in
+      guard case .step(let m) = event else { return }
+      do { try writer.write(m) } catch { XCTFail("\(error)") }
+    }
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
     XCTAssertEqual(lines.count, 3)
     for (i, line) in lines.enumerated() {

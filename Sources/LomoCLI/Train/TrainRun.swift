@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
 import LomoCore
+import LomoFormats
 import LomoModel
 import LomoTrain
 
 /// One `lomo train` run: load the model and the data, check memory, train with progress and
-/// metrics (Ctrl-C: a resumable checkpoint), save final/ and best/, print the summary.
+/// metrics (Ctrl-C: a resumable checkpoint), save final/ and best/, print the summary. The
+/// output folder is locked for the whole run; a model folder that cannot be saved leaves the
+/// trained weights in a resumable checkpoint (`CheckpointRescue`).
 struct TrainRun {
   let command: Train
   let options: TrainingOptions
@@ -18,14 +21,20 @@ struct TrainRun {
 
   func run() throws {
     let out = command.output
-    let loaded = try command.model.load(dtype: options.dtype)
-    let output = TrainingOutput(directory: URL(fileURLWithPath: out.output),
-                                format: out.saveFormat ?? .matching(loaded.source), source: loaded.source)
+    // The output folder first: claimed (created, writable, locked) and cleared of what dead
+    // runs left, before anything slow happens.
+    let lock = try OutputLock(directory: out.output)
+    defer { lock.release() }
+    for leftover in AtomicDirectory.removeStale(in: out.output) { progress.message(Self.describe(leftover)) }
+    let directory = URL(fileURLWithPath: out.output)
     if out.resume == nil, !out.overwrite {
-      for existing in [output.final, output.best] where FileManager.default.fileExists(atPath: existing.path) {
-        throw CommandError("\(existing.path) exists; add --overwrite to replace it")
+      for name in ["final", "best"] where AtomicFileWriter.exists(directory.appendingPathComponent(name).path) {
+        throw CommandError("\(directory.appendingPathComponent(name).path) exists; add --overwrite to replace it")
       }
     }
+    let loaded = try command.model.load(dtype: options.dtype)
+    let output = TrainingOutput(directory: directory, format: out.saveFormat ?? .matching(loaded.source),
+                                source: loaded.source)
     let trainSet = try command.data.load(seed: options.seed)
     let examples = try tokenize(trainSet, loaded, file: command.data.data) { try $0.trainingExamples(&$1) }
     let evaluation = try command.evaluation.evalData.map { path in
@@ -50,37 +59,50 @@ struct TrainRun {
       let scoring = EvaluationOptions(batchSize: options.batchSize, padToken: pad)
       trainer.evaluate = { model in try evaluation.score(model, options: scoring).value }
     }
-    try createFolder(output.directory)
     let metrics = try out.metrics.map { try MetricsWriter(path: $0, append: out.resume != nil) }
+    var metricsFailed = false
 
     let interrupt = InterruptSignal()
-    trainer.shouldStop = { interrupt.wasReceived }
-    var saveError: Error?
+    var bestSaveError: Error?
+    trainer.shouldStop = { interrupt.wasReceived || bestSaveError != nil }
+    let rescue = CheckpointRescue(trainer: trainer, output: output)
     let summary = try trainer.run { event in
       switch event {
       case .step(let m):
-        metrics?.write(m)
+        do { if !metricsFailed { try metrics?.write(m) } } catch {
+          metricsFailed = true
+          progress.message("warning: \(error); no more metrics are written, training goes on")
+        }
         progress.step(m)
       case .evaluation(let r):
         let text = evaluation.map { $0.describe(r.score, metrics: $0.last?.metrics) } ?? ""
         progress.message("step \(r.step): \(text)\(r.isBest ? " (best)" : "")")
         guard r.isBest else { return }
-        do { try output.save(llama.parameters, to: output.best, overwrite: true) } catch { saveError = error }
+        do { try output.save(llama.parameters, to: output.best, overwrite: true) } catch { bestSaveError = error }
       }
     }
     progress.finish()
     interrupt.stop()
-    if let saveError { throw saveError }
+    if let bestSaveError { throw rescue.failure(saving: "the best model \(output.best.path)", bestSaveError) }
 
     if summary.interrupted {
-      try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
+      let (saved, failures) = rescue.save()
+      guard let place = saved else {
+        throw CommandError("interrupted at step \(summary.steps)/\(summary.totalSteps), but no checkpoint could be written:\n" + failures.joined(separator: "\n"))
+      }
+      for failure in failures { progress.message("warning: \(failure)") }
       progress.message("""
-        interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(output.checkpoint.path)
-        resume with the same options plus: --resume \(output.checkpoint.path)
+        interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(place.path)
+        resume with the same options plus: --resume \(place.path)
         """)
       throw ExitCode(130)
     }
-    let saved = try output.save(llama.parameters, to: output.final, overwrite: out.overwrite || out.resume != nil)
+    let saved: ModelExporter.Summary
+    do {
+      saved = try output.save(llama.parameters, to: output.final, overwrite: out.overwrite || out.resume != nil)
+    } catch {
+      throw rescue.failure(saving: "the final model \(output.final.path)", error)
+    }
     for missing in saved.missing { progress.message("warning: the saved model lacks \(missing)") }
     var models = [("final model", output.loadablePath(output.final))]
     if summary.bestScore != nil, FileManager.default.fileExists(atPath: output.best.path) {
@@ -105,9 +127,12 @@ struct TrainRun {
     return result
   }
 
-  private func createFolder(_ url: URL) throws {
-    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-      throw CommandError("\(url.path): cannot create the output folder: \(error.localizedDescription)")
+  /// The note for what `AtomicDirectory.removeStale` did in the output folder.
+  static func describe(_ leftover: AtomicDirectory.Leftover) -> String {
+    switch leftover {
+    case .removedStaging(let path): "removed \(path), the unfinished save of a run that no longer runs"
+    case .removedOld(let path): "removed \(path), a replaced folder that a run which no longer runs left behind"
+    case .restored(let path, let original): "moved \(path) back to \(original): a run that no longer runs was replacing it"
     }
   }
 }

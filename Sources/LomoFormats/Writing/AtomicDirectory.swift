@@ -165,7 +165,7 @@ public final class AtomicDirectory {
     FileWriteError(path: destination, problem: .io(operation: operation, file: file, reason: AtomicFileWriter.lastError()))
   }
 
-  private static func sibling(_ parent: String, _ name: String) -> String {
+  static func sibling(_ parent: String, _ name: String) -> String {
     parent == "/" ? "/" + name : parent + "/" + name
   }
 }

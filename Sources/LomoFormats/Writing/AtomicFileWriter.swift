@@ -5,14 +5,6 @@ import Foundation
   import Darwin
 #endif
 
-private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-  #if canImport(Glibc)
-    Glibc.write(fd, bytes, count)
-  #else
-    Darwin.write(fd, bytes, count)
-  #endif
-}
-
 /// Writes one file atomically: bytes go to `<path>.tmp-<pid>` through a buffer, then
 /// `commit()` fsyncs, closes and moves the temporary file onto `path` (with `link` + `unlink`
 /// when the destination must not be replaced, so a file that appears meanwhile is still kept;
@@ -132,14 +124,10 @@ public final class AtomicFileWriter {
   }
 
   private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(FileWriteError) {
-    var done = 0
-    while done < bytes.count {
-      let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw fail("write")
-      }
-      done += n
+    let code = FileDescriptorWrite.all(fd, bytes)
+    if code != 0 {
+      errno = code
+      throw fail("write")
     }
   }
 
@@ -194,10 +182,14 @@ public final class AtomicFileWriter {
     } catch {
       throw FileWriteError(path: path, problem: .tensorSource(name: name, reason: "\(error)"))
     }
-    var encoded = [UInt8](repeating: 0, count: Quantize.byteCount(type, count: count)!)
+    guard let byteCount = Quantize.byteCount(type, count: count) else {
+      throw FileWriteError(path: path, problem: .invalidTensor(name: name, reason: "\(count) values do not fill whole \(type) blocks"))
+    }
+    var encoded = [UInt8](repeating: 0, count: byteCount)
     staging.withUnsafeBufferPointer { values in
       encoded.withUnsafeMutableBytes { out in
-        Quantize.encode(type, UnsafeBufferPointer(rebasing: values[0..<count]), into: out.baseAddress!)
+        guard let base = out.baseAddress else { return }
+        Quantize.encode(type, UnsafeBufferPointer(rebasing: values[0..<count]), into: base)
       }
     }
     try write(encoded)

@@ -133,8 +133,9 @@ public struct GGUFWriter {
       if let supplied = t.suppliedCount, supplied != count {
         throw bad(t.name, "\(supplied) values do not fill shape \(t.shape) (\(count) elements)")
       }
-      guard t.shape.last! % t.type.blockSize! == 0, let bytes = Quantize.byteCount(t.type, count: count) else {
-        throw bad(t.name, "innermost dimension \(t.shape.last!) is not a multiple of the \(t.type) block size \(t.type.blockSize!)")
+      let block = t.type.blockSize ?? 1, innermost = t.shape[t.shape.count - 1]
+      guard innermost % block == 0, let bytes = Quantize.byteCount(t.type, count: count) else {
+        throw bad(t.name, "innermost dimension \(innermost) is not a multiple of the \(t.type) block size \(block)")
       }
       offset = (offset + alignment - 1) / alignment * alignment
       placements.append(Placement(offset: offset, byteCount: bytes))

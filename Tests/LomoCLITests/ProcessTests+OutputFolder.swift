@@ -1,0 +1,190 @@
+import Foundation
+import LomoModel
+import LomoTestSupport
+import XCTest
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `lomo train`'s output folder under faults, with the real executable: a second run on the
+/// same output, leftovers of dead runs, a final save that fails, a full disk, and folders or
+/// files in the wrong place.
+extension ProcessTests {
+  /// Reads `stderr` until it holds `marker` (false when the process closed it first).
+  func wait(for marker: String, in stderr: FileHandle) -> Bool {
+    var seen = Data()
+    while !String(decoding: seen, as: UTF8.self).contains(marker) {
+      let chunk = stderr.availableData
+      if chunk.isEmpty { return false }
+      seen += chunk
+    }
+    return true
+  }
+
+  func trainArguments(_ data: String, steps: Int, output: String = "run") -> [String] {
+    ["train", "--data", data, "--output", output, "--max-steps", "\(steps)", "--batch-size", "1",
+     "--lr", "0.01", "--threads", "1"]
+  }
+
+  /// The pid of a process that has ended.
+  func deadPID() throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/true")
+    try p.run()
+    p.waitUntilExit()
+    return p.processIdentifier
+  }
+
+  func testASecondRunOnTheSameOutputIsRefusedAtOnce() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 8)
+    var second: Outcome?
+    var firstPID: Int32 = 0
+    let first = try lomo(trainArguments(data, steps: 40) + ["--overwrite"]) { process, stderr in
+      firstPID = process.processIdentifier
+      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      second = try? self.lomo(self.trainArguments(data, steps: 40) + ["--overwrite"])
+    }
+    XCTAssertEqual(first.status, 0, first.stderr)
+    let refused = try XCTUnwrap(second)
+    XCTAssertEqual(refused.status, 1, refused.stderr)
+    XCTAssertTrue(refused.stderr.contains("another lomo run (pid \(firstPID))"), refused.stderr)
+    XCTAssertFalse(refused.stderr.contains("examples,"), "the refused run loaded the data: \(refused.stderr)")
+    XCTAssertEqual(scratch.contents.filter { $0 == "run" }, ["run"])
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["final"], "lock or staging left behind")
+  }
+
+  func testLeftoversOfDeadRunsAreRemovedAndOfLiveRunsKept() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 4)
+    let dead = try deadPID(), live = getpid()
+    let run = scratch("run")
+    for folder in [".final.tmp-\(dead)", ".checkpoint.tmp-\(live)", ".best.old-\(dead)"] {
+      try FileManager.default.createDirectory(atPath: run + "/" + folder, withIntermediateDirectories: true)
+      try Data("x".utf8).write(to: URL(fileURLWithPath: run + "/" + folder + "/marker"))
+    }
+    let outcome = try lomo(trainArguments(data, steps: 2) + ["--overwrite"])
+    XCTAssertEqual(outcome.status, 0, outcome.stderr)
+    XCTAssertTrue(outcome.stderr.contains("removed run/.final.tmp-\(dead), the unfinished save"), outcome.stderr)
+    XCTAssertTrue(outcome.stderr.contains("moved run/.best.old-\(dead) back to run/best"), outcome.stderr)
+    XCTAssertEqual(TemporaryDirectory.contents(of: run), [".checkpoint.tmp-\(live)", "best", "final"])
+    XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/best/marker"),
+                  "the moved-aside folder of a dead run must come back, not be deleted")
+  }
+
+  /// The source model disappears during training: the final GGUF (which copies its tokenizer)
+  /// cannot be written; the weights are kept in OUTPUT/checkpoint, which then finishes the run.
+  func testAFailedFinalSaveKeepsAResumableCheckpoint() throws {
+    let source = try TestModels.defaultSource().path
+    let model = scratch("model.gguf")
+    try FileManager.default.copyItem(atPath: source, toPath: model)
+    let data = try writeData(count: 8)
+    let arguments = trainArguments(data, steps: 40) + ["--model", model]
+    let failed = try lomo(arguments) { _, stderr in
+      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      try? FileManager.default.removeItem(atPath: model)
+    }
+    let checkpoint = scratch("run/checkpoint")
+    XCTAssertEqual(failed.status, 1, failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("the final model \(scratch("run/final")) could not be saved"), failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("step 40/40) are kept in the resumable checkpoint \(checkpoint)"), failed.stderr)
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["checkpoint"])
+
+    try FileManager.default.copyItem(atPath: source, toPath: model)
+    let finished = try lomo(arguments + ["--resume", checkpoint])
+    XCTAssertEqual(finished.status, 0, finished.stderr)
+    XCTAssertTrue(finished.stderr.contains("resumed from \(checkpoint) at step 40"), finished.stderr)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: scratch("run/final/model.gguf")))
+  }
+
+  /// The same with the best model: training stops at the failed save of best/, and the
+  /// weights of that step are kept in OUTPUT/checkpoint.
+  func testAFailedBestSaveStopsAndKeepsACheckpoint() throws {
+    let source = try TestModels.defaultSource().path
+    let model = scratch("model.gguf")
+    try FileManager.default.copyItem(atPath: source, toPath: model)
+    let data = try writeData(count: 8)
+    let arguments = trainArguments(data, steps: 40) + ["--model", model, "--eval-data", data, "--eval-every", "20"]
+    let failed = try lomo(arguments) { _, stderr in
+      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      try? FileManager.default.removeItem(atPath: model)
+    }
+    XCTAssertEqual(failed.status, 1, failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("the best model \(scratch("run/best")) could not be saved"), failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("(step 20/40) are kept in the resumable checkpoint \(scratch("run/checkpoint"))"), failed.stderr)
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["checkpoint"])
+  }
+
+  /// An output on a 1 MB tmpfs: neither the final model nor a checkpoint fits there, so the
+  /// checkpoint goes to the temporary folder and the full output is left clean (skipped where
+  /// mounting is not permitted).
+  func testAFullDiskKeepsTheWeightsInTheTemporaryFolder() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 4)
+    let small = scratch("small"), temporary = scratch("tmp")
+    for folder in [small, temporary] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+    guard mount("tmpfs", small, "tmpfs", 0, "size=1m") == 0 else {
+      throw XCTSkip("cannot mount a tmpfs here: \(String(cString: strerror(errno)))")
+    }
+    defer { umount(small) }
+    let outcome = try lomo(trainArguments(data, steps: 2, output: small + "/run"), environment: ["TMPDIR": temporary])
+    XCTAssertEqual(outcome.status, 1, outcome.stderr)
+    XCTAssertTrue(outcome.stderr.contains("No space left on device"), outcome.stderr)
+    XCTAssertTrue(outcome.stderr.contains("the disk is full"), outcome.stderr)
+    let rescue = try XCTUnwrap(TemporaryDirectory.contents(of: temporary).first { $0.hasPrefix("lomo-checkpoint-") })
+    XCTAssertTrue(outcome.stderr.contains("resumable checkpoint \(temporary)/\(rescue)"), outcome.stderr)
+    XCTAssertEqual(TemporaryDirectory.contents(of: temporary + "/" + rescue), ["state.json", "tensors.bin"])
+    XCTAssertEqual(TemporaryDirectory.contents(of: small + "/run"), [], "the full disk kept a temporary folder")
+  }
+
+  /// Progress messages to a stderr that refuses every byte are lost; the run is not.
+  func testAFullStderrDoesNotStopTraining() throws {
+    _ = try TestModels.defaultSource()
+    guard let full = FileHandle(forWritingAtPath: "/dev/full") else { throw XCTSkip("no /dev/full") }
+    let data = try writeData(count: 4)
+    let process = Process()
+    process.executableURL = Self.executable
+    process.arguments = trainArguments(data, steps: 2)
+    process.currentDirectoryURL = directory
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = full
+    try process.run()
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: scratch("run/final/model.gguf")))
+  }
+
+  func testOutputAndDataInTheWrongPlaceAreNamed() throws {
+    let data = try writeData(count: 4)
+    let file = try scratch.write("not a folder", "file")
+    let onFile = try lomo(trainArguments(data, steps: 2, output: file + "/run"))
+    XCTAssertEqual(onFile.status, 1)
+    XCTAssertTrue(onFile.stderr.contains("\(file): exists and is not a folder; choose another --output"), onFile.stderr)
+
+    try FileManager.default.createDirectory(atPath: scratch("folder"), withIntermediateDirectories: true)
+    _ = try TestModels.defaultSource()
+    let folderData = try lomo(trainArguments(scratch("folder"), steps: 2))
+    XCTAssertEqual(folderData.status, 1)
+    XCTAssertTrue(folderData.stderr.contains("it is a folder; give the path of a JSONL file"), folderData.stderr)
+    XCTAssertFalse(folderData.stderr.contains("NSCocoaErrorDomain"), folderData.stderr)
+  }
+
+  /// A read-only bind mount as the output folder (skipped where mounting is not permitted).
+  func testAReadOnlyOutputIsRefusedBeforeTraining() throws {
+    let data = try writeData(count: 4)
+    let readOnly = scratch("ro")
+    try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+    guard mount(readOnly, readOnly, nil, UInt(MS_BIND), nil) == 0 else {
+      throw XCTSkip("cannot bind-mount here: \(String(cString: strerror(errno)))")
+    }
+    defer { umount(readOnly) }
+    guard mount(nil, readOnly, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0 else {
+      throw XCTSkip("cannot remount read-only here: \(String(cString: strerror(errno)))")
+    }
+    let outcome = try lomo(trainArguments(data, steps: 2, output: readOnly))
+    XCTAssertEqual(outcome.status, 1)
+    XCTAssertTrue(outcome.stderr.contains("\(readOnly): the output folder is not writable (\(readOnly)/.lock: Read-only file system)"), outcome.stderr)
+    XCTAssertFalse(outcome.stderr.contains("NSCocoaErrorDomain"), outcome.stderr)
+  }
+}
