@@ -97,6 +97,20 @@ extension LlamaConfig {
     }
   }
 
+  /// The field of `LlamaConfig.fields` that holds `path`.
+  static func field(_ path: KeyPath<LlamaConfig, Int>) -> LlamaConfigField? {
+    fields.first { if case .int(let p) = $0.value { p == path } else { false } }
+  }
+
+  /// `problems` naming each field by its name in one format (`\.gguf` or `\.huggingFace`),
+  /// joined into a `ModelLoadError` for `path` that says what to do; nil when there are none.
+  func invalidity(path: String, names: KeyPath<LlamaConfigField, [String]>, key: (String) -> String) -> ModelLoadError? {
+    let found = problems(naming: { p in Self.field(p).map { key($0[keyPath: names][0]) } ?? "\(p)" })
+    guard !found.isEmpty else { return nil }
+    return ModelLoadError(
+      path: path, problem: "invalid config: \(found.joined(separator: "; ")); the file is corrupt or not a LLaMA model, re-convert or re-download it")
+  }
+
   /// The value of `field` in this configuration, as a JSON or GGUF writer needs it.
   func value(of field: LlamaConfigField) -> LlamaConfigValue {
     switch field.value {
