@@ -31,6 +31,20 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
   }
 }
 
+/// A tokenizer that cannot be read from a file: the file (`tokenizer.json`,
+/// `tokenizer_config.json` or the GGUF) and the problem in it.
+public struct TokenizerFileError: Error, Equatable, CustomStringConvertible {
+  public let path: String
+  public let error: TokenizerError
+
+  public init(path: String, error: TokenizerError) {
+    self.path = path
+    self.error = error
+  }
+
+  public var description: String { "\(path): \(error)" }
+}
+
 /// Token kinds, numbered as llama.cpp's `llama_token_type` (GGUF `tokenizer.ggml.token_type`).
 public enum TokenType: Int32, Sendable {
   case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6

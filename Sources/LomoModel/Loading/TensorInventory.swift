@@ -45,8 +45,8 @@ struct TensorInventory {
     if let deepest = extra.compactMap(layer).max(), deepest >= config.layers {
       throw ModelLoadError(
         path: path,
-        problem: "the file has tensors of layer \(deepest) but \(layersField) is \(config.layers): "
-          + "the weights hold at least \(deepest + 1) layers; set \(layersField) to match the weights")
+        problem: "the weights have tensors of \(deepest + 1) layers (up to layer \(deepest)) but \(layersField) is "
+          + "\(config.layers); set \(layersField) to \(deepest + 1) (or remove the extra layers' tensors)")
     }
     if let first = extra.first {
       throw ModelLoadError(
