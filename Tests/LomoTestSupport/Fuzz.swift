@@ -50,11 +50,12 @@ public struct Mutator {
 /// Runs `body` for `iterations` seeded rounds or until `seconds` have passed, whichever comes
 /// first. A round may succeed or throw an error that `accepted` allows (a typed error naming
 /// the problem); any other error fails the test, and so does a round that takes longer than
-/// `roundLimit` seconds (a near-hang). A trap in `body` kills the test process, which fails the
+/// `roundLimit` seconds (a near-hang), and so does an error message longer than
+/// `maximumMessage` characters or holding a control character (binary echoed). A trap in `body` kills the test process, which fails the
 /// run. Returns how many rounds ran and how many loaded successfully.
 @discardableResult
 public func fuzz(
-  _ label: String, seed: UInt64, iterations: Int, seconds: Double, roundLimit: Double = 2,
+  _ label: String, seed: UInt64, iterations: Int, seconds: Double, roundLimit: Double = 2, maximumMessage: Int = 600,
   accepted: (Error) -> Bool, file: StaticString = #filePath, line: UInt = #line,
   _ body: (inout Mutator, Int) throws -> Void
 ) -> (rounds: Int, loaded: Int) {
@@ -68,6 +69,9 @@ public func fuzz(
       loaded += 1
     } catch {
       XCTAssertTrue(accepted(error), "\(label) round \(rounds): untyped error \(type(of: error)): \(error)", file: file, line: line)
+      let text = "\(error)"
+      XCTAssertTrue(text.count <= maximumMessage && !text.unicodeScalars.contains { $0.value < 0x20 },
+                    "\(label) round \(rounds): unbounded message: \(text.prefix(maximumMessage))", file: file, line: line)
     }
     let took = Date().timeIntervalSince(roundStart)
     XCTAssertLessThan(took, roundLimit, "\(label) round \(rounds) took \(took) s", file: file, line: line)

@@ -116,7 +116,7 @@ public final class GGUFFile: @unchecked Sendable {
         throw .invalidHeader(
           path: path, offset: keyOffsets["general.alignment"] ?? 0,
           description:
-            "general.alignment must be a power of two up to 2^30, found \(v) (\(v.typeDescription))"
+            "general.alignment must be a power of two up to 2^30, found \(Format.excerpt("\(v)")) (\(v.typeDescription))"
         )
       }
       alignment = a

@@ -9,7 +9,7 @@ extension LlamaConfig {
     let m = file.metadata
     let arch = try m.string("general.architecture")
     guard arch == Self.ggufArchitecture else {
-      throw ModelLoadError(path: file.path, problem: "architecture '\(arch)' is not supported; lomo loads '\(Self.ggufArchitecture)'")
+      throw ModelLoadError(path: file.path, problem: "architecture '\(Format.excerpt(arch))' is not supported; lomo loads '\(Self.ggufArchitecture)'")
     }
     if file.contains(tensor: "rope_freqs.weight") {
       throw ModelLoadError(path: file.path, problem: "per-frequency RoPE factors (rope_freqs.weight, LLaMA 3.1 long context) are not supported yet")
