@@ -66,6 +66,26 @@ final class ModelLoadErrorTests: XCTestCase {
     }
   }
 
+  /// Renames the stored `lm_head.weight` to `name` (same length) in the copied safetensors header.
+  func renameLMHead(to name: String) throws {
+    let url = folder.appendingPathComponent("model.safetensors")
+    var bytes = Array(try Data(contentsOf: url))
+    let old = Array("\"lm_head.weight\"".utf8), new = Array("\"\(name)\"".utf8)
+    let at = try XCTUnwrap((0...bytes.count - old.count).first { bytes[$0..<$0 + old.count].elementsEqual(old) })
+    bytes.replaceSubrange(at..<at + old.count, with: new)
+    try Data(bytes).write(to: url)
+  }
+
+  func testEveryTensorIsAccountedFor() throws {
+    try writeConfig { $0["tie_word_embeddings"] = true }
+    XCTAssertTrue(try load().config.tiedEmbeddings, "a tied model leaves a stored lm_head.weight unread")
+    try renameLMHead(to: "lm_hexd.weight")
+    try assertFails("unknown tensor", containing: "tensor 'lm_hexd.weight' is not part of a LLaMA model") {
+      $0["tie_word_embeddings"] = true
+    }
+    try assertFails("untied head missing", containing: "no tensor 'lm_head.weight'") { _ in }
+  }
+
   func testLlama3RopeScalingIsRead() throws {
     try writeConfig {
       $0["rope_parameters"] = ["rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
