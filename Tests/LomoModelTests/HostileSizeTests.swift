@@ -82,9 +82,13 @@ final class HostileSizeTests: XCTestCase {
       ("vocab_size", "1e400", "vocab_size: 1e400 is outside the range of Int"),
       ("num_hidden_layers", "1", "tensors of 2 layers (up to layer 1) but num_hidden_layers is 1"),
     ]
-    for c in cases {
-      let line = try XCTUnwrap(text.range(of: "\"\(c.key)\": [0-9]+", options: .regularExpression), c.key)
-      try scratch.write(Array(text.replacingCharacters(in: line, with: "\"\(c.key)\": \(c.literal)").utf8), "config.json")
+    // kv heads derived from a head count of Int.max (once a trap converting through Double).
+    let noKVHeads = text.replacingOccurrences(of: #""num_key_value_heads": 2,"#, with: "")
+    XCTAssertNotEqual(noKVHeads, text)
+    for c in cases + [("num_attention_heads", "9223372036854775807", "num_attention_heads is 9223372036854775807, above lomo's limit")] {
+      let base = c.key == "num_attention_heads" ? noKVHeads : text
+      let line = try XCTUnwrap(base.range(of: "\"\(c.key)\": [0-9]+", options: .regularExpression), c.key)
+      try scratch.write(Array(base.replacingCharacters(in: line, with: "\"\(c.key)\": \(c.literal)").utf8), "config.json")
       let ledger = MemoryLedger()
       XCTAssertThrowsError(try ModelSource.huggingFace(scratch.path).loadParameters(dtype: .f32, ledger: ledger), c.key) { e in
         XCTAssertTrue(e is ModelLoadError, "\(c.key): \(e)")

@@ -90,6 +90,7 @@ final class ModelFuzzTests: XCTestCase {
       } else {
         var changed = json
         for _ in 0...m.below(3) { changed[keys[m.below(keys.count)]] = "@@\(m.below(Self.hostileLiterals.count))@@" }
+        if m.below(2) == 0 { changed.removeValue(forKey: keys[m.below(keys.count)]) }  // fallbacks derived from hostile values
         var out = String(decoding: try JSONSerialization.data(withJSONObject: changed, options: .sortedKeys), as: UTF8.self)
         for (i, literal) in Self.hostileLiterals.enumerated() { out = out.replacingOccurrences(of: "\"@@\(i)@@\"", with: literal) }
         config = Array(out.utf8)
