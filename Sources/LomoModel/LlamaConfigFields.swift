@@ -81,20 +81,35 @@ extension LlamaConfig {
     for field in Self.fields {
       let aliases = field[keyPath: names]
       let name = aliases.first(where: has)
-      // Exact for every Int fallback (below 2^53) and every Float constant.
-      let missing: Double?
+      // A missing field's fallback, kept in its own type: an Int taken from the file (a
+      // derived kv-head count equal to a huge head count) never goes through Double.
+      var missingInt: Int?, missingFloat: Float?
       switch (name, field[keyPath: fallback]) {
-      case (nil, .constant(let c)): missing = Double(c)
-      case (nil, .derived(let f)): missing = Double(f(self))
-      case (nil, .tokenCount): missing = Double(try tokenCount())
-      default: missing = nil  // present, or required: reading the first name reports it
+      case (nil, .constant(let c)): missingInt = Int(exactly: c); missingFloat = c
+      case (nil, .derived(let f)): missingInt = f(self); missingFloat = Float(f(self))
+      case (nil, .tokenCount): missingInt = try tokenCount(); missingFloat = missingInt.map(Float.init)
+      default: break  // present, or required: reading the first name reports it
       }
       let key = name ?? aliases[0]
       switch field.value {
-      case .int(let path): self[keyPath: path] = try missing.map { Int($0) } ?? int(key)
-      case .float(let path): self[keyPath: path] = try missing.map { Float($0) } ?? float(key)
+      case .int(let path): self[keyPath: path] = try missingInt ?? int(key)
+      case .float(let path): self[keyPath: path] = try missingFloat ?? float(key)
       }
     }
+  }
+
+  /// The field of `LlamaConfig.fields` that holds `path`.
+  static func field(_ path: KeyPath<LlamaConfig, Int>) -> LlamaConfigField? {
+    fields.first { if case .int(let p) = $0.value { p == path } else { false } }
+  }
+
+  /// `problems` naming each field by its name in one format (`\.gguf` or `\.huggingFace`),
+  /// joined into a `ModelLoadError` for `path` that says what to do; nil when there are none.
+  func invalidity(path: String, names: KeyPath<LlamaConfigField, [String]>, key: (String) -> String) -> ModelLoadError? {
+    let found = problems(naming: { p in Self.field(p).map { key($0[keyPath: names][0]) } ?? "\(p)" })
+    guard !found.isEmpty else { return nil }
+    return ModelLoadError(
+      path: path, problem: "invalid config: \(found.joined(separator: "; ")); the file is corrupt or not a LLaMA model, re-convert or re-download it")
   }
 
   /// The value of `field` in this configuration, as a JSON or GGUF writer needs it.

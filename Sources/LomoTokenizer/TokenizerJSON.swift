@@ -221,7 +221,11 @@ extension TokenizerSpec {
       }
     }
     if let config {
-      let c = JSONField(try JSONValue(parsing: config), path: "tokenizer_config")
+      let parsed: JSONValue
+      do { parsed = try JSONValue(parsing: config) } catch {
+        throw TokenizerError.malformedJSON("\(TokenizerError.configPrefix): \(error.reason)")
+      }
+      let c = JSONField(parsed, path: TokenizerError.configPrefix)
       _ = try c.object()
       func tokenID(_ key: String) throws -> Int32? {
         guard let v = c[key].ifPresent else { return nil }
@@ -264,17 +268,24 @@ extension TokenizerSpec {
 
 extension Tokenizer {
   /// A tokenizer from a `tokenizer.json` file (and optionally its `tokenizer_config.json`).
-  public convenience init(tokenizerJSON url: URL, config: URL? = nil) throws {
+  /// Every error is a `TokenizerFileError` naming the file it comes from.
+  public convenience init(tokenizerJSON url: URL, config: URL? = nil) throws(TokenizerFileError) {
+    func read(_ u: URL) throws(TokenizerFileError) -> Data {
+      do { return try Data(contentsOf: u) } catch {
+        throw TokenizerFileError(path: u.path, error: .malformedJSON("cannot read the file: \(error.localizedDescription)"))
+      }
+    }
     let attrs = try? FileManager.default.attributesOfItem(atPath: url.path)
     if let size = attrs?[.size] as? Int, size > TokenizerSpec.maxTokenizerJSONBytes {
-      throw TokenizerError.tooLarge(what: "tokenizer.json bytes", count: size, limit: TokenizerSpec.maxTokenizerJSONBytes)
+      throw TokenizerFileError(
+        path: url.path, error: .tooLarge(what: "tokenizer.json bytes", count: size, limit: TokenizerSpec.maxTokenizerJSONBytes))
     }
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch { throw TokenizerError.malformedJSON("cannot read \(url.path): \(error)") }
-    let cfg: Data? = try config.map { u in
-      do { return try Data(contentsOf: u) } catch { throw TokenizerError.malformedJSON("cannot read \(u.path): \(error)") }
+    let data = try read(url)
+    let cfg = try config.map { u throws(TokenizerFileError) in try read(u) }
+    do { try self.init(TokenizerSpec(tokenizerJSON: data, config: cfg)) } catch {
+      let e = error as? TokenizerError ?? .malformedJSON("\(error)")
+      throw TokenizerFileError(path: e.isFromConfig ? config?.path ?? url.path : url.path, error: e)
     }
-    try self.init(TokenizerSpec(tokenizerJSON: data, config: cfg))
   }
 }
 
@@ -282,5 +293,17 @@ extension TokenizerError {
   /// A JSON syntax error as `.malformedJSON`, any other as `.invalidField` at its path.
   init(_ e: JSONError) {
     if case .syntax = e.problem { self = .malformedJSON(e.reason) } else { self = .invalidField(path: e.path, reason: e.reason) }
+  }
+
+  /// Where paths into `tokenizer_config.json` start (tokenizer.json's start at `$`).
+  static let configPrefix = "tokenizer_config"
+
+  /// The problem lies in `tokenizer_config.json`, not in `tokenizer.json`.
+  var isFromConfig: Bool {
+    switch self {
+    case .invalidField(let path, _): path.hasPrefix(Self.configPrefix)
+    case .malformedJSON(let m): m.hasPrefix(Self.configPrefix + ":")
+    default: false
+    }
   }
 }

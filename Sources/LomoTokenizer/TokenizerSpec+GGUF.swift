@@ -116,9 +116,12 @@ extension TokenizerSpec {
 }
 
 extension Tokenizer {
-  /// The tokenizer of a GGUF file.
+  /// The tokenizer of a GGUF file. Missing or mistyped keys throw `GGUFError`; inconsistent
+  /// values a `TokenizerFileError` naming the file.
   public convenience init(gguf: GGUFFile) throws {
-    try self.init(TokenizerSpec(gguf: gguf))
+    do { try self.init(TokenizerSpec(gguf: gguf)) } catch let e as TokenizerError {
+      throw TokenizerFileError(path: gguf.path, error: e)
+    }
   }
 
   /// The chat format of the template the vocabulary came with, if lomo knows it.

@@ -1,3 +1,5 @@
+import LomoCore
+
 /// Errors from building a tokenizer or reading a tokenizer file. Each names what was wrong and where.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
   /// The file is not valid JSON, or not the shape a tokenizer.json has.
@@ -17,18 +19,35 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
   /// The vocabulary is empty, or lacks something the model needs (a byte token, the unknown token).
   case invalidVocabulary(String)
 
+  /// One line; text from the file (paths, merges, names, reasons quoting tokens) is shown
+  /// through `Format.excerpt`, bounded and with control characters escaped.
   public var description: String {
-    switch self {
-    case .malformedJSON(let m): "tokenizer: malformed JSON: \(m)"
-    case .invalidField(let p, let r): "tokenizer: field \(p): \(r)"
-    case .unsupported(let m): "tokenizer: unsupported: \(m)"
-    case .invalidMerge(let i, let m, let r): "tokenizer: merge #\(i) \(m.debugDescription): \(r)"
-    case .tokenIdOutOfRange(let n, let id, let v): "tokenizer: \(n) id \(id) outside vocabulary of \(v)"
+    func shown(_ text: String) -> String { Format.excerpt(text, limit: 160) }
+    return switch self {
+    case .malformedJSON(let m): "tokenizer: malformed JSON: \(shown(m))"
+    case .invalidField(let p, let r): "tokenizer: field \(shown(p)): \(shown(r))"
+    case .unsupported(let m): "tokenizer: unsupported: \(shown(m))"
+    case .invalidMerge(let i, let m, let r): "tokenizer: merge #\(i) \(shown(m.debugDescription)): \(shown(r))"
+    case .tokenIdOutOfRange(let n, let id, let v): "tokenizer: \(shown(n)) id \(id) outside vocabulary of \(v)"
     case .tooLarge(let w, let c, let l): "tokenizer: \(w) count \(c) exceeds limit \(l)"
     case .lengthMismatch(let w, let e, let g): "tokenizer: \(w): expected \(e) entries, got \(g)"
-    case .invalidVocabulary(let m): "tokenizer: invalid vocabulary: \(m)"
+    case .invalidVocabulary(let m): "tokenizer: invalid vocabulary: \(shown(m))"
     }
   }
+}
+
+/// A tokenizer that cannot be read from a file: the file (`tokenizer.json`,
+/// `tokenizer_config.json` or the GGUF) and the problem in it.
+public struct TokenizerFileError: Error, Equatable, CustomStringConvertible {
+  public let path: String
+  public let error: TokenizerError
+
+  public init(path: String, error: TokenizerError) {
+    self.path = path
+    self.error = error
+  }
+
+  public var description: String { "\(path): \(error)" }
 }
 
 /// Token kinds, numbered as llama.cpp's `llama_token_type` (GGUF `tokenizer.ggml.token_type`).

@@ -52,4 +52,17 @@ final class FormattingTests: XCTestCase {
     XCTAssertEqual(TextTable.pad("abc", to: 5, .right), "  abc")
     XCTAssertEqual(TextTable.pad("abcdef", to: 3), "abcdef")
   }
+
+  func testExcerptIsBoundedAndEscaped() {
+    XCTAssertEqual(Format.excerpt("blk.0.attn_q.weight"), "blk.0.attn_q.weight")
+    XCTAssertEqual(Format.excerpt("a\u{0}b\nc\u{7F}"), "a\\u{0}b\\u{A}c\\u{7F}")
+    let long = String(repeating: "x", count: 110_000)
+    XCTAssertEqual(Format.excerpt(long), String(repeating: "x", count: 79) + "…")
+    XCTAssertEqual(Format.excerpt(String(repeating: "y", count: 80)), String(repeating: "y", count: 80), "exactly the limit")
+    let binary = String(decoding: (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 37) }, as: UTF8.self)
+    let shown = Format.excerpt(binary)
+    XCTAssertLessThanOrEqual(shown.unicodeScalars.count, 80)
+    XCTAssertFalse(shown.unicodeScalars.contains { $0.value < 0x20 }, shown)
+    XCTAssertEqual(Format.excerpt(shown), shown, "applying it twice changes nothing")
+  }
 }

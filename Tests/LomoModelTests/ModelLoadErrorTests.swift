@@ -48,7 +48,7 @@ final class ModelLoadErrorTests: XCTestCase {
     try assertFails("other architecture", containing: "model_type 'gpt2'") { $0["model_type"] = "gpt2" }
     try assertFails("missing key", containing: "hidden_size") { $0.removeValue(forKey: "hidden_size") }
     try assertFails("wrong type", containing: "num_hidden_layers") { $0["num_hidden_layers"] = "two" }
-    try assertFails("heads not a multiple", containing: "multiple of kv heads") { $0["num_key_value_heads"] = 3 }
+    try assertFails("heads not a multiple", containing: "multiple of num_key_value_heads") { $0["num_key_value_heads"] = 3 }
     try assertFails("biases", containing: "biases") { $0["attention_bias"] = true }
     try assertFails("sliding window", containing: "sliding-window") { $0["sliding_window"] = 16 }
     try assertFails("unknown rope scaling", containing: "RoPE scaling 'yarn'") {
@@ -57,13 +57,33 @@ final class ModelLoadErrorTests: XCTestCase {
   }
 
   func testWeightsThatDoNotFitTheConfigAreNamed() throws {
-    try assertFails("shape mismatch", containing: "expected [256, 32]") { $0["hidden_size"] = 32; $0["head_dim"] = 8 }
+    try assertFails("shape mismatch", containing: "the config implies [256, 32]") { $0["hidden_size"] = 32; $0["head_dim"] = 8 }
     try assertFails("missing layer", containing: "model.layers.2.") { $0["num_hidden_layers"] = 3 }
     try writeConfig { _ in }
     try FileManager.default.removeItem(at: folder.appendingPathComponent("model.safetensors"))
     XCTAssertThrowsError(try load()) { error in
       XCTAssertTrue(error is SafetensorsError, "\(error)")
     }
+  }
+
+  /// Renames the stored `lm_head.weight` to `name` (same length) in the copied safetensors header.
+  func renameLMHead(to name: String) throws {
+    let url = folder.appendingPathComponent("model.safetensors")
+    var bytes = Array(try Data(contentsOf: url))
+    let old = Array("\"lm_head.weight\"".utf8), new = Array("\"\(name)\"".utf8)
+    let at = try XCTUnwrap((0...bytes.count - old.count).first { bytes[$0..<$0 + old.count].elementsEqual(old) })
+    bytes.replaceSubrange(at..<at + old.count, with: new)
+    try Data(bytes).write(to: url)
+  }
+
+  func testEveryTensorIsAccountedFor() throws {
+    try writeConfig { $0["tie_word_embeddings"] = true }
+    XCTAssertTrue(try load().config.tiedEmbeddings, "a tied model leaves a stored lm_head.weight unread")
+    try renameLMHead(to: "lm_hexd.weight")
+    try assertFails("unknown tensor", containing: "tensor 'lm_hexd.weight' is not part of a LLaMA model") {
+      $0["tie_word_embeddings"] = true
+    }
+    try assertFails("untied head missing", containing: "no tensor 'lm_head.weight'") { _ in }
   }
 
   func testLlama3RopeScalingIsRead() throws {

@@ -205,9 +205,9 @@ final class TokenizerGGUFTests: XCTestCase {
     XCTAssertThrowsError(try Tokenizer(gguf: w.file())) { e in  // no tokens
       guard case GGUFError.missingKey = e else { return XCTFail("\(e)") }
     }
-    // Values out of range: TokenizerError.
+    // Values out of range: TokenizerFileError naming the file.
     XCTAssertThrowsError(try Tokenizer(gguf: byteLevel { $0.uint32("tokenizer.ggml.bos_token_id", 9999) })) { e in
-      guard case TokenizerError.tokenIdOutOfRange = e else { return XCTFail("\(e)") }
+      guard case .tokenIdOutOfRange = (e as? TokenizerFileError)?.error, "\(e)".hasPrefix("test.gguf: ") else { return XCTFail("\(e)") }
     }
     XCTAssertThrowsError(
       try Tokenizer(gguf: byteLevel(omit: ["tokenizer.ggml.model"]) { w in
@@ -215,7 +215,7 @@ final class TokenizerGGUFTests: XCTestCase {
         w.string("tokenizer.ggml.model", "bert")
       })
     ) { e in
-      guard case TokenizerError.unsupported = e else { return XCTFail("\(e)") }
+      guard case .unsupported = (e as? TokenizerFileError)?.error, "\(e)".hasPrefix("test.gguf: ") else { return XCTFail("\(e)") }
     }
     var bad = Writer()
     bad.string("tokenizer.ggml.model", "gpt2")
@@ -223,14 +223,14 @@ final class TokenizerGGUFTests: XCTestCase {
     bad.int32s("tokenizer.ggml.token_type", [1, 1, 99])
     bad.strings("tokenizer.ggml.merges", ["a b"])
     XCTAssertThrowsError(try Tokenizer(gguf: bad.file())) { e in
-      guard case TokenizerError.invalidField = e else { return XCTFail("\(e)") }
+      guard case .invalidField = (e as? TokenizerFileError)?.error, "\(e)".hasPrefix("test.gguf: ") else { return XCTFail("\(e)") }
     }
     var merge = Writer()
     merge.string("tokenizer.ggml.model", "gpt2")
     merge.strings("tokenizer.ggml.tokens", ["a", "b", "ab"])
     merge.strings("tokenizer.ggml.merges", ["a  b"])
     XCTAssertThrowsError(try Tokenizer(gguf: merge.file())) { e in
-      guard case TokenizerError.invalidMerge = e else { return XCTFail("\(e)") }
+      guard case .invalidMerge = (e as? TokenizerFileError)?.error, "\(e)".hasPrefix("test.gguf: ") else { return XCTFail("\(e)") }
     }
   }
 }

@@ -40,7 +40,9 @@ struct Inspect: ParsableCommand {
     print("\ntensor types  " + types.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
     printTensors(file.tensors.map { ($0.name, $0.type.name, $0.shape) })
     print("\nparameters  \(Format.count(file.tensors.reduce(0) { $0 + $1.elementCount }))")
-    if let config = try? LlamaConfig(gguf: file) { printConfig(config) }
+    do { printConfig(try LlamaConfig(gguf: file)) } catch {
+      print("\nnot loadable as a LLaMA model: \(error)")
+    }
   }
 
   func inspectHuggingFace(_ dir: String) throws {

@@ -26,4 +26,34 @@ public enum Format {
   public static func count(_ n: Int) -> String {
     n >= 1_000_000 ? String(format: "%.1fM (%d)", Double(n) / 1e6, n) : "\(n)"
   }
+
+  /// Untrusted text (a key, a tensor name, a value read from a file) fit for one line of an
+  /// error message: at most `limit` characters, the end cut to "…" when longer, and every
+  /// control, separator-but-space or unassigned scalar written as `\u{XX}`. Printable text
+  /// within the limit comes back unchanged, so applying it twice changes nothing.
+  public static func excerpt(_ text: String, limit: Int = 80) -> String {
+    var pieces: [String] = [], length = 0
+    for scalar in text.unicodeScalars {
+      let shown = isPrintable(scalar) ? String(scalar) : "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+      length += shown.unicodeScalars.count
+      pieces.append(shown)
+      if length > limit { break }
+    }
+    guard length > limit else { return pieces.joined() }
+    var out = "", kept = 0
+    for piece in pieces {
+      guard kept + piece.unicodeScalars.count <= limit - 1 else { break }
+      out += piece
+      kept += piece.unicodeScalars.count
+    }
+    return out + "…"
+  }
+
+  private static func isPrintable(_ s: Unicode.Scalar) -> Bool {
+    switch s.properties.generalCategory {
+    case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator: false
+    case .spaceSeparator: s == " "
+    default: true
+    }
+  }
 }

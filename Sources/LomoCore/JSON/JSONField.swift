@@ -113,7 +113,7 @@ public struct JSONField: Sendable {
     guard case .number(let n) = v else { throw wrongType("an integer", v) }
     if let i = n.integer(T.self) { return i }
     let d = n.double
-    guard d.isFinite, d == d.rounded() else { throw error(.wrongType(expected: "an integer", found: "a fraction")) }
+    guard !d.isFinite || d == d.rounded() else { throw error(.wrongType(expected: "an integer", found: "a fraction")) }
     throw error(.invalid("\(n) is outside the range of \(T.self)"))
   }
 

@@ -91,17 +91,18 @@ public final class GGUFFile: @unchecked Sendable {
     for i in 0..<Int(kvCount) {
       let kvOffset = r.offset
       let key = try r.string("key of metadata entry \(i)")
+      let shown = Format.excerpt(key)
       guard values[key] == nil else {
-        throw .invalidHeader(path: path, offset: kvOffset, description: "duplicate key '\(key)'")
+        throw .invalidHeader(path: path, offset: kvOffset, description: "duplicate key '\(shown)'")
       }
       let typeOffset = r.offset
-      let rawType = try r.read(UInt32.self, "value type of '\(key)'")
+      let rawType = try r.read(UInt32.self, "value type of '\(shown)'")
       guard let type = GGUFValueType(rawValue: rawType) else {
         throw .invalidHeader(
           path: path, offset: typeOffset,
-          description: "unknown value type \(rawType) for key '\(key)'")
+          description: "unknown value type \(rawType) for key '\(shown)'")
       }
-      values[key] = try Self.readValue(type, &r, key: key, depth: 0)
+      values[key] = try Self.readValue(type, &r, key: shown, depth: 0)
       keys.append(key)
       keyOffsets[key] = kvOffset
     }
@@ -115,7 +116,7 @@ public final class GGUFFile: @unchecked Sendable {
         throw .invalidHeader(
           path: path, offset: keyOffsets["general.alignment"] ?? 0,
           description:
-            "general.alignment must be a power of two up to 2^30, found \(v) (\(v.typeDescription))"
+            "general.alignment must be a power of two up to 2^30, found \(Format.excerpt("\(v)")) (\(v.typeDescription))"
         )
       }
       alignment = a
@@ -129,7 +130,7 @@ public final class GGUFFile: @unchecked Sendable {
       let info = try Self.readTensorInfo(&r, number: i, alignment: alignment, path: path)
       guard index[info.name] == nil else {
         throw .invalidTensor(
-          path: path, tensor: info.name, offset: info.infoOffset,
+          path: path, tensor: Format.excerpt(info.name), offset: info.infoOffset,
           description:
             "duplicate tensor name (first info at offset \(infos[index[info.name]!].infoOffset))")
       }
@@ -152,7 +153,7 @@ public final class GGUFFile: @unchecked Sendable {
     let dataSize = max(0, bytes.count - dataOffset)
     for t in infos where t.offset > dataSize || t.byteCount > dataSize - t.offset {
       throw .invalidTensor(
-        path: path, tensor: t.name, offset: t.infoOffset,
+        path: path, tensor: Format.excerpt(t.name), offset: t.infoOffset,
         description: "data [\(t.offset), \(UInt64(t.offset) + UInt64(t.byteCount))) of the data "
           + "section lies past the end of the file (data section has \(dataSize) bytes from "
           + "file offset \(dataOffset))")
@@ -160,12 +161,13 @@ public final class GGUFFile: @unchecked Sendable {
     let byOffset = infos.sorted { $0.offset < $1.offset }
     for (a, b) in zip(byOffset, byOffset.dropFirst()) where a.offset + a.byteCount > b.offset {
       throw .invalidTensor(
-        path: path, tensor: b.name, offset: b.infoOffset,
-        description: "data at \(b.offset) overlaps tensor '\(a.name)' [\(a.offset), "
+        path: path, tensor: Format.excerpt(b.name), offset: b.infoOffset,
+        description: "data at \(b.offset) overlaps tensor '\(Format.excerpt(a.name))' [\(a.offset), "
           + "\(a.offset + a.byteCount))")
     }
   }
 
+  /// `key` is the key as shown in errors (`Format.excerpt` of the stored one).
   private static func readValue(
     _ type: GGUFValueType, _ r: inout GGUFByteReader, key: String, depth: Int
   ) throws(GGUFError) -> GGUFValue {
@@ -228,17 +230,18 @@ public final class GGUFFile: @unchecked Sendable {
   ) throws(GGUFError) -> GGUFTensorInfo {
     let infoOffset = r.offset
     let name = try r.string("name of tensor \(number)")
+    let shown = Format.excerpt(name)
     func bad(_ d: String) -> GGUFError {
-      .invalidTensor(path: path, tensor: name, offset: infoOffset, description: d)
+      .invalidTensor(path: path, tensor: shown, offset: infoOffset, description: d)
     }
-    let nDims = try r.read(UInt32.self, "n_dims of tensor '\(name)'")
+    let nDims = try r.read(UInt32.self, "n_dims of tensor '\(shown)'")
     guard nDims >= 1 && nDims <= UInt32(maximumDims) else {
       throw bad("n_dims is \(nDims), expected 1...\(maximumDims)")
     }
     var dims: [Int] = []
     var elementCount = 1
     for d in 0..<Int(nDims) {
-      let raw = try r.read(UInt64.self, "dim \(d) of tensor '\(name)'")
+      let raw = try r.read(UInt64.self, "dim \(d) of tensor '\(shown)'")
       guard raw >= 1, raw <= UInt64(Int64.max) else {
         throw bad("dim \(d) is \(Int64(bitPattern: raw)); dims must be positive")
       }
@@ -247,7 +250,7 @@ public final class GGUFFile: @unchecked Sendable {
       dims.append(Int(raw))
       elementCount = p
     }
-    let typeID = try r.read(UInt32.self, "type of tensor '\(name)'")
+    let typeID = try r.read(UInt32.self, "type of tensor '\(shown)'")
     let type = GGMLType(id: typeID)
     guard let blockSize = type.blockSize, let blockBytes = type.bytesPerBlock else {
       throw bad("unknown tensor type id \(typeID)")
@@ -258,7 +261,7 @@ public final class GGUFFile: @unchecked Sendable {
     let (byteCount, overflow) = (elementCount / blockSize).multipliedReportingOverflow(
       by: blockBytes)
     guard !overflow else { throw bad("byte size overflows: dims \(dims), type \(type)") }
-    let rawOffset = try r.read(UInt64.self, "data offset of tensor '\(name)'")
+    let rawOffset = try r.read(UInt64.self, "data offset of tensor '\(shown)'")
     guard rawOffset <= UInt64(Int.max) else { throw bad("data offset \(rawOffset) is absurd") }
     guard rawOffset % UInt64(alignment) == 0 else {
       throw bad("data offset \(rawOffset) is not a multiple of the alignment \(alignment)")

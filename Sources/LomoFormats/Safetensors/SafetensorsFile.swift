@@ -73,7 +73,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     }
     let sorted = tensors.values.sorted { $0.range.lowerBound < $1.range.lowerBound }
     for (a, b) in zip(sorted, sorted.dropFirst()) where a.range.overlaps(b.range) {
-      throw fail(.invalidTensor(b.name, "byte range \(b.range) overlaps '\(a.name)' \(a.range)"))
+      throw fail(.invalidTensor(b.name, "byte range \(b.range) overlaps '\(Format.excerpt(a.name))' \(a.range)"))
     }
     self.tensors = tensors
     self.metadata = metadata
@@ -136,7 +136,8 @@ public final class SafetensorsFile: @unchecked Sendable {
   }
 }
 
-/// A safetensors file that cannot be used, naming the file and what is wrong.
+/// A safetensors file that cannot be used, naming the file and what is wrong; names read from
+/// the file are shown through `Format.excerpt` (bounded, control bytes escaped).
 public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
   public enum Problem: Equatable, Sendable {
     case unreadable(String)
@@ -156,10 +157,10 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
     case .unreadable(let why): "\(path): cannot read the file: \(why)"
     case .truncated(let why): "\(path): truncated safetensors file: \(why)"
     case .invalidHeader(let why): "\(path): invalid safetensors header: \(why)"
-    case .invalidTensor(let name, let why): "\(path): tensor '\(name)': \(why)"
-    case .unsupportedDType(let name, let dtype): "\(path): tensor '\(name)' has dtype \(dtype); lomo reads F32, F16 and BF16"
-    case .missingTensor(let name): "\(path): no tensor named '\(name)'"
-    case .duplicateTensor(let name): "\(path): tensor '\(name)' appears in more than one shard"
+    case .invalidTensor(let name, let why): "\(path): tensor '\(Format.excerpt(name))': \(why)"
+    case .unsupportedDType(let name, let dtype): "\(path): tensor '\(Format.excerpt(name))' has dtype \(Format.excerpt(dtype)); lomo reads F32, F16 and BF16"
+    case .missingTensor(let name): "\(path): no tensor named '\(Format.excerpt(name))'"
+    case .duplicateTensor(let name): "\(path): tensor '\(Format.excerpt(name))' appears in more than one shard"
     }
   }
 }

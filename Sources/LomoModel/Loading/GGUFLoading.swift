@@ -9,7 +9,7 @@ extension LlamaConfig {
     let m = file.metadata
     let arch = try m.string("general.architecture")
     guard arch == Self.ggufArchitecture else {
-      throw ModelLoadError(path: file.path, problem: "architecture '\(arch)' is not supported; lomo loads '\(Self.ggufArchitecture)'")
+      throw ModelLoadError(path: file.path, problem: "architecture '\(Format.excerpt(arch))' is not supported; lomo loads '\(Self.ggufArchitecture)'")
     }
     if file.contains(tensor: "rope_freqs.weight") {
       throw ModelLoadError(path: file.path, problem: "per-frequency RoPE factors (rope_freqs.weight, LLaMA 3.1 long context) are not supported yet")
@@ -19,9 +19,18 @@ extension LlamaConfig {
       tiedEmbeddings: !file.contains(tensor: "output.weight"), ropeScaling: nil,
       has: { m.contains(Self.ggufKey($0)) }, int: { try m.int(Self.ggufKey($0)) },
       float: { try m.float(Self.ggufKey($0)) }, tokenCount: { try m.stringArray(GGUFTokenizerKey.tokens).count })
-    if !problems.isEmpty {
-      throw ModelLoadError(path: file.path, problem: "invalid config: \(problems.joined(separator: "; "))")
-    }
+    if let e = invalidity(path: file.path, names: \.gguf, key: Self.ggufKey) { throw e }
+    try TensorInventory(gguf: file).check(self)
+  }
+}
+
+extension TensorInventory {
+  /// The tensors of a GGUF file under llama.cpp's names, config fields as `llama.*` keys.
+  init(gguf file: GGUFFile) {
+    self.init(
+      path: file.path, shapes: Dictionary(file.tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
+      name: \.ggufName, fieldName: { LlamaConfig.ggufKey($0.gguf[0]) },
+      layer: { TensorInventory.layer(of: $0, prefix: "blk.") }, ignored: { _ in false })
   }
 }
 
@@ -52,11 +61,14 @@ extension ParameterID {
 
 extension LlamaParameters {
   /// Loads every parameter from a GGUF file, dequantising to f32 and storing as `dtype`.
+  /// The file's tensors are checked against `config` (`TensorInventory`) before anything is
+  /// allocated; `config.problems` must be empty (as `LlamaConfig(gguf:)` ensures).
   /// Q and K rows are put back from llama.cpp's interleaved order into Hugging Face's
   /// rotate-half order, so both formats give the same model.
   public static func load(
     config: LlamaConfig, from file: GGUFFile, dtype: DType, ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
+    try TensorInventory(gguf: file).check(config)
     let params = LlamaParameters(config: config, dtype: dtype, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
     for tensor in params.all {

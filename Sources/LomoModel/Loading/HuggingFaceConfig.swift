@@ -24,7 +24,7 @@ extension LlamaConfig {
   init(huggingFace root: JSONField, path: String) throws {
     let supported = ["llama", "mistral"]
     if let type = try root["model_type"].ifPresent?.string(), !supported.contains(type) {
-      throw ModelLoadError(path: path, problem: "model_type '\(type)' is not supported; lomo loads \(supported.joined(separator: ", "))")
+      throw ModelLoadError(path: path, problem: "model_type '\(Format.excerpt(type))' is not supported; lomo loads \(supported.joined(separator: ", "))")
     }
     if try root["attention_bias"].ifPresent?.bool() == true || root["mlp_bias"].ifPresent?.bool() == true {
       throw ModelLoadError(path: path, problem: "attention or MLP biases are not supported")
@@ -40,7 +40,7 @@ extension LlamaConfig {
             let low = try rope["low_freq_factor"].ifPresent?.float(),
             let high = try rope["high_freq_factor"].ifPresent?.float(),
             let original = try rope["original_max_position_embeddings"].ifPresent?.integer()
-      else { throw ModelLoadError(path: path, problem: "RoPE scaling '\(type)' is not supported") }
+      else { throw ModelLoadError(path: path, problem: "RoPE scaling '\(Format.excerpt(type))' is not supported") }
       scaling = Llama3RopeScaling(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high, originalContext: original)
     }
     try self.init(
@@ -48,9 +48,7 @@ extension LlamaConfig {
       tiedEmbeddings: try root["tie_word_embeddings"].ifPresent?.bool() ?? false, ropeScaling: scaling,
       has: { Self.member(root, $0).isPresent }, int: { try Self.member(root, $0).integer() },
       float: { try Self.member(root, $0).float() }, tokenCount: { throw root.error(.missing) })
-    if !problems.isEmpty {
-      throw ModelLoadError(path: path, problem: "invalid config: \(problems.joined(separator: "; "))")
-    }
+    if let e = invalidity(path: path, names: \.huggingFace, key: { $0 }) { throw e }
   }
 
   /// The value at a config.json name, a dotted path such as `rope_parameters.rope_theta`.
