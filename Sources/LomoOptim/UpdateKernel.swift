@@ -128,6 +128,57 @@ enum UpdateKernel {
     }
   }
 
+  /// Whether `apply(rule, to: parameter, gradient:)` would write only finite values: every
+  /// gradient element is finite and every updated value, computed in f32 with `apply`'s exact
+  /// arithmetic, has a magnitude within the storage dtype's largest finite value (f32 3.40e38,
+  /// bf16 3.39e38 — so neither nearest nor stochastic rounding can reach inf — f16 65504).
+  /// Reads the parameter and the gradient once and writes nothing: about the cost of `apply`
+  /// without its stores, O(count) against backward's O(count · rows) GEMM work per weight.
+  static func staysFinite(_ rule: SGDRule, _ parameter: ParameterTensor,
+                          gradient: UnsafePointer<Float>) -> Bool {
+    let count = parameter.count
+    let negLR = -rule.learningRate
+    let decay: Float = rule.weightDecay > 0 ? 1 - rule.learningRate * rule.weightDecay : 1
+    let clip = rule.clipValue, coef = rule.clipCoefficient, divisor = rule.divisor
+    let limit = SIMD16<Float>(repeating: parameter.dtype.greatestFiniteStorableValue)
+    let finite = SIMD16<Float>(repeating: .greatestFiniteMagnitude)
+    let g = UnsafeMutablePointer(mutating: gradient)
+    let blocks = (count + block - 1) / block
+    return withUnsafeTemporaryAllocation(of: Bool.self, capacity: max(blocks, 1)) { flags in
+      let ok = flags.baseAddress!
+      Threads.parallelFor(blocks, minChunk: 4) { r in
+        for blk in r {
+          var good = true
+          var i = blk * block
+          let end = min(i + block, count)
+          while i < end && good {
+            let n = min(16, end - i)
+            var v = StorageIO.load(g, i, n)
+            // `.<=` is false for NaN, so NaN fails both tests.
+            good = all(pointwiseMax(v, -v) .<= finite)
+            if divisor != 1 { v = v / divisor }
+            if clip > 0 {
+              v = v.clamped(lowerBound: SIMD16(repeating: -clip), upperBound: SIMD16(repeating: clip))
+            }
+            if coef != 1 { v = v * coef }
+            var q: SIMD16<Float>
+            switch parameter.storage {
+            case .f32(let b): q = StorageIO.load(b.pointer, i, n)
+            case .bf16(let b): q = StorageIO.load(b.pointer, i, n)
+            case .f16(let b): q = StorageIO.load(b.pointer, i, n)
+            }
+            if decay != 1 { q = q * decay }
+            let u = q.addingProduct(negLR, v)
+            good = good && all(pointwiseMax(u, -u) .<= limit)
+            i += 16
+          }
+          ok[blk] = good
+        }
+      }
+      return (0..<blocks).allSatisfy { ok[$0] }
+    }
+  }
+
   @inline(__always) static func blockGenerator(seed: UInt64, block: Int) -> Xoshiro256 {
     Xoshiro256(seed: seed ^ (UInt64(block) &* 0x9E37_79B9_7F4A_7C15))
   }

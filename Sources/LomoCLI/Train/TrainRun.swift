@@ -56,7 +56,7 @@ struct TrainRun {
     let interrupt = InterruptSignal()
     trainer.shouldStop = { interrupt.wasReceived }
     var saveError: Error?
-    let summary = try trainer.run { event in
+    let summary = try savingGoodWeights(of: trainer, to: output) { try trainer.run { event in
       switch event {
       case .step(let m):
         metrics?.write(m)
@@ -67,7 +67,7 @@ struct TrainRun {
         guard r.isBest else { return }
         do { try output.save(llama.parameters, to: output.best, overwrite: true) } catch { saveError = error }
       }
-    }
+    } }
     progress.finish()
     interrupt.stop()
     if let saveError { throw saveError }
@@ -91,6 +91,23 @@ struct TrainRun {
     print(TrainSummaryTable.render(summary, evaluation: evaluation,
                                    saved: models.map { ($0.0, "\($0.1)  (\(kind))") }))
     print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
+  }
+
+  /// Runs `train`; when it diverges (`TrainingError.nonFinite`: the trainer stopped before the
+  /// failed step, with finite weights) saves a resumable checkpoint of those weights and fails
+  /// with the error, where it saved, and how to resume.
+  private func savingGoodWeights<T>(of trainer: Trainer, to output: TrainingOutput,
+                                    _ train: () throws -> T) throws -> T {
+    do { return try train() } catch let error as TrainingError {
+      guard case .nonFinite = error else { throw error }
+      progress.finish()
+      try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
+      throw CommandError("""
+        \(error)
+        saved a checkpoint of the weights after step \(trainer.step) to \(output.checkpoint.path); \
+        resume with the same options, a lower --lr or --clip-grad-norm, plus: --resume \(output.checkpoint.path)
+        """)
+    }
   }
 
   /// `make(dataset, builder)` with an `ExampleBuilder` for `loaded`, warning when examples of
