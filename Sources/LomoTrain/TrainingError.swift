@@ -13,6 +13,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// weight is non-finite, and with `failure.appliedCount == 0` the weights are exactly those
   /// after step `step - 1`.
   case nonFinite(step: Int, learningRate: Float, failure: NonFiniteStep)
+  /// A model to be saved at `path` holds inf or NaN (element `index` of `parameter`).
+  case nonFiniteWeights(path: String, parameter: String, index: Int)
 
   public var description: String {
     switch self {
@@ -24,6 +26,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         + "\(Format.bytes(available)) is available:\n\(e.table)"
     case .noExamples: "no training examples"
     case .nonFinite(let step, let lr, let failure): Self.describe(step: step, learningRate: lr, failure)
+    case .nonFiniteWeights(let path, let parameter, let index):
+      "\(path): not saved: weight \(index) of \(parameter) is not finite (inf or NaN); "
+        + "nothing there was replaced"
     }
   }
 }
