@@ -104,8 +104,9 @@ struct TrainRun {
       try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
       throw CommandError("""
         \(error)
-        saved a checkpoint of the weights after step \(trainer.step) to \(output.checkpoint.path); \
-        resume with the same options, a lower --lr or --clip-grad-norm, plus: --resume \(output.checkpoint.path)
+        saved a checkpoint of the weights after step \(trainer.step) to \(output.checkpoint.path): \
+        resume with a lower --lr or --clip-grad-norm plus --resume \(output.checkpoint.path) \
+        (finite is not good: if the steps before already went far off, start over instead)
         """)
     }
   }
