@@ -66,11 +66,12 @@ struct Generate: ParsableCommand {
     }
     let llama = LlamaModel(parameters: loaded.parameters)
     let options = SamplingOptions(temperature: temperature, topP: topP, seed: seed)
-    if !chat { print(prompt, terminator: "") }
     var generated: [Int32] = []
     var printed = ""
     _ = try llama.generate(prompt: promptIDs, maxNewTokens: maxNewTokens, options: options,
                        stopTokens: stops) { token in
+      // The prompt once generation has begun, so that a refused prompt prints only the error.
+      if generated.isEmpty && !chat { print(prompt, terminator: "") }
       generated.append(token)
       // Decode the whole continuation each time: a multi-byte character may span tokens.
       let text = loaded.tokenizer.decode(generated, skipSpecial: true)
