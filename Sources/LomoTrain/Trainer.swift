@@ -50,6 +50,9 @@ public final class Trainer {
     guard !examples.isEmpty, examples.allSatisfy({ !$0.tokens.isEmpty }) else {
       throw TrainingError.noExamples
     }
+    if let (id, index) = model.parameters.firstNonFinite() {
+      throw TrainingError.nonFiniteModel(parameter: "\(id)", index: index)
+    }
     self.model = model
     self.examples = examples
     self.options = options
@@ -200,6 +203,9 @@ public final class Trainer {
       throw TrainingError.checkpoint(path: path, problem: "it was written for other training data")
     }
     let (s, arrays) = try ResumeCheckpoint.load(from: directory, into: model.parameters)
+    if let (id, index) = model.parameters.firstNonFinite() {
+      throw TrainingError.checkpoint(path: path, problem: "weight \(index) of \(id) is not finite (inf or NaN)")
+    }
     do {
       try optimizer.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers))
     } catch {

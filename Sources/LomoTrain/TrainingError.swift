@@ -15,6 +15,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case nonFinite(step: Int, learningRate: Float, failure: NonFiniteStep)
   /// A model to be saved at `path` holds inf or NaN (element `index` of `parameter`).
   case nonFiniteWeights(path: String, parameter: String, index: Int)
+  /// The model given to train holds inf or NaN: no step could be finite.
+  case nonFiniteModel(parameter: String, index: Int)
 
   public var description: String {
     switch self {
@@ -29,6 +31,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .nonFiniteWeights(let path, let parameter, let index):
       "\(path): not saved: weight \(index) of \(parameter) is not finite (inf or NaN); "
         + "nothing there was replaced"
+    case .nonFiniteModel(let parameter, let index):
+      "weight \(index) of \(parameter) of the model is not finite (inf or NaN), so it cannot be "
+        + "trained; start from another model"
     }
   }
 }
