@@ -144,35 +144,47 @@ enum UpdateKernel {
     let finite = SIMD16<Float>(repeating: .greatestFiniteMagnitude)
     let g = UnsafeMutablePointer(mutating: gradient)
     let blocks = (count + block - 1) / block
+    let storage = parameter.storage
+
+    // Whether the `n` elements from `lo` pass; `w` holds their weights as f32.
+    func check(_ w: UnsafeMutablePointer<Float>, _ lo: Int, _ n: Int) -> Bool {
+      var i = 0
+      while i < n {
+        let m = min(16, n - i)
+        var v = StorageIO.load(g, lo + i, m)
+        // `.<=` is false for NaN, so NaN fails both tests.
+        guard all(pointwiseMax(v, -v) .<= finite) else { return false }
+        if divisor != 1 { v = v / divisor }
+        if clip > 0 {
+          v = v.clamped(lowerBound: SIMD16(repeating: -clip), upperBound: SIMD16(repeating: clip))
+        }
+        if coef != 1 { v = v * coef }
+        var q = StorageIO.load(w, i, m)
+        if decay != 1 { q = q * decay }
+        let u = q.addingProduct(negLR, v)
+        guard all(pointwiseMax(u, -u) .<= limit) else { return false }
+        i += 16
+      }
+      return true
+    }
+
     return withUnsafeTemporaryAllocation(of: Bool.self, capacity: max(blocks, 1)) { flags in
       let ok = flags.baseAddress!
       Threads.parallelFor(blocks, minChunk: 4) { r in
+        // 16-bit weights are widened a block at a time, as `apply` does.
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        defer { values.deallocate() }
         for blk in r {
-          var good = true
-          var i = blk * block
-          let end = min(i + block, count)
-          while i < end && good {
-            let n = min(16, end - i)
-            var v = StorageIO.load(g, i, n)
-            // `.<=` is false for NaN, so NaN fails both tests.
-            good = all(pointwiseMax(v, -v) .<= finite)
-            if divisor != 1 { v = v / divisor }
-            if clip > 0 {
-              v = v.clamped(lowerBound: SIMD16(repeating: -clip), upperBound: SIMD16(repeating: clip))
-            }
-            if coef != 1 { v = v * coef }
-            var q: SIMD16<Float>
-            switch parameter.storage {
-            case .f32(let b): q = StorageIO.load(b.pointer, i, n)
-            case .bf16(let b): q = StorageIO.load(b.pointer, i, n)
-            case .f16(let b): q = StorageIO.load(b.pointer, i, n)
-            }
-            if decay != 1 { q = q * decay }
-            let u = q.addingProduct(negLR, v)
-            good = good && all(pointwiseMax(u, -u) .<= limit)
-            i += 16
+          let lo = blk * block, n = min(block, count - lo)
+          switch storage {
+          case .f32(let b): ok[blk] = check(b.pointer + lo, lo, n)
+          case .bf16(let b):
+            Convert.toFloat(values, b.pointer + lo, count: n)
+            ok[blk] = check(values, lo, n)
+          case .f16(let b):
+            for j in 0..<n { values[j] = Float(b.pointer[lo + j]) }
+            ok[blk] = check(values, lo, n)
           }
-          ok[blk] = good
         }
       }
       return (0..<blocks).allSatisfy { ok[$0] }
