@@ -45,6 +45,8 @@ public final class AdamWBaseline: StepOptimizer {
   let store: GradientStore
   let m: [ParameterID: AlignedBuffer<Float>]
   let v: [ParameterID: AlignedBuffer<Float>]
+  /// The parameters in model order: the order of `namedMoments`.
+  let order: [ParameterID]
   /// f32 copy of a 16-bit parameter while it is updated. [largest tensor]
   let widened: AlignedBuffer<Float>
 
@@ -60,6 +62,7 @@ public final class AdamWBaseline: StepOptimizer {
     }
     self.m = m
     self.v = v
+    order = parameters.all.map(\.id)
     widened = AlignedBuffer(count: parameters.dtype == .f32 ? 0 : parameters.largestCount,
                             category: .scratch, ledger: ledger)
   }
