@@ -40,7 +40,7 @@ let package = Package(
       name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
       swiftSettings: nativeCPU),
     .target(
-      name: "LomoOptim", dependencies: ["LomoCore", "LomoKernels", "LomoModel"],
+      name: "LomoOptim", dependencies: ["CLomoSIMD", "LomoCore", "LomoKernels", "LomoModel"],
       swiftSettings: nativeCPU),
     // Datasets and prompt templates, batching, the training loop, evaluation, checkpoints.
     .target(

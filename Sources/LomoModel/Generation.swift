@@ -36,18 +36,33 @@ extension LlamaModel {
   }
 
   /// Continues `prompt` by up to `maxNewTokens` tokens, stopping after any of `stopTokens`
-  /// (which is included in the result). Calls `onToken` with each new token as it is chosen.
-  /// - Precondition: the prompt is non-empty and prompt + new tokens fit the context.
+  /// (which is included in the result) or at the end of the context. Calls `onToken` with each
+  /// new token as it is chosen.
+  ///
+  /// Throws a `GenerationError` for an empty prompt, one of `config.maxContext` tokens or more
+  /// (it is not truncated: cutting a prompt changes what it asks), a token id beyond the
+  /// vocabulary, or logits holding inf or NaN (checked per token: one pass over [V] beside a
+  /// forward over the whole sequence).
   public func generate(
     prompt: [Int32], maxNewTokens: Int, options: SamplingOptions = .greedy,
     stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }
-  ) -> [Int32] {
-    precondition(!prompt.isEmpty, "generation needs a non-empty prompt")
+  ) throws -> [Int32] {
+    guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
+    guard prompt.count < config.maxContext else {
+      throw GenerationError.promptTooLong(tokens: prompt.count, context: config.maxContext)
+    }
+    if let i = prompt.firstIndex(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+      throw GenerationError.tokenOutOfRange(position: i, token: prompt[i], vocabularySize: config.vocabSize)
+    }
     var tokens = prompt
     var rng = Xoshiro256(seed: options.seed)
     var generated: [Int32] = []
     while generated.count < maxNewTokens && tokens.count < config.maxContext {
-      let next = Sampler.pick(nextTokenLogits(tokens), options: options, rng: &rng)
+      let logits = nextTokenLogits(tokens)
+      guard logits.allSatisfy(\.isFinite) else {
+        throw GenerationError.nonFiniteLogits(position: tokens.count)
+      }
+      let next = Sampler.pick(logits, options: options, rng: &rng)
       tokens.append(next)
       generated.append(next)
       onToken(next)

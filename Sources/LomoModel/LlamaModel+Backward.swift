@@ -9,6 +9,9 @@ extension LlamaModel {
   /// The gradient is of `gradScale · Σ nll` (nil: 1/tokenCount, the mean). May be called
   /// again on the same activations (e.g. a measuring pass, then an updating pass) as long as
   /// the first pass changed no parameter.
+  ///
+  /// The loss is computed before any gradient is handed over: when it is not finite (inf/NaN),
+  /// backward returns it at once and `updater` receives nothing.
   @discardableResult
   public func backward(updater: ParameterUpdater, gradScale: Float? = nil) -> CrossEntropyResult {
     guard let s = state, s.keepsLayerInputs else {
@@ -27,6 +30,8 @@ extension LlamaModel {
       hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead), targets: s.targets.pointer,
       rows: n, channels: c.hiddenSize, vocab: c.vocabSize, gradScale: gradScale,
       scratch: crossEntropy)
+    // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
+    guard result.lossSum.isFinite else { return result }
     if let head = parameters.untiedLMHead { updater.update(head, gradient: g.pointer) }
 
     b.dResidual.fill(0)

@@ -24,6 +24,10 @@ import LomoModel
 /// second-moment state is f32 under
 /// `MemoryCategory.optimizerState`, (m + n) floats per matrix and n per vector; `state()`
 /// exports it with the step count and the rounding generator, and `restore(_:)` reloads it.
+///
+/// Like LOMO it refuses an update that is not finite (`StepOutcome.refused`): a non-finite
+/// gradient before the tensor's moments change, a non-finite update (`UpdateKernel.staysFinite`)
+/// after them; that parameter and every later one of the step are left unchanged.
 public final class AdaLomo: StepOptimizer {
   public struct Options: Sendable, Equatable {
     public var weightDecay: Float = 0
@@ -75,6 +79,7 @@ public final class AdaLomo: StepOptimizer {
   private var beta2: Double = 0
   /// Measures the gradients this step applies, when its settings ask.
   private let applied = NormAccumulator()
+  private var updateGuard = UpdateGuard()
   public var generator: Xoshiro256
   let moments: [ParameterID: Moments]
   let ids: [ParameterID]
@@ -110,13 +115,17 @@ public final class AdaLomo: StepOptimizer {
     self.settings = settings
     beta2 = 1 - pow(Double(step), options.decayRate)
     applied.reset(lossScale: settings.lossScale)
+    updateGuard.reset()
   }
 
   public func finishStep() -> StepOutcome {
     guard let settings else { preconditionFailure("AdaLomo.finishStep without beginStep") }
     self.settings = nil
+    // A step that changed no parameter (refused, or a non-finite loss) is not counted.
+    if updateGuard.appliedCount == 0 { step -= 1 }
     return StepOutcome(gradientNorm: settings.measuresNorm ? applied.norm : nil,
-                       clipCoefficient: settings.clipCoefficient)
+                       clipCoefficient: settings.clipCoefficient, refused: updateGuard.refused,
+                       appliedCount: updateGuard.appliedCount)
   }
 
   public func update(_ parameter: ParameterTensor, gradient g: UnsafeMutablePointer<Float>) {
@@ -125,8 +134,13 @@ public final class AdaLomo: StepOptimizer {
     }
     guard let settings else { preconditionFailure("AdaLomo.update outside beginStep/finishStep") }
     let count = parameter.count
+    guard updateGuard.isOpen else { return }
     // Measured before the gradient is changed in place below.
     if settings.measuresNorm { applied.update(parameter, gradient: g) }
+    // A non-finite gradient is refused before the moments change.
+    guard UpdateKernel.sumOfSquares(g, count: count).isFinite else {
+      return updateGuard.refuse(parameter.id)
+    }
     // g = clip(grad / lossScale) * clipCoefficient, in place.
     let prep = SGDRule(learningRate: 0, clipValue: options.clipGradValue,
                        clipCoefficient: settings.clipCoefficient, divisor: settings.lossScale)
@@ -188,9 +202,11 @@ public final class AdaLomo: StepOptimizer {
     let divisor = max(rmsU / options.clipThreshold, 1)
     let rmsP = Float(UpdateKernel.sumOfSquares(parameter).squareRoot() / rootCount)
     let lr = settings.learningRate * max(options.eps2, rmsP)
+    let rule = SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor)
+    guard updateGuard.admit(parameter.id, finite: UpdateKernel.staysFinite(
+      rule, parameter, gradient: g)) else { return }
     let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
-    UpdateKernel.apply(SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor),
-                       to: parameter, gradient: g, rounding: rounding, seed: seed)
+    UpdateKernel.apply(rule, to: parameter, gradient: g, rounding: rounding, seed: seed)
   }
 
   /// g = clamp(g / divisor, ±clipValue) · clipCoefficient in place (the LOMO gradient prep).

@@ -45,6 +45,8 @@ public final class AdamWBaseline: StepOptimizer {
   let store: GradientStore
   let m: [ParameterID: AlignedBuffer<Float>]
   let v: [ParameterID: AlignedBuffer<Float>]
+  /// The parameters in model order: the order of `namedMoments`.
+  let order: [ParameterID]
   /// f32 copy of a 16-bit parameter while it is updated. [largest tensor]
   let widened: AlignedBuffer<Float>
 
@@ -60,6 +62,7 @@ public final class AdamWBaseline: StepOptimizer {
     }
     self.m = m
     self.v = v
+    order = parameters.all.map(\.id)
     widened = AlignedBuffer(count: parameters.dtype == .f32 ? 0 : parameters.largestCount,
                             category: .scratch, ledger: ledger)
   }
@@ -74,9 +77,23 @@ public final class AdamWBaseline: StepOptimizer {
   }
 
   /// Applies the step to every parameter in the order the gradients arrived and returns the
-  /// stored gradients' norm.
+  /// stored gradients' norm. A non-finite gradient anywhere refuses the whole step before any
+  /// parameter, moment or the step count changes (`StepOutcome.refused`). The updated values
+  /// themselves are not checked: Adam's step is bounded by the learning rate, so they can only
+  /// overflow through the rate (or f16's range).
   public func finishStep() -> StepOutcome {
-    let (settings, outcome) = store.finish(maxNorm: options.clipGradNorm)
+    var (settings, outcome) = store.finish(maxNorm: options.clipGradNorm)
+    if outcome.gradientNorm?.hasNonFinite == true {
+      outcome.refused = store.firstRefused {
+        UpdateKernel.sumOfSquares($1, count: $0.count).isFinite
+      }
+    }
+    // A refused step, or one with no gradients (a non-finite loss), is not counted.
+    if outcome.refused != nil || store.arrivals.isEmpty {
+      step -= 1
+      return outcome
+    }
+    outcome.appliedCount = store.arrivals.count
     let o = options
     let t = Double(step)
     let bias1 = Float(1 - pow(Double(o.beta1), t))

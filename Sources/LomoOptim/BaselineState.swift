@@ -2,9 +2,13 @@ import LomoCore
 import LomoModel
 
 extension AdamWBaseline {
-  /// The moments under their names: `<HF tensor name>.exp_avg` / `.exp_avg_sq` (PyTorch's).
+  /// The moments under their names: `<HF tensor name>.exp_avg` / `.exp_avg_sq` (PyTorch's), in
+  /// model order, so a state that lacks several names the same one first in every run.
   var namedMoments: [(String, AlignedBuffer<Float>)] {
-    m.map { ("\($0.key).exp_avg", $0.value) } + v.map { ("\($0.key).exp_avg_sq", $0.value) }
+    func named(_ moments: [ParameterID: AlignedBuffer<Float>], _ suffix: String) -> [(String, AlignedBuffer<Float>)] {
+      order.compactMap { id in moments[id].map { ("\(id).\(suffix)", $0) } }
+    }
+    return named(m, "exp_avg") + named(v, "exp_avg_sq")
   }
 
   /// The moments (`namedMoments`), the step count `step` and the rounding generator.

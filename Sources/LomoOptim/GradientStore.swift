@@ -48,6 +48,12 @@ final class GradientStore {
     arrivals.append(parameter.id)
   }
 
+  /// The first parameter, in arrival order, whose stored gradient fails `accepts`; a baseline
+  /// checks every tensor this way before it changes any, so a refused step changes nothing.
+  func firstRefused(_ accepts: (ParameterTensor, UnsafePointer<Float>) -> Bool) -> ParameterID? {
+    arrivals.first { !accepts(tensors[$0]!, buffers[$0]!.pointer) }
+  }
+
   /// Global norm of the stored gradients divided by `divisor`, summed in arrival order (the same
   /// order and arithmetic as `NormAccumulator`, so both give bit-identical norms).
   func norm(divisor: Float) -> GradientNorm {

@@ -16,6 +16,10 @@ import LomoModel
 /// reproducible for a seed regardless of the thread count, and `state()` saves the generator.
 ///
 /// Holds no gradient or optimizer memory: the gradient is backward's scratch.
+///
+/// Each update is checked before it is written (`UpdateKernel.staysFinite`, one read of the
+/// weight and the gradient): a non-finite gradient or updated value refuses that parameter and
+/// every later one of the step (`StepOutcome.refused`), so no weight ever becomes inf or NaN.
 public final class LOMO: StepOptimizer {
   /// The rule's fixed parts; the learning rate, loss scale and clip coefficient come with each
   /// step's `StepSettings`.
@@ -46,6 +50,7 @@ public final class LOMO: StepOptimizer {
   private var measuresNorm = false
   /// Measures the gradients this step applies, when its settings ask.
   private let applied = NormAccumulator()
+  private var updateGuard = UpdateGuard()
 
   public init(_ options: Options = Options()) {
     self.options = options
@@ -62,18 +67,23 @@ public final class LOMO: StepOptimizer {
                    divisor: settings.lossScale)
     measuresNorm = settings.measuresNorm
     applied.reset(lossScale: settings.lossScale)
+    updateGuard.reset()
   }
 
   public func finishStep() -> StepOutcome {
     guard let rule else { preconditionFailure("LOMO.finishStep without beginStep") }
     self.rule = nil
     return StepOutcome(gradientNorm: measuresNorm ? applied.norm : nil,
-                       clipCoefficient: rule.clipCoefficient)
+                       clipCoefficient: rule.clipCoefficient, refused: updateGuard.refused,
+                       appliedCount: updateGuard.appliedCount)
   }
 
   public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
     guard let rule else { preconditionFailure("LOMO.update outside beginStep/finishStep") }
+    guard updateGuard.isOpen else { return }
     if measuresNorm { applied.update(parameter, gradient: gradient) }
+    guard updateGuard.admit(parameter.id, finite: UpdateKernel.staysFinite(
+      rule, parameter, gradient: gradient)) else { return }
     let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
     UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
   }

@@ -36,6 +36,35 @@ public struct StepReport: Sendable, Equatable {
   public var lossScale: Float
   /// Number of backward passes run (1 or 2).
   public var backwardPasses: Int
+  /// Set when the step stopped at a non-finite value instead of completing (an f16
+  /// loss-scale overflow above the minimum scale is a skip, not a failure).
+  public var failure: NonFiniteStep?
+}
+
+/// A step that met a non-finite value where a weight would change. No weight holds a
+/// non-finite value afterwards; `appliedCount` says whether the weights are still exactly
+/// those of the last completed step (0) or that step plus the first `appliedCount` tensors of
+/// the failed one (a one-pass fused step whose gradient turned non-finite mid-backward).
+public struct NonFiniteStep: Sendable, Equatable {
+  public enum Cause: Sendable, Equatable {
+    /// The loss of the batch under the current weights: seen before any gradient exists.
+    case loss
+    /// The measuring pass's global gradient norm (two-pass clipping, or f16 loss scaling
+    /// already at its minimum scale): seen before any parameter changed.
+    case gradientNorm
+    /// The optimizer refused this parameter's update (a non-finite gradient element or
+    /// updated value, `StepOutcome.refused`).
+    case update(ParameterID)
+  }
+
+  public var cause: Cause
+  /// Parameters the failed step changed before it stopped.
+  public var appliedCount: Int
+
+  public init(cause: Cause, appliedCount: Int = 0) {
+    self.cause = cause
+    self.appliedCount = appliedCount
+  }
 }
 
 /// Sequences one training step of a `StepOptimizer` over a `LlamaModel`:
@@ -49,6 +78,14 @@ public struct StepReport: Sendable, Equatable {
 /// 4. the updating backward with the optimizer (fused: parameters change inside backward;
 ///    baselines: `finishStep()` applies them afterwards), and `finishStep()`'s outcome;
 /// 5. the scaler counts a clean step; the report.
+///
+/// Non-finite values never reach a weight, and stop the step with `StepReport.failure`: a
+/// non-finite loss is seen in backward before any gradient is handed over, a non-finite norm
+/// of a measuring pass before any update, and the optimizers check each update before writing
+/// it (`StepOutcome.refused`). Only the last can come after part of a one-pass step was
+/// applied (`NonFiniteStep.appliedCount`); a measuring pass (`.globalNorm`) rules that out
+/// at the price of a second backward. Outside f16 loss scaling (which skips the step and
+/// halves the scale while it is above its minimum) a failure is final for the run.
 ///
 /// The loss scale is the dynamic scaler's when there is one (f16 storage), else the
 /// optimizer's `defaultLossScale`. Baselines hold all gradients, so they clip in `finishStep`
@@ -90,11 +127,19 @@ public final class LomoStep {
       normAccumulator.reset(lossScale: lossScale)
       let result = model.backward(updater: normAccumulator, gradScale: gradScale)
       passes += 1
-      guard !normAccumulator.norm.hasNonFinite else {
+      func unchanged(skipped: Bool, _ failure: NonFiniteStep?) -> StepReport {
+        StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: nil,
+                   clipCoefficient: 0, skipped: skipped, lossScale: lossScale,
+                   backwardPasses: passes, failure: failure)
+      }
+      guard result.lossSum.isFinite else { return unchanged(skipped: false, NonFiniteStep(cause: .loss)) }
+      if normAccumulator.norm.hasNonFinite {
+        // An overflow of the scaled gradients: halve the scale and skip, until the minimum.
+        guard let scaler = lossScaler, scaler.scale > scaler.minScale else {
+          return unchanged(skipped: false, NonFiniteStep(cause: .gradientNorm))
+        }
         lossScaler?.update(overflow: true)
-        return StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: nil,
-                          clipCoefficient: 0, skipped: true, lossScale: lossScale,
-                          backwardPasses: passes)
+        return unchanged(skipped: true, nil)
       }
       measured = normAccumulator.norm
     }
@@ -106,6 +151,11 @@ public final class LomoStep {
     let result = model.backward(updater: optimizer, gradScale: gradScale)
     passes += 1
     let outcome = optimizer.finishStep()
+    if let failure = Self.failure(loss: result, outcome: outcome) {
+      return StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: nil,
+                        clipCoefficient: outcome.clipCoefficient, skipped: false,
+                        lossScale: lossScale, backwardPasses: passes, failure: failure)
+    }
 
     let norm = (outcome.gradientNorm ?? measured)?.total
     previousNorm = norm ?? previousNorm
@@ -113,6 +163,14 @@ public final class LomoStep {
     return StepReport(loss: result.meanLoss, tokenCount: result.tokenCount, gradientNorm: norm,
                       clipCoefficient: outcome.clipCoefficient, skipped: false,
                       lossScale: lossScale, backwardPasses: passes)
+  }
+
+  /// The failure of an updating pass: a non-finite loss (backward then handed nothing over) or
+  /// an update the optimizer refused.
+  static func failure(loss: CrossEntropyResult, outcome: StepOutcome) -> NonFiniteStep? {
+    if !loss.lossSum.isFinite { return NonFiniteStep(cause: .loss) }
+    guard let refused = outcome.refused else { return nil }
+    return NonFiniteStep(cause: .update(refused), appliedCount: outcome.appliedCount)
   }
 
   /// Whether this step needs the current norm before updating: overflow detection under

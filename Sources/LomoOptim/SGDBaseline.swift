@@ -6,6 +6,8 @@ import LomoModel
 /// `MemoryCategory.gradients`) and `finishStep()` applies LOMO's exact rule (`SGDRule`) to every
 /// tensor in the order the gradients arrived. With f32 storage, LOMO and this baseline give
 /// bit-identical parameters; global-norm clipping here is one pass over the stored gradients.
+/// Every update is checked finite (`UpdateKernel.staysFinite`) before any is applied: a refused
+/// step (`StepOutcome.refused`) changes nothing.
 public final class SGDBaseline: StepOptimizer {
   public let options: LOMO.Options
   /// Clip by the global norm of the stored gradients (computed in `finishStep`); nil: the
@@ -31,10 +33,15 @@ public final class SGDBaseline: StepOptimizer {
   }
 
   public func finishStep() -> StepOutcome {
-    let (settings, outcome) = store.finish(maxNorm: clipGradNorm)
+    var (settings, outcome) = store.finish(maxNorm: clipGradNorm)
     let rule = SGDRule(learningRate: settings.learningRate, weightDecay: options.weightDecay,
                        clipValue: options.clipGradValue, clipCoefficient: outcome.clipCoefficient,
                        divisor: settings.lossScale)
+    if let refused = store.firstRefused({ UpdateKernel.staysFinite(rule, $0, gradient: $1) }) {
+      outcome.refused = refused
+      return outcome
+    }
+    outcome.appliedCount = store.arrivals.count
     for id in store.arrivals {
       let p = store.tensors[id]!
       let (rounding, seed) = options.rounding.seed(for: p.dtype, from: &generator)

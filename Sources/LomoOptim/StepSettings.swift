@@ -1,3 +1,5 @@
+import LomoModel
+
 /// What one step asks of a `StepOptimizer`, handed over once in `beginStep(_:)`: the only way
 /// step settings reach an optimizer (a single process, a sharded rank or one accumulated step
 /// hands each optimizer this value).
@@ -35,9 +37,19 @@ public struct StepOutcome: Sendable, Equatable {
   /// The coefficient the gradients were multiplied by: the settings' one, or a baseline's own
   /// `min(1, maxNorm / (norm + 1e-6))`.
   public var clipCoefficient: Float
+  /// The first parameter whose update the optimizer refused because a gradient element or an
+  /// updated value would not have been finite (`UpdateKernel.staysFinite`): it and every
+  /// parameter after it in this step were left unchanged; nil when the whole step was applied.
+  public var refused: ParameterID?
+  /// How many parameters this step changed before the refusal (all of them when `refused` is
+  /// nil). Baselines check every tensor before changing any, so theirs is 0 on a refusal.
+  public var appliedCount: Int
 
-  public init(gradientNorm: GradientNorm?, clipCoefficient: Float) {
+  public init(gradientNorm: GradientNorm?, clipCoefficient: Float, refused: ParameterID? = nil,
+              appliedCount: Int = 0) {
     self.gradientNorm = gradientNorm
     self.clipCoefficient = clipCoefficient
+    self.refused = refused
+    self.appliedCount = appliedCount
   }
 }

@@ -1,3 +1,4 @@
+import CLomoSIMD
 import LomoCore
 import LomoModel
 
@@ -125,6 +126,51 @@ enum UpdateKernel {
           }
         }
       }
+    }
+  }
+
+  /// Whether `apply(rule, to: parameter, gradient:)` would write only finite values: every
+  /// gradient element is finite and every updated value, computed in f32 with `apply`'s exact
+  /// arithmetic, has a magnitude within the storage dtype's largest finite value (f32 3.40e38,
+  /// bf16 3.39e38 — so neither nearest nor stochastic rounding can reach inf — f16 65504).
+  /// Reads the parameter and the gradient once and writes nothing: about the cost of `apply`
+  /// without its stores, O(count) against backward's O(count · rows) GEMM work per weight.
+  static func staysFinite(_ rule: SGDRule, _ parameter: ParameterTensor,
+                          gradient: UnsafePointer<Float>) -> Bool {
+    let count = parameter.count
+    let negLR = -rule.learningRate
+    let decay: Float = rule.weightDecay > 0 ? 1 - rule.learningRate * rule.weightDecay : 1
+    let clip = rule.clipValue, coef = rule.clipCoefficient, divisor = rule.divisor
+    let limit = parameter.dtype.greatestFiniteStorableValue
+    let blocks = (count + block - 1) / block
+    let storage = parameter.storage
+
+    // Whether the `n` elements from `lo` pass; `w` holds their weights as f32 (a vectorised
+    // C loop: the same check in Swift SIMD compiled to per-lane scalar code).
+    func check(_ w: UnsafePointer<Float>, _ lo: Int, _ n: Int) -> Bool {
+      lomo_sgd_update_in_range(w, gradient + lo, n, decay, negLR, divisor, clip, coef, limit) != 0
+    }
+
+    return withUnsafeTemporaryAllocation(of: Bool.self, capacity: max(blocks, 1)) { flags in
+      let ok = flags.baseAddress!
+      Threads.parallelFor(blocks, minChunk: 4) { r in
+        // 16-bit weights are widened a block at a time, as `apply` does.
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        defer { values.deallocate() }
+        for blk in r {
+          let lo = blk * block, n = min(block, count - lo)
+          switch storage {
+          case .f32(let b): ok[blk] = check(b.pointer + lo, lo, n)
+          case .bf16(let b):
+            Convert.toFloat(values, b.pointer + lo, count: n)
+            ok[blk] = check(values, lo, n)
+          case .f16(let b):
+            for j in 0..<n { values[j] = Float(b.pointer[lo + j]) }
+            ok[blk] = check(values, lo, n)
+          }
+        }
+      }
+      return (0..<blocks).allSatisfy { ok[$0] }
     }
   }
 

@@ -35,7 +35,7 @@ public enum DataFormat: String, CaseIterable, Sendable, Codable {
     if keys.contains("passage") { return (.superglue, .multirc) }
     if keys.isSuperset(of: ["premise", "hypothesis"]) { throw RecordProblem(.needsTask("RTE and CB")) }
     if keys.contains("text") { return (.text, nil) }
-    let shown = keys.sorted().prefix(8).joined(separator: ", ")
+    let shown = keys.sorted().prefix(8).map { Format.excerpt($0, limit: 40) }.joined(separator: ", ")
     throw RecordProblem(.undetectedFormat(
       "cannot tell the format from the fields {\(shown)}; pass --format (\(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")))"))
   }

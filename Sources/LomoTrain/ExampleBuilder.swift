@@ -48,8 +48,26 @@ public struct ExampleBuilder {
     encoder.encode(text, addSpecial: false, parseSpecial: false) + eos
   }
 
-  /// The training example of a record (a choice record trains on its gold choice).
+  /// The training example of a record (a choice record trains on its gold choice). Every
+  /// token and target is checked below `vocabularySize` (a pre-tokenised record's `input_ids`
+  /// and `labels` by field and index), and an example with no trained target is refused
+  /// (`ExampleError.nothingToTrain`): it could not change a weight, costs a full step's
+  /// work, and is almost always a masking mistake in the data.
   public mutating func trainingExample(_ record: DatasetRecord) throws -> TokenizedExample {
+    let example = try uncheckedExample(record)
+    if let v = vocabularySize,
+       let bad = (example.tokens + example.targets).first(where: { Int($0) >= v }) {
+      throw ExampleError.encodedOutOfRange(bad, vocabularySize: v)
+    }
+    guard example.trainedTokenCount > 0 else {
+      if case .tokens(_, _?) = record { throw ExampleError.nothingToTrain(field: "labels") }
+      throw ExampleError.nothingToTrain(field: nil)
+    }
+    return example
+  }
+
+  /// The example of a record before the vocabulary and trained-token checks.
+  mutating func uncheckedExample(_ record: DatasetRecord) throws -> TokenizedExample {
     switch record {
     case .completion(let prompt, let completion):
       return fit(prompt: promptIDs(prompt), completion: answerIDs(completion))
@@ -61,8 +79,12 @@ public struct ExampleBuilder {
       let (prompt, completion) = try chatIDs(messages)
       return fit(prompt: prompt, completion: completion)
     case .tokens(let ids, let labels):
-      if let v = vocabularySize, let bad = ids.first(where: { Int($0) >= v }) {
-        throw ExampleError.tokenOutOfRange(bad, vocabularySize: v)
+      if let v = vocabularySize {
+        for (field, values) in [("input_ids", ids), ("labels", labels ?? [])] {
+          if let i = values.firstIndex(where: { Int($0) >= v }) {
+            throw ExampleError.tokenOutOfRange(field: field, index: i, token: values[i], vocabularySize: v)
+          }
+        }
       }
       var ids = ids, labels = labels ?? ids
       if ids.count > maxSequenceLength + 1 {
@@ -143,14 +165,35 @@ public enum ExampleError: Error, Equatable, CustomStringConvertible {
   case noChatTemplate
   case noAssistantTurn
   case chatTemplateMismatch
-  case tokenOutOfRange(Int32, vocabularySize: Int)
+  /// Entry `index` of a pre-tokenised record's `field` (input_ids or labels).
+  case tokenOutOfRange(field: String, index: Int, token: Int32, vocabularySize: Int)
+  /// The tokenizer produced an id the model does not have.
+  case encodedOutOfRange(Int32, vocabularySize: Int)
+  /// No position has a loss: `field` is "labels" when a record's labels masked them all.
+  case nothingToTrain(field: String?)
+
+  /// The record field a problem is about.
+  public var field: String {
+    switch self {
+    case .tokenOutOfRange(let f, _, _, _): f
+    case .nothingToTrain(let f?): f
+    default: "record"
+    }
+  }
 
   public var description: String {
     switch self {
     case .noChatTemplate: "messages need a chat template and the model has none"
     case .noAssistantTurn: "the conversation has no assistant turn to train on"
     case .chatTemplateMismatch: "the chat template's rendering of the conversation does not start with its rendering of the prompt"
-    case .tokenOutOfRange(let t, let v): "token id \(t) is not below the vocabulary size \(v)"
+    case .tokenOutOfRange(_, let i, let t, let v):
+      "entry \(i) is \(t), not a token id of this model (ids are 0..<\(v)); tokenize the data with this model's tokenizer"
+    case .encodedOutOfRange(let t, let v):
+      "the tokenizer gave id \(t), beyond the model's vocabulary of \(v): the tokenizer does not match the model"
+    case .nothingToTrain("labels"?):
+      "every label after the first is -100, so nothing is trained on (labels are shifted: the first is never a target); give some positions their token id, or drop the line"
+    case .nothingToTrain:
+      "the example has no token to train on (an empty answer, truncated away); give it an answer or drop the line"
     }
   }
 }
@@ -160,7 +203,7 @@ extension Dataset {
   public func trainingExamples(_ builder: inout ExampleBuilder) throws -> [TokenizedExample] {
     try zip(records, lines).map { record, line in
       do { return try builder.trainingExample(record) }
-      catch let e as ExampleError { throw DatasetError(file: file, line: line, .invalidField("record", e.description)) }
+      catch let e as ExampleError { throw DatasetError(file: file, line: line, .invalidField(e.field, e.description)) }
     }
   }
 

@@ -50,6 +50,9 @@ public final class Trainer {
     guard !examples.isEmpty, examples.allSatisfy({ !$0.tokens.isEmpty }) else {
       throw TrainingError.noExamples
     }
+    if let (id, index) = model.parameters.firstNonFinite() {
+      throw TrainingError.nonFiniteModel(parameter: "\(id)", index: index)
+    }
     self.model = model
     self.examples = examples
     self.options = options
@@ -87,7 +90,9 @@ public final class Trainer {
   }
 
   /// Trains until `totalSteps` (or `stopAfter` steps in total, or `shouldStop()`), emitting an
-  /// event per step and per evaluation. Evaluation errors propagate.
+  /// event per step and per evaluation. Evaluation errors propagate. A step that meets a
+  /// non-finite loss, norm or update throws `TrainingError.nonFinite` with `step` still at the
+  /// last completed step, so `saveCheckpoint` then saves the last good weights and position.
   @discardableResult
   public func run(stopAfter: Int? = nil, onEvent: (TrainingEvent) -> Void = { _ in })
     throws -> TrainingSummary
@@ -113,6 +118,9 @@ public final class Trainer {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let report = stepper.step(tokens: batch.tokens, targets: batch.targets, batch: batch.batch,
                                   time: batch.time, learningRate: lr)
+        if let failure = report.failure {
+          throw TrainingError.nonFinite(step: step + 1, learningRate: lr, failure: failure)
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         step += 1
         position += 1
@@ -174,16 +182,21 @@ public final class Trainer {
       optimizerArrays: optimizerState.arrays, overwrite: overwrite)
   }
 
-  /// Continues from a checkpoint of a run with the same options and examples: checks every
-  /// field of its state against this run and its tensors against their checksums, then loads
-  /// its parameters into the model and restores the position, optimizer and loss scaler.
+  /// Continues from a checkpoint of a run with the same options and examples (the learning
+  /// rate, clipping and evaluation cadence may differ): checks every field of its state against
+  /// this run and its tensors against their checksums, then loads its parameters into the model
+  /// and restores the position, optimizer and loss scaler.
   public func resume(from directory: URL) throws {
     let path = directory.path
     let stored = try ResumeCheckpoint.loadState(from: directory)
-    var mine = options, theirs = stored.options
-    // Evaluation cadence does not change the arithmetic.
-    mine.evalEvery = 0
-    theirs.evalEvery = 0
+    var mine = options
+    let theirs = stored.options
+    // Evaluation cadence does not change the arithmetic; the learning rate and clipping may
+    // change on purpose: they are what a `TrainingError.nonFinite` tells the user to change.
+    mine.evalEvery = theirs.evalEvery
+    mine.learningRate = theirs.learningRate
+    mine.clipGradNorm = theirs.clipGradNorm
+    mine.clipGradValue = theirs.clipGradValue
     guard mine == theirs else {
       throw TrainingError.checkpoint(path: path, problem: "it was written with other training options")
     }
@@ -196,6 +209,9 @@ public final class Trainer {
                                      problem: problems.joined(separator: "; "))
     }
     let (s, arrays) = try ResumeCheckpoint.load(from: directory, into: model.parameters)
+    if let (id, index) = model.parameters.firstNonFinite() {
+      throw TrainingError.checkpoint(path: path, problem: "weight \(index) of \(id) is not finite (inf or NaN)")
+    }
     do {
       try optimizer.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers))
     } catch {

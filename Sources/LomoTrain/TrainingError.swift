@@ -1,4 +1,5 @@
 import LomoCore
+import LomoOptim
 
 /// Failures of training and checkpointing, with the file and what went wrong (data files throw
 /// `DatasetError`).
@@ -8,6 +9,14 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case checkpoint(path: String, problem: String)
   case insufficientMemory(estimate: MemoryEstimate, availableBytes: Int)
   case noExamples
+  /// Step `step` (1-based) met a non-finite value and was stopped (`NonFiniteStep`); no
+  /// weight is non-finite, and with `failure.appliedCount == 0` the weights are exactly those
+  /// after step `step - 1`.
+  case nonFinite(step: Int, learningRate: Float, failure: NonFiniteStep)
+  /// A model to be saved at `path` holds inf or NaN (element `index` of `parameter`).
+  case nonFiniteWeights(path: String, parameter: String, index: Int)
+  /// The model given to train holds inf or NaN: no step could be finite.
+  case nonFiniteModel(parameter: String, index: Int)
 
   public var description: String {
     switch self {
@@ -18,6 +27,29 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
       "this run needs about \(Format.bytes(e.processBytes)) but only "
         + "\(Format.bytes(available)) is available:\n\(e.table)"
     case .noExamples: "no training examples"
+    case .nonFinite(let step, let lr, let failure): Self.describe(step: step, learningRate: lr, failure)
+    case .nonFiniteWeights(let path, let parameter, let index):
+      "\(path): not saved: weight \(index) of \(parameter) is not finite (inf or NaN); "
+        + "nothing there was replaced"
+    case .nonFiniteModel(let parameter, let index):
+      "weight \(index) of \(parameter) of the model is not finite (inf or NaN), so it cannot be "
+        + "trained; start from another model"
     }
+  }
+}
+
+extension TrainingError {
+  static func describe(step: Int, learningRate: Float, _ failure: NonFiniteStep) -> String {
+    let what = switch failure.cause {
+    case .loss: "the loss is not finite (inf or NaN)"
+    case .gradientNorm: "the gradient norm is not finite (inf or NaN)"
+    case .update(let id): "the update of \(id) is not finite (inf or NaN)"
+    }
+    let kept = failure.appliedCount == 0
+      ? "the weights are those after step \(step - 1)"
+      : "\(failure.appliedCount) tensors of this step were already updated when it stopped "
+        + "(--clip-grad-norm measures the gradients before any weight changes)"
+    return "training diverged at step \(step) (learning rate \(learningRate)): \(what); "
+      + "no weight was made non-finite and \(kept). Try a lower --lr or --clip-grad-norm 1.0"
   }
 }

@@ -53,9 +53,13 @@ public struct TrainingOutput: Sendable {
   }
 
   /// Writes `parameters` (in their storage dtype) as a model folder, atomically (through an
-  /// `AtomicDirectory`). An existing folder is replaced only with `overwrite`.
+  /// `AtomicDirectory`). An existing folder is replaced only with `overwrite`. A model holding
+  /// inf or NaN is refused (`TrainingError.nonFiniteWeights`) before anything is written.
   @discardableResult
   public func save(_ parameters: LlamaParameters, to folder: URL, overwrite: Bool) throws -> ModelExporter.Summary {
+    if let (id, index) = parameters.firstNonFinite() {
+      throw TrainingError.nonFiniteWeights(path: folder.path, parameter: "\(id)", index: index)
+    }
     try Folders.createParent(of: folder.path)
     switch format {
     case .safetensors:

@@ -49,7 +49,7 @@ final class SmolLM2Tests: XCTestCase {
   func testGreedyGenerationMatchesTransformers() throws {
     let model = try loadedModel()
     let e = try expected()
-    let generated = model.generate(prompt: try e.ints("prompt_ids"), maxNewTokens: 20)
+    let generated = try model.generate(prompt: try e.ints("prompt_ids"), maxNewTokens: 20)
     XCTAssertEqual(generated, try e.ints("greedy_ids"))
   }
 }

@@ -29,7 +29,8 @@ final class ExampleBuilderTests: XCTestCase {
     let all = try b.trainingExample(.tokens(inputIDs: [5, 6, 7], labels: nil))
     XCTAssertEqual(all.targets, [6, 7])
     XCTAssertThrowsError(try b.trainingExample(.tokens(inputIDs: [5, 250], labels: nil))) {
-      XCTAssertEqual($0 as? ExampleError, .tokenOutOfRange(250, vocabularySize: 200))
+      XCTAssertEqual($0 as? ExampleError,
+                     .tokenOutOfRange(field: "input_ids", index: 1, token: 250, vocabularySize: 200))
     }
   }
 

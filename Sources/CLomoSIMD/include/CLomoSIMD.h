@@ -27,4 +27,10 @@ void lomo_f32_to_bf16_nearest_scaled_inplace(void *row, float scale, size_t n);
 /// NaN rounds to nearest (quietened).
 void lomo_f32_to_bf16_stochastic(uint16_t *dst, const float *src, const uint16_t *random, size_t n);
 
+/// Whether LOMO's f32 update of n weights stays within ±limit: every gradient finite, and
+/// every fma(neg_lr, clamp(gradient / divisor, ±clip) * coefficient, weight * decay) (clip 0:
+/// no clamp) finite with magnitude <= limit (NaN fails). Reads only; 1 if so, else 0.
+int lomo_sgd_update_in_range(const float *weight, const float *gradient, size_t n, float decay,
+                             float neg_lr, float divisor, float clip, float coefficient, float limit);
+
 #endif

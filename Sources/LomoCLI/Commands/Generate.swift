@@ -58,14 +58,20 @@ struct Generate: ParsableCommand {
       text = prompt
     }
     let promptIDs = loaded.tokenizer.encode(text)
-    guard !promptIDs.isEmpty else { throw CommandError("the prompt encodes to no tokens") }
+    if let (id, index) = loaded.parameters.firstNonFinite() {
+      throw CommandError("""
+        \(loaded.source.path): weight \(index) of \(id) is not finite (inf or NaN): the model is \
+        broken (written by a diverged training run?); use another model
+        """)
+    }
     let llama = LlamaModel(parameters: loaded.parameters)
     let options = SamplingOptions(temperature: temperature, topP: topP, seed: seed)
-    if !chat { print(prompt, terminator: "") }
     var generated: [Int32] = []
     var printed = ""
-    _ = llama.generate(prompt: promptIDs, maxNewTokens: maxNewTokens, options: options,
+    _ = try llama.generate(prompt: promptIDs, maxNewTokens: maxNewTokens, options: options,
                        stopTokens: stops) { token in
+      // The prompt once generation has begun, so that a refused prompt prints only the error.
+      if generated.isEmpty && !chat { print(prompt, terminator: "") }
       generated.append(token)
       // Decode the whole continuation each time: a multi-byte character may span tokens.
       let text = loaded.tokenizer.decode(generated, skipSpecial: true)

@@ -66,7 +66,7 @@ struct TrainRun {
     var bestSaveError: Error?
     trainer.shouldStop = { interrupt.wasReceived || bestSaveError != nil }
     let rescue = CheckpointRescue(trainer: trainer, output: output)
-    let summary = try trainer.run { event in
+    let summary = try savingGoodWeights(with: rescue) { try trainer.run { event in
       switch event {
       case .step(let m):
         do { if !metricsFailed { try metrics?.write(m) } } catch {
@@ -80,7 +80,7 @@ struct TrainRun {
         guard r.isBest else { return }
         do { try output.save(llama.parameters, to: output.best, overwrite: true) } catch { bestSaveError = error }
       }
-    }
+    } }
     progress.finish()
     interrupt.stop()
     if let bestSaveError { throw rescue.failure(saving: "the best model \(output.best.path)", bestSaveError) }
@@ -113,6 +113,26 @@ struct TrainRun {
     print(TrainSummaryTable.render(summary, evaluation: evaluation,
                                    saved: models.map { ($0.0, "\($0.1)  (\(kind))") }))
     print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
+  }
+
+  /// Runs `train`; when it diverges (`TrainingError.nonFinite`: the trainer stopped before the
+  /// failed step, with finite weights) saves a resumable checkpoint of those weights and fails
+  /// with the error, where it saved, and how to resume.
+  private func savingGoodWeights<T>(with rescue: CheckpointRescue, _ train: () throws -> T) throws -> T {
+    do { return try train() } catch let error as TrainingError {
+      guard case .nonFinite = error else { throw error }
+      progress.finish()
+      let (saved, failures) = rescue.save()
+      guard let place = saved else {
+        throw CommandError("\(error)\nand no checkpoint of the last good weights could be written:\n" + failures.joined(separator: "\n"))
+      }
+      throw CommandError("""
+        \(error)
+        saved a checkpoint of the weights after step \(rescue.trainer.step) to \(place.path): \
+        resume with a lower --lr or --clip-grad-norm plus --resume \(place.path) \
+        (finite is not good: if the steps before already went far off, start over instead)
+        """)
+    }
   }
 
   /// `make(dataset, builder)` with an `ExampleBuilder` for `loaded`, warning when examples of

@@ -46,7 +46,8 @@ enum JSONPath {
       (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
         || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
     }
-    if !plain { return parent + "[\(key.debugDescription)]" }
+    // Other keys are quoted, bounded and escaped: a path may name a key of a hostile file.
+    if !plain { return parent + "[\"" + Format.excerpt(key, limit: 60) + "\"]" }
     return parent.isEmpty ? key : parent + "." + key
   }
 

@@ -1,0 +1,40 @@
+import Foundation
+import LomoModel
+import LomoTrain
+import LomoTestSupport
+import XCTest
+
+/// Training never starts from inf/NaN weights: neither a model nor a checkpoint holding them.
+final class NonFiniteStartTests: XCTestCase {
+  func poison(_ parameters: LlamaParameters) {
+    var values = parameters.layers[0].key.floats
+    values[3] = .infinity
+    values.withUnsafeBufferPointer { parameters.layers[0].key.assign($0.baseAddress!) }
+  }
+
+  func trainer(_ parameters: LlamaParameters) throws -> Trainer {
+    try Trainer(model: LlamaModel(parameters: parameters), examples: TinyModel.examples(count: 4),
+                padToken: 0, options: TinyModel.options())
+  }
+
+  func testAModelWithAnInfiniteWeightIsRefused() throws {
+    let parameters = try TestModels.tinyLlama()
+    poison(parameters)
+    XCTAssertThrowsError(try trainer(parameters)) {
+      XCTAssertEqual($0 as? TrainingError,
+                     .nonFiniteModel(parameter: "\(ParameterID.layer(0, .key))", index: 3))
+    }
+  }
+
+  func testACheckpointWithAnInfiniteWeightIsRefused() throws {
+    let scratch = try TemporaryDirectory("nan-checkpoint")
+    let checkpoint = scratch.url.appendingPathComponent("checkpoint")
+    let saving = try trainer(try TestModels.tinyLlama())
+    poison(saving.model.parameters)
+    try saving.saveCheckpoint(to: checkpoint)
+    XCTAssertThrowsError(try trainer(try TestModels.tinyLlama()).resume(from: checkpoint)) {
+      guard case .checkpoint(checkpoint.path, let problem)? = $0 as? TrainingError else { return XCTFail("\($0)") }
+      XCTAssertTrue(problem.contains("is not finite"), problem)
+    }
+  }
+}
