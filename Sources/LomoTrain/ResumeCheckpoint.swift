@@ -93,12 +93,14 @@ public enum ResumeCheckpoint {
   }
 
   /// Reads the state, checks every tensor of the manifest against `tensors.bin` (inside the
-  /// file, the parameters' names, shapes and dtypes, the checksums), then copies the stored
-  /// parameters into `parameters` and returns the optimizer's arrays. On any error the model
-  /// is untouched.
-  public static func load(from directory: URL, into parameters: LlamaParameters) throws(TrainingError)
-    -> (state: TrainingState, optimizerArrays: [String: [Float]])
-  {
+  /// file, the parameters' names, shapes and dtypes, the checksums, every weight finite), hands
+  /// the state and the optimizer's arrays to `accept` (which throws to refuse them, e.g. an
+  /// optimizer that cannot restore them), then copies the stored parameters into `parameters`.
+  /// On any error, `accept`'s included, the model is untouched.
+  public static func load(
+    from directory: URL, into parameters: LlamaParameters,
+    accept: (TrainingState, [String: [Float]]) throws(TrainingError) -> Void
+  ) throws(TrainingError) -> TrainingState {
     let m = try manifest(directory)
     let binPath = directory.appendingPathComponent(tensorFile).path
     func fail(_ problem: String) -> TrainingError { .checkpoint(path: binPath, problem: problem) }
@@ -131,6 +133,10 @@ public enum ResumeCheckpoint {
       guard e.dtype == p.dtype, e.shape == p.shape, e.byteCount == p.count * p.dtype.byteSize else {
         throw fail("tensor \(p.id) is \(e.dtype) \(e.shape), the model has \(p.dtype) \(p.shape)")
       }
+      let bytes = UnsafeRawBufferPointer(rebasing: data[e.offset..<(e.offset + e.byteCount)])
+      if let index = firstNonFinite(bytes, dtype: e.dtype) {
+        throw fail("weight \(index) of \(p.id) is not finite (inf or NaN); resume from another checkpoint")
+      }
     }
     var arrays: [String: [Float]] = [:]
     for e in m.tensors where e.name.hasPrefix(optimizerPrefix) {
@@ -144,6 +150,7 @@ public enum ResumeCheckpoint {
       }
       arrays[String(e.name.dropFirst(optimizerPrefix.count))] = values
     }
+    try accept(m.state, arrays)
     // Everything is checked: only now does the model change.
     for p in parameters.all {
       guard let e = byName[p.id.description] else { continue }
@@ -151,7 +158,20 @@ public enum ResumeCheckpoint {
         dest.copyMemory(from: UnsafeRawBufferPointer(rebasing: data[e.offset..<(e.offset + e.byteCount)]))
       }
     }
-    return (m.state, arrays)
+    return m.state
+  }
+
+  /// The index of the first inf or NaN among stored values of `dtype`, nil when all are finite
+  /// (read from the bit patterns: all exponent bits set).
+  static func firstNonFinite(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> Int? {
+    switch dtype {
+    case .f32:
+      let n = bytes.count / 4
+      return (0..<n).first { bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) & 0x7F80_0000 == 0x7F80_0000 }
+    case .bf16, .f16:
+      let mask: UInt16 = dtype == .bf16 ? 0x7F80 : 0x7C00
+      return (0..<(bytes.count / 2)).first { bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) & mask == mask }
+    }
   }
 
   static func manifest(_ directory: URL) throws(TrainingError) -> Manifest {

@@ -208,14 +208,14 @@ public final class Trainer {
       throw TrainingError.checkpoint(path: directory.appendingPathComponent("state.json").path,
                                      problem: problems.joined(separator: "; "))
     }
-    let (s, arrays) = try ResumeCheckpoint.load(from: directory, into: model.parameters)
-    if let (id, index) = model.parameters.firstNonFinite() {
-      throw TrainingError.checkpoint(path: path, problem: "weight \(index) of \(id) is not finite (inf or NaN)")
-    }
-    do {
-      try optimizer.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers))
-    } catch {
-      throw TrainingError.checkpoint(path: path, problem: "\(error)")
+    // The optimizer restores before the weights are copied: a state it refuses (changing
+    // nothing, by its contract) leaves the model untouched too.
+    let s = try ResumeCheckpoint.load(from: directory, into: model.parameters) { s, arrays throws(TrainingError) in
+      do {
+        try optimizer.restore(OptimizerState(arrays: arrays, integers: s.optimizerIntegers))
+      } catch {
+        throw TrainingError.checkpoint(path: path, problem: "\(error)")
+      }
     }
     stepper.lossScaler = s.lossScaler
     step = s.step

@@ -32,9 +32,13 @@ final class NonFiniteStartTests: XCTestCase {
     let saving = try trainer(try TestModels.tinyLlama())
     poison(saving.model.parameters)
     try saving.saveCheckpoint(to: checkpoint)
-    XCTAssertThrowsError(try trainer(try TestModels.tinyLlama()).resume(from: checkpoint)) {
-      guard case .checkpoint(checkpoint.path, let problem)? = $0 as? TrainingError else { return XCTFail("\($0)") }
+    let fresh = try trainer(try TestModels.tinyLlama())
+    let before = fresh.model.parameters.storageBits
+    XCTAssertThrowsError(try fresh.resume(from: checkpoint)) {
+      guard case .checkpoint(let path, let problem)? = $0 as? TrainingError else { return XCTFail("\($0)") }
+      XCTAssertEqual(path, checkpoint.appendingPathComponent("tensors.bin").path)
       XCTAssertTrue(problem.contains("is not finite"), problem)
     }
+    XCTAssertEqual(fresh.model.parameters.storageBits, before, "the refused checkpoint changed the model")
   }
 }
