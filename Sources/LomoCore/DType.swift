@@ -23,3 +23,22 @@ public enum DType: String, CaseIterable, Sendable, Codable, CustomStringConverti
 
   public var description: String { rawValue }
 }
+
+extension DType {
+  /// The index of the first inf or NaN among `bytes` holding values of this type (little
+  /// endian, any alignment), nil when all are finite. Tests the exponent bits (all ones: inf
+  /// or NaN) and converts nothing: f32 `0x7F80_0000`, bf16 `0x7F80`, f16 `0x7C00`.
+  public func firstNonFiniteIndex(in bytes: UnsafeRawBufferPointer) -> Int? {
+    switch self {
+    case .f32:
+      return (0..<(bytes.count / 4)).first {
+        bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) & 0x7F80_0000 == 0x7F80_0000
+      }
+    case .bf16, .f16:
+      let mask: UInt16 = self == .bf16 ? 0x7F80 : 0x7C00
+      return (0..<(bytes.count / 2)).first {
+        bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) & mask == mask
+      }
+    }
+  }
+}

@@ -1,21 +1,13 @@
 import LomoCore
 
 extension ParameterTensor {
-  /// The index of the first inf or NaN element, nil when every element is finite. Tests the
-  /// exponent bits (all ones: inf or NaN) in the storage dtype, so it reads each element once
-  /// and converts nothing: f32 `0x7F80_0000`, bf16 `0x7F80`, f16 `0x7C00`.
+  /// The index of the first inf or NaN element, nil when every element is finite
+  /// (`DType.firstNonFiniteIndex(in:)` over the storage: one read, nothing converted).
   public func firstNonFiniteIndex() -> Int? {
     switch storage {
-    case .f32(let b):
-      return UnsafeBufferPointer(start: b.pointer, count: count).firstIndex { !$0.isFinite }
-    case .bf16(let b):
-      return b.pointer.withMemoryRebound(to: UInt16.self, capacity: count) { p in
-        UnsafeBufferPointer(start: p, count: count).firstIndex { $0 & 0x7F80 == 0x7F80 }
-      }
-    case .f16(let b):
-      return b.pointer.withMemoryRebound(to: UInt16.self, capacity: count) { p in
-        UnsafeBufferPointer(start: p, count: count).firstIndex { $0 & 0x7C00 == 0x7C00 }
-      }
+    case .f32(let b): dtype.firstNonFiniteIndex(in: UnsafeRawBufferPointer(start: b.pointer, count: 4 * count))
+    case .bf16(let b): dtype.firstNonFiniteIndex(in: UnsafeRawBufferPointer(start: b.pointer, count: 2 * count))
+    case .f16(let b): dtype.firstNonFiniteIndex(in: UnsafeRawBufferPointer(start: b.pointer, count: 2 * count))
     }
   }
 }

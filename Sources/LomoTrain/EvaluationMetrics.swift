@@ -1,3 +1,5 @@
+import Foundation
+
 /// SuperGLUE's metrics over predicted and gold choice indices.
 public enum Metrics {
   /// Fraction of predictions equal to their label (0 for no items).
@@ -68,5 +70,20 @@ public struct EvaluationMetrics: Codable, Equatable, Sendable {
     default:
       break
     }
+  }
+}
+
+extension EvaluationMetrics {
+  /// A fraction as a percentage with two decimals: 0.615 -> "61.50%".
+  public static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", 100 * fraction) }
+
+  /// The metrics beside accuracy that the task has, as they follow it in a line:
+  /// ", macro-F1 58.20%", ", F1a …, exact match …", or "".
+  public var otherMetricsText: String {
+    var text = ""
+    if let macroF1 { text += ", macro-F1 \(Self.percent(macroF1))" }
+    if let f1a { text += ", F1a \(Self.percent(f1a))" }
+    if let exactMatch { text += ", exact match \(Self.percent(exactMatch))" }
+    return text
   }
 }

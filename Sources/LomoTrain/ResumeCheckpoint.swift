@@ -134,7 +134,7 @@ public enum ResumeCheckpoint {
         throw fail("tensor \(p.id) is \(e.dtype) \(e.shape), the model has \(p.dtype) \(p.shape)")
       }
       let bytes = UnsafeRawBufferPointer(rebasing: data[e.offset..<(e.offset + e.byteCount)])
-      if let index = firstNonFinite(bytes, dtype: e.dtype) {
+      if let index = e.dtype.firstNonFiniteIndex(in: bytes) {
         throw fail("weight \(index) of \(p.id) is not finite (inf or NaN); resume from another checkpoint")
       }
     }
@@ -159,19 +159,6 @@ public enum ResumeCheckpoint {
       }
     }
     return m.state
-  }
-
-  /// The index of the first inf or NaN among stored values of `dtype`, nil when all are finite
-  /// (read from the bit patterns: all exponent bits set).
-  static func firstNonFinite(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> Int? {
-    switch dtype {
-    case .f32:
-      let n = bytes.count / 4
-      return (0..<n).first { bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) & 0x7F80_0000 == 0x7F80_0000 }
-    case .bf16, .f16:
-      let mask: UInt16 = dtype == .bf16 ? 0x7F80 : 0x7C00
-      return (0..<(bytes.count / 2)).first { bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) & mask == mask }
-    }
   }
 
   static func manifest(_ directory: URL) throws(TrainingError) -> Manifest {

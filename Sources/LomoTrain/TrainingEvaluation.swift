@@ -39,13 +39,6 @@ public final class TrainingEvaluation {
     self.init(items: items, name: dataset.task?.rawValue ?? dataset.format.rawValue)
   }
 
-  public var count: Int {
-    switch items {
-    case .choices(let items, _): items.count
-    case .loss(let examples): examples.count
-    }
-  }
-
   /// E.g. "rte, 277 multiple-choice items, scored by accuracy".
   public var description: String {
     switch items {
@@ -83,15 +76,9 @@ public final class TrainingEvaluation {
   public func describe(_ value: Double, metrics: EvaluationMetrics? = nil) -> String {
     switch items {
     case .choices:
-      var text = "eval accuracy \(Self.percent(value))"
-      if let f1 = metrics?.macroF1 { text += ", macro-F1 \(Self.percent(f1))" }
-      if let f1a = metrics?.f1a { text += ", F1a \(Self.percent(f1a))" }
-      if let em = metrics?.exactMatch { text += ", exact match \(Self.percent(em))" }
-      return text
+      return "eval accuracy \(EvaluationMetrics.percent(value))" + (metrics?.otherMetricsText ?? "")
     case .loss:
       return "eval loss \(String(format: "%.4f", -value))"
     }
   }
-
-  static func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 }

@@ -67,11 +67,9 @@ struct Eval: ParsableCommand {
     }
     if Diagnostics.isTerminal { Diagnostics.write("\r\u{1B}[K") }
     let metrics = result.metrics(task: dataset.task)
-    var line = "\(taskName): accuracy \(Self.percent(metrics.accuracy)) (\(zip(result.predictions, result.labels).filter { $0 == $1 }.count)/\(items.count))"
-    if let f1 = metrics.macroF1 { line += ", macro-F1 \(Self.percent(f1))" }
-    if let f1a = metrics.f1a { line += ", F1a \(Self.percent(f1a))" }
-    if let em = metrics.exactMatch { line += ", exact match \(Self.percent(em))" }
-    print(line)
+    let correct = zip(result.predictions, result.labels).filter { $0 == $1 }.count
+    print("\(taskName): accuracy \(EvaluationMetrics.percent(metrics.accuracy)) (\(correct)/\(items.count))"
+          + metrics.otherMetricsText)
     print("time \(Format.duration(result.seconds, .compact)), \(result.tokens) tokens, \(String(format: "%.1f", result.tokensPerSecond)) tokens/s")
     if let report {
       let r = EvaluationReport(
@@ -86,6 +84,5 @@ struct Eval: ParsableCommand {
     Diagnostics.note(message, from: "lomo eval")
   }
 
-  static func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 
 }
