@@ -154,20 +154,21 @@ enum UpdateKernel {
     return withUnsafeTemporaryAllocation(of: Bool.self, capacity: max(blocks, 1)) { flags in
       let ok = flags.baseAddress!
       Threads.parallelFor(blocks, minChunk: 4) { r in
+        if case .f32(let b) = storage {
+          for blk in r { ok[blk] = check(b.pointer + blk * block, blk * block, min(block, count - blk * block)) }
+          return
+        }
         // 16-bit weights are widened a block at a time, as `apply` does.
         let values = UnsafeMutablePointer<Float>.allocate(capacity: block)
         defer { values.deallocate() }
         for blk in r {
           let lo = blk * block, n = min(block, count - lo)
           switch storage {
-          case .f32(let b): ok[blk] = check(b.pointer + lo, lo, n)
-          case .bf16(let b):
-            Convert.toFloat(values, b.pointer + lo, count: n)
-            ok[blk] = check(values, lo, n)
-          case .f16(let b):
-            for j in 0..<n { values[j] = Float(b.pointer[lo + j]) }
-            ok[blk] = check(values, lo, n)
+          case .f32: preconditionFailure("f32 storage is checked in place above")
+          case .bf16(let b): Convert.toFloat(values, b.pointer + lo, count: n)
+          case .f16(let b): Convert.toFloat(values, b.pointer + lo, count: n)
           }
+          ok[blk] = check(values, lo, n)
         }
       }
       return (0..<blocks).allSatisfy { ok[$0] }

@@ -76,7 +76,7 @@ public final class OutputLock {
     return Int32(String(decoding: bytes[0..<n].prefix(while: { $0 != 0x0A }), as: UTF8.self))
   }
 
-  static func lastError() -> String { String(cString: strerror(errno)) }
+  static func lastError() -> String { FileDescriptorWrite.reason(errno) }
 }
 
 /// An output folder that a training run cannot use, with the folder and what to do.

@@ -60,7 +60,7 @@ public final class AtomicFileWriter {
     return lstat(path, &st) == 0
   }
 
-  static func lastError() -> String { String(cString: strerror(errno)) }
+  static func lastError() -> String { FileDescriptorWrite.reason(errno) }
 
   private func fail(_ operation: String, file: String? = nil) -> FileWriteError {
     let error = FileWriteError(path: path, problem: .io(operation: operation, file: file ?? temporaryPath, reason: Self.lastError()))

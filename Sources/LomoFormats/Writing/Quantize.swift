@@ -36,9 +36,8 @@ public enum Quantize {
     case .f32:
       destination.copyMemory(from: values.baseAddress!, byteCount: 4 * n)
     case .f16:
-      Threads.parallelFor(n, minChunk: 1 << 16) { r in
-        for i in r { dst.value.storeBytes(of: Float16(src.value[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
-      }
+      precondition(Int(bitPattern: destination) % 2 == 0, "f16 destination must be 2-byte aligned")
+      Convert.toF16(destination.assumingMemoryBound(to: Float16.self), values.baseAddress!, count: n)
     case .bf16:
       precondition(Int(bitPattern: destination) % 2 == 0, "bf16 destination must be 2-byte aligned")
       Convert.toBF16(destination.assumingMemoryBound(to: BFloat16.self), values.baseAddress!, count: n)
