@@ -27,7 +27,8 @@ public struct Lomo: ParsableCommand {
   /// The subcommand `arguments` name, parsed after `--config FILE` was expanded into the
   /// options it holds (for a subcommand that declares `--config`).
   static func parse(_ arguments: [String]) throws -> ParsableCommand {
-    guard let name = arguments.first,
+    let namesConfig = arguments.contains { $0 == "--config" || $0.hasPrefix("--config=") }
+    guard namesConfig, let name = arguments.first,
           let sub = configuration.subcommands.first(where: { $0._commandName == name }),
           CommandDeclarations(sub).kinds["config"] != nil
     else { return try parseAsRoot(arguments) }

@@ -29,6 +29,14 @@ struct CheckpointRescue {
     return (nil, failures)
   }
 
+  /// `save()`, or a `CommandError` of `lead` followed by every place's failure when none took
+  /// the checkpoint.
+  func saveOrThrow(_ lead: String) throws -> (place: URL, failures: [String]) {
+    let (place, failures) = save()
+    guard let place else { throw CommandError(lead + failures.joined(separator: "\n")) }
+    return (place, failures)
+  }
+
   /// The error of a failed save of `what` (`error`), after trying to keep the weights in a
   /// checkpoint: where they are and how to finish, or that nothing could be written.
   func failure(saving what: String, _ error: Error) -> CommandError {

@@ -86,10 +86,8 @@ struct TrainRun {
     if let bestSaveError { throw rescue.failure(saving: "the best model \(output.best.path)", bestSaveError) }
 
     if summary.interrupted {
-      let (saved, failures) = rescue.save()
-      guard let place = saved else {
-        throw CommandError("interrupted at step \(summary.steps)/\(summary.totalSteps), but no checkpoint could be written:\n" + failures.joined(separator: "\n"))
-      }
+      let (place, failures) = try rescue.saveOrThrow(
+        "interrupted at step \(summary.steps)/\(summary.totalSteps), but no checkpoint could be written:\n")
       for failure in failures { progress.message("warning: \(failure)") }
       progress.message("""
         interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(place.path)
@@ -122,10 +120,7 @@ struct TrainRun {
     do { return try train() } catch let error as TrainingError {
       guard case .nonFinite = error else { throw error }
       progress.finish()
-      let (saved, failures) = rescue.save()
-      guard let place = saved else {
-        throw CommandError("\(error)\nand no checkpoint of the last good weights could be written:\n" + failures.joined(separator: "\n"))
-      }
+      let (place, _) = try rescue.saveOrThrow("\(error)\nand no checkpoint of the last good weights could be written:\n")
       throw CommandError("""
         \(error)
         saved a checkpoint of the weights after step \(rescue.trainer.step) to \(place.path): \
