@@ -57,13 +57,13 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   /// description of each violation. A configuration without problems has every size in
   /// 1...its limit, so products of sizes (tensor element counts, `parameterCount`) cannot
   /// overflow `Int`.
-  public var problems: [String] { problems(naming: { path in Self.limitedFields.first { $0.1 == path }?.0 ?? "\(path)" }) }
+  public var problems: [String] { problems(naming: { path in Self.limits.first { $0.path == path }?.name ?? "\(path)" }) }
 
   /// `problems` with each field called as `naming` says (a file's own key, `llama.block_count`).
   func problems(naming: (KeyPath<LlamaConfig, Int>) -> String) -> [String] {
     var found: [String] = []
-    for (name, path) in Self.limitedFields {
-      let value = self[keyPath: path], limit = Self.limits[name] ?? Int.max
+    for (_, path, limit) in Self.limits {
+      let value = self[keyPath: path]
       if value <= 0 { found.append("\(naming(path)) must be positive, got \(value)") }
       if value > limit { found.append("\(naming(path)) is \(value), above lomo's limit of \(limit)") }
     }
@@ -76,20 +76,16 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     return found
   }
 
-  /// The integer sizes `problems` checks, by the name it reports.
-  static let limitedFields: [(String, KeyPath<LlamaConfig, Int> & Sendable)] = [
-    ("layers", \.layers), ("hidden size", \.hiddenSize), ("intermediate size", \.intermediateSize),
-    ("heads", \.heads), ("kv heads", \.kvHeads), ("head dim", \.headDim), ("vocab size", \.vocabSize),
-    ("max context", \.maxContext),
-  ]
-
-  /// Upper bounds of the sizes, several times those of the largest LLaMA-architecture models
-  /// (LLaMA 3.1 405B: 126 layers, hidden 16384, ffn 53248, 128 heads, vocab 128256, context
-  /// 131072). A value above one is a corrupt file; the bounds keep every product of sizes below
-  /// 2^62 and the RoPE table (context × head dim floats) within 4 GiB.
-  public static let limits: [String: Int] = [
-    "layers": 1024, "hidden size": 1 << 17, "intermediate size": 1 << 20, "heads": 1024,
-    "kv heads": 1024, "head dim": 1024, "vocab size": 1 << 24, "max context": 1 << 20,
+  /// The integer sizes `problems` checks, by the name it reports, with their upper bounds:
+  /// several times those of the largest LLaMA-architecture models (LLaMA 3.1 405B: 126 layers,
+  /// hidden 16384, ffn 53248, 128 heads, vocab 128256, context 131072). A value above one is a
+  /// corrupt file; the bounds keep every product of sizes below 2^62 and the RoPE table
+  /// (context × head dim floats) within 4 GiB.
+  public static let limits: [(name: String, path: KeyPath<LlamaConfig, Int> & Sendable, limit: Int)] = [
+    ("layers", \.layers, 1024), ("hidden size", \.hiddenSize, 1 << 17),
+    ("intermediate size", \.intermediateSize, 1 << 20), ("heads", \.heads, 1024),
+    ("kv heads", \.kvHeads, 1024), ("head dim", \.headDim, 1024), ("vocab size", \.vocabSize, 1 << 24),
+    ("max context", \.maxContext, 1 << 20),
   ]
 
   /// Number of scalar parameters (the tied LM head counted once).

@@ -103,10 +103,11 @@ extension LlamaConfig {
     fields.first { if case .int(let p) = $0.value { p == path } else { false } }
   }
 
-  /// `problems` naming each field by its name in one format (`\.gguf` or `\.huggingFace`),
-  /// joined into a `ModelLoadError` for `path` that says what to do; nil when there are none.
-  func invalidity(path: String, names: KeyPath<LlamaConfigField, [String]>, key: (String) -> String) -> ModelLoadError? {
-    let found = problems(naming: { p in Self.field(p).map { key($0[keyPath: names][0]) } ?? "\(p)" })
+  /// `problems` naming each field as one format does (`fieldName`: `llama.block_count`,
+  /// `num_hidden_layers`), joined into a `ModelLoadError` for `path` that says what to do; nil
+  /// when there are none.
+  func invalidity(path: String, fieldName: (LlamaConfigField) -> String) -> ModelLoadError? {
+    let found = problems(naming: { p in Self.field(p).map(fieldName) ?? "\(p)" })
     guard !found.isEmpty else { return nil }
     return ModelLoadError(
       path: path, problem: "invalid config: \(found.joined(separator: "; ")); the file is corrupt or not a LLaMA model, re-convert or re-download it")

@@ -48,7 +48,7 @@ extension LlamaConfig {
       tiedEmbeddings: try root["tie_word_embeddings"].ifPresent?.bool() ?? false, ropeScaling: scaling,
       has: { Self.member(root, $0).isPresent }, int: { try Self.member(root, $0).integer() },
       float: { try Self.member(root, $0).float() }, tokenCount: { throw root.error(.missing) })
-    if let e = invalidity(path: path, names: \.huggingFace, key: { $0 }) { throw e }
+    if let e = invalidity(path: path, fieldName: { $0.huggingFace[0] }) { throw e }
   }
 
   /// The value at a config.json name, a dotted path such as `rope_parameters.rope_theta`.

@@ -11,7 +11,6 @@ extension LlamaParameters {
     config: LlamaConfig, from checkpoint: SafetensorsCheckpoint, dtype: DType,
     ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
-    if let e = config.invalidity(path: checkpoint.directory, names: \.huggingFace, key: { $0 }) { throw e }
     try TensorInventory(checkpoint: checkpoint, tied: config.tiedEmbeddings).check(config)
     let params = LlamaParameters(config: config, dtype: dtype, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)

@@ -20,10 +20,12 @@ struct TensorInventory {
   /// Tensors the loader may leave unread (a stored `lm_head.weight` of a tied model).
   let ignored: (String) -> Bool
 
-  /// Throws `ModelLoadError` for the first tensor that is missing, has another shape, or is
-  /// not part of the model `config` describes. - Precondition: `config.problems` is empty
-  /// (so `ParameterID.all(for:)` holds at most a few thousand names and no shape overflows).
+  /// Throws `ModelLoadError` for a `config` with problems (named as this format names its
+  /// fields), then for the first tensor that is missing, has another shape, or is not part of
+  /// the model `config` describes. The config check comes first: within its bounds
+  /// `ParameterID.all(for:)` holds at most a few thousand names and no shape overflows.
   func check(_ config: LlamaConfig) throws(ModelLoadError) {
+    if let e = config.invalidity(path: path, fieldName: fieldName) { throw e }
     let layersField = field(\.layers)
     let expected = ParameterID.all(for: config)
     var names = Set<String>()
