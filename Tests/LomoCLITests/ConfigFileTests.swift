@@ -11,7 +11,7 @@ import XCTest
 final class ConfigFileTests: XCTestCase {
   var directory: TemporaryDirectory!
 
-  override func setUpWithError() throws { directory = try TemporaryDirectory("cli-config") }
+  override func setUpWithError() throws { directory = try temporaryDirectory("cli-config") }
 
   func file(_ name: String, _ text: String) throws -> String { try directory.write(text, name) }
 

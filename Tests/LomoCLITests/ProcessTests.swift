@@ -15,7 +15,7 @@ final class ProcessTests: XCTestCase {
   var directory: URL { scratch.url }
 
   override func setUpWithError() throws {
-    scratch = try TemporaryDirectory("cli-process")
+    scratch = try temporaryDirectory("cli-process")
     guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
       throw XCTSkip("no lomo executable at \(Self.executable.path); build it first (swift build)")
     }

@@ -101,7 +101,7 @@ final class AtomicDirectoryTests: XCTestCase {
   /// Leftovers of a dead pid go (an orphaned `.old` folder comes back), of a live pid stay;
   /// names that only look alike are not touched.
   func testRemoveStaleCleansOnlyAfterDeadProcesses() throws {
-    let scratch = try TemporaryDirectory("stale")
+    let scratch = try temporaryDirectory("stale")
     let probe = Process()
     probe.executableURL = URL(fileURLWithPath: "/bin/true")
     try probe.run()

@@ -10,7 +10,7 @@ final class SafetensorsTests: XCTestCase {
   var scratch: TemporaryDirectory!
   var directory: URL { scratch.url }
 
-  override func setUpWithError() throws { scratch = try TemporaryDirectory("st") }
+  override func setUpWithError() throws { scratch = try temporaryDirectory("st") }
 
   override func tearDownWithError() throws { scratch = nil }
 

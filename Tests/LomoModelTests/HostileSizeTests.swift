@@ -11,7 +11,7 @@ import XCTest
 final class HostileSizeTests: XCTestCase {
   var scratch: TemporaryDirectory!
 
-  override func setUpWithError() throws { scratch = try TemporaryDirectory("hostile") }
+  override func setUpWithError() throws { scratch = try temporaryDirectory("hostile") }
   override func tearDownWithError() throws { scratch = nil }
 
   /// The GGUF overwrites: key (after `llama.`) and the little-endian u32 written.

@@ -12,7 +12,7 @@ final class ModelFuzzTests: XCTestCase {
   let fixtures = TinyLlamaParityTests.fixtures
   var scratch: TemporaryDirectory!
 
-  override func setUpWithError() throws { scratch = try TemporaryDirectory("fuzz") }
+  override func setUpWithError() throws { scratch = try temporaryDirectory("fuzz") }
   override func tearDownWithError() throws { scratch = nil }
 
   /// The most a load may hold for a model file of `bytes`: f32 parameters from the smallest

@@ -12,7 +12,7 @@ final class ModelLoadErrorTests: XCTestCase {
   let original = TinyLlamaParityTests.fixtures.appendingPathComponent("tiny-llama")
 
   override func setUpWithError() throws {
-    scratch = try TemporaryDirectory("model")
+    scratch = try temporaryDirectory("model")
     try FileManager.default.copyItem(at: original.appendingPathComponent("model.safetensors"),
                                      to: folder.appendingPathComponent("model.safetensors"))
   }

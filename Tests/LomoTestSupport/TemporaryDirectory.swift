@@ -1,7 +1,10 @@
 import Foundation
+import XCTest
 
 /// A fresh scratch folder under the system's temporary directory, removed with everything in
-/// it when the value is released (at the end of the test that holds it).
+/// it when the value is released. A test case keeps one in a property only through
+/// `XCTestCase.temporaryDirectory(_:)`: XCTest keeps every test-case instance alive until the
+/// whole run ends, so a folder held by a property would outlive its test.
 public final class TemporaryDirectory {
   public let url: URL
   public var path: String { url.path }
@@ -36,5 +39,18 @@ public final class TemporaryDirectory {
     ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
   }
 
-  deinit { try? FileManager.default.removeItem(at: url) }
+  /// Removes the folder and everything in it (nothing when it is already gone).
+  public func remove() { try? FileManager.default.removeItem(at: url) }
+
+  deinit { remove() }
+}
+
+extension XCTestCase {
+  /// A fresh `TemporaryDirectory` that is removed when the current test ends, whoever still
+  /// holds it.
+  public func temporaryDirectory(_ label: String) throws -> TemporaryDirectory {
+    let folder = try TemporaryDirectory(label)
+    addTeardownBlock { folder.remove() }
+    return folder
+  }
 }

@@ -8,7 +8,7 @@ import XCTest
 final class TokenizerFileErrorTests: XCTestCase {
   var scratch: TemporaryDirectory!
 
-  override func setUpWithError() throws { scratch = try TemporaryDirectory("tokenizer") }
+  override func setUpWithError() throws { scratch = try temporaryDirectory("tokenizer") }
   override func tearDownWithError() throws { scratch = nil }
 
   func load(json: [UInt8], config: [UInt8]?) throws -> Tokenizer {

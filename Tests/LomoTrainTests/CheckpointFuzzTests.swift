@@ -16,7 +16,7 @@ final class CheckpointFuzzTests: XCTestCase {
   }
 
   func testMutatedCheckpointsResumeOrAreRefused() throws {
-    let scratch = try TemporaryDirectory("checkpoint-fuzz")
+    let scratch = try temporaryDirectory("checkpoint-fuzz")
     let original = scratch.url.appendingPathComponent("original")
     let first = try trainer()
     try first.run(stopAfter: 4)

@@ -17,7 +17,7 @@ final class CheckpointIntegrityTests: XCTestCase {
   var statePath: String { checkpoint.appendingPathComponent("state.json").path }
   var tensorsPath: String { checkpoint.appendingPathComponent("tensors.bin").path }
 
-  override func setUpWithError() throws { scratch = try TemporaryDirectory("checkpoint") }
+  override func setUpWithError() throws { scratch = try temporaryDirectory("checkpoint") }
 
   func trainer(_ optimizer: OptimizerKind = .lomo) throws -> Trainer {
     try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),

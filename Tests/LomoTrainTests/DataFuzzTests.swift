@@ -30,7 +30,7 @@ final class DataFuzzTests: XCTestCase {
   ]
 
   func testMutatedDataLoadsOrFailsWithATypedError() throws {
-    let directory = try TemporaryDirectory("data-fuzz")
+    let directory = try temporaryDirectory("data-fuzz")
     let model = LlamaModel(parameters: try TestModels.tinyLlama())
     var ran = 0
     let (rounds, loaded) = fuzz("JSONL data", seed: 20261202, iterations: 4000, seconds: 5,

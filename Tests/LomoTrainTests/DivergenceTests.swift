@@ -75,7 +75,7 @@ final class DivergenceTests: XCTestCase {
   func testTheCheckpointOfTheGoodWeightsResumesWithALowerRate() throws {
     let options = TinyModel.options(.lomo, lr: divergent)
     guard let stop = try diverge(options) else { return }
-    let scratch = try TemporaryDirectory("diverged")
+    let scratch = try temporaryDirectory("diverged")
     let checkpoint = scratch.url.appendingPathComponent("checkpoint")
     try stop.trainer.saveCheckpoint(to: checkpoint)
 

@@ -8,7 +8,7 @@ import XCTest
 /// writes or replaces anything.
 final class NonFiniteSaveTests: XCTestCase {
   func testANaNModelReplacesNothing() throws {
-    let scratch = try TemporaryDirectory("nan-save")
+    let scratch = try temporaryDirectory("nan-save")
     let parameters = try TestModels.tinyLlama()
     for format in TrainingOutput.Format.allCases {
       let output = TrainingOutput(directory: scratch.url.appendingPathComponent(format.rawValue),

@@ -27,7 +27,7 @@ final class NonFiniteStartTests: XCTestCase {
   }
 
   func testACheckpointWithAnInfiniteWeightIsRefused() throws {
-    let scratch = try TemporaryDirectory("nan-checkpoint")
+    let scratch = try temporaryDirectory("nan-checkpoint")
     let checkpoint = scratch.url.appendingPathComponent("checkpoint")
     let saving = try trainer(try TestModels.tinyLlama())
     poison(saving.model.parameters)

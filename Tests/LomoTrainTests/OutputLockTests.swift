@@ -7,7 +7,7 @@ import XCTest
 /// deinit without leaving the lock file, and folders that cannot be outputs named.
 final class OutputLockTests: XCTestCase {
   func testASecondClaimIsRefusedUntilTheFirstIsReleased() throws {
-    let scratch = try TemporaryDirectory("lock")
+    let scratch = try temporaryDirectory("lock")
     let output = scratch("out/nested")
     var first: OutputLock? = try OutputLock(directory: output)
     XCTAssertEqual(try String(contentsOfFile: output + "/.lock", encoding: .utf8), "\(getpid())\n")
@@ -24,14 +24,14 @@ final class OutputLockTests: XCTestCase {
 
   /// A lock file left by a run that was killed holds no flock: the next run takes it over.
   func testALeftOverLockFileIsTakenOver() throws {
-    let scratch = try TemporaryDirectory("lock")
+    let scratch = try temporaryDirectory("lock")
     try scratch.write("999999\n", ".lock")
     let lock = try OutputLock(directory: scratch.path)
     XCTAssertEqual(try String(contentsOfFile: lock.lockPath, encoding: .utf8), "\(getpid())\n")
   }
 
   func testAFileInTheWayIsNamed() throws {
-    let scratch = try TemporaryDirectory("lock")
+    let scratch = try temporaryDirectory("lock")
     let file = try scratch.write("x", "file")
     XCTAssertThrowsError(try OutputLock(directory: file + "/out")) { error in
       XCTAssertEqual("\(error)", "\(file)/out: cannot be the output folder: \(file): exists and is not a folder; choose another --output")

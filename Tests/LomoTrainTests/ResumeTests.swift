@@ -21,7 +21,7 @@ final class ResumeTests: XCTestCase {
     try straight.run()
     XCTAssertEqual(straight.step, total, file: file, line: line)
 
-    let scratch = try TemporaryDirectory("train")
+    let scratch = try temporaryDirectory("train")
     let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let first = try fresh()
@@ -71,7 +71,7 @@ final class ResumeTests: XCTestCase {
   }
 
   func testCheckpointIsNeverOverwrittenWithoutTheFlag() throws {
-    let scratch = try TemporaryDirectory("train")
+    let scratch = try temporaryDirectory("train")
     let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let model = LlamaModel(parameters: try TestModels.tinyLlama())
@@ -91,7 +91,7 @@ final class ResumeTests: XCTestCase {
   }
 
   func testResumeRefusesOtherDataOrOptions() throws {
-    let scratch = try TemporaryDirectory("train")
+    let scratch = try temporaryDirectory("train")
     let dir = scratch.url
     let checkpoint = dir.appendingPathComponent("resume")
     let trainer = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),

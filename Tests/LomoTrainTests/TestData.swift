@@ -1,5 +1,7 @@
 import Foundation
+import LomoTestSupport
 import LomoTrain
+import XCTest
 
 /// A byte-level stand-in tokenizer: BOS 1 when special tokens are added, each UTF-8 byte as
 /// its own id, EOS 2.
@@ -11,13 +13,12 @@ struct ByteEncoder: TextEncoding {
   }
 }
 
-/// Writes `lines` to a fresh temporary JSONL file and returns its path.
-func writeJSONL(_ lines: [String], name: String = "data.jsonl") throws -> String {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lomo-train-tests-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  let url = dir.appendingPathComponent(name)
-  try Data(lines.joined(separator: "\n").utf8).write(to: url)
-  return url.path
+extension XCTestCase {
+  /// Writes `lines` to a fresh temporary JSONL file, removed when the test ends, and returns
+  /// its path.
+  func writeJSONL(_ lines: [String], name: String = "data.jsonl") throws -> String {
+    try temporaryDirectory("train-tests").write(lines.joined(separator: "\n"), name)
+  }
 }
 
 /// ../shared/data/superglue relative to the repository root, or nil where it is absent.

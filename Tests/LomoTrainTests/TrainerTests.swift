@@ -86,7 +86,7 @@ final class TrainerTests: XCTestCase {
   }
 
   func testMetricsFileHasExactlyTheDocumentedKeysPerStep() throws {
-    let scratch = try TemporaryDirectory("train")
+    let scratch = try temporaryDirectory("train")
     let dir = scratch.url
     let path = dir.appendingPathComponent("metrics.jsonl").path
     let writer = try MetricsWriter(path: path)

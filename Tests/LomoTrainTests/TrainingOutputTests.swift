@@ -33,7 +33,7 @@ final class TrainingOutputTests: XCTestCase {
       let trained = trainer.model.parameters
       XCTAssertNotEqual(trained[.embedding].floats, try TestModels.tinyLlama(dtype: dtype)[.embedding].floats,
                         "training changed nothing")
-      let scratch = try TemporaryDirectory("train")
+      let scratch = try temporaryDirectory("train")
       let dir = scratch.url
 
       let hf = TrainingOutput(directory: dir.appendingPathComponent("hf"), format: .safetensors, source: source)
