@@ -72,7 +72,7 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoModelTests",
-      dependencies: ["LomoModel", "LomoCore", "LomoFormats", "LomoTestSupport"],
+      dependencies: ["LomoModel", "LomoKernels", "LomoCore", "LomoFormats", "LomoTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoOptimTests",

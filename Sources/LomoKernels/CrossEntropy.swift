@@ -107,21 +107,23 @@ public enum CrossEntropy {
   ///
   /// - dHidden `[N, C]` ACCUMULATES (+=); ignored rows are left untouched.
   /// - dWeight `[V, C]` (f32) is OVERWRITTEN with the LM-head gradient (zeros when every row
-  ///   is ignored).
+  ///   is ignored), or with `accumulateWeight` the gradient is added to it (untouched when
+  ///   every row is ignored).
   /// - Other arguments and the result as in `forward`; the result is the unscaled loss sum.
   public static func forwardBackward(
     dHidden: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
     nll: UnsafeMutablePointer<Float>?, hidden: UnsafePointer<Float>, weight: WeightPointer,
     targets: UnsafePointer<Int32>, rows: Int, channels: Int, vocab: Int, gradScale: Float?,
-    scratch: CrossEntropyScratch, rowsPerChunk: Int? = nil
+    accumulateWeight: Bool = false, scratch: CrossEntropyScratch, rowsPerChunk: Int? = nil
   ) -> CrossEntropyResult {
-    run(backward: (dHidden, dWeight, gradScale), nll: nll, hidden: hidden, weight: weight,
+    run(backward: (dHidden, dWeight, gradScale, accumulateWeight), nll: nll, hidden: hidden, weight: weight,
         targets: targets, rows: rows, channels: channels, vocab: vocab,
         rowsPerChunk: rowsPerChunk, scratch: scratch)
   }
 
   private typealias Backward = (
-    dHidden: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>, gradScale: Float?
+    dHidden: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>, gradScale: Float?,
+    accumulateWeight: Bool
   )
 
   private static func run(
@@ -149,7 +151,7 @@ public enum CrossEntropy {
     }
     let scale: Float = backward.map { $0.gradScale ?? (count > 0 ? 1 / Float(count) : 0) } ?? 0
     guard count > 0 else {
-      if let backward { backward.dWeight.update(repeating: 0, count: V * C) }
+      if let backward, !backward.accumulateWeight { backward.dWeight.update(repeating: 0, count: V * C) }
       return CrossEntropyResult(lossSum: 0, tokenCount: 0)
     }
 
@@ -221,7 +223,7 @@ public enum CrossEntropy {
           ? backward.dHidden + first * C : scratch.packedDHidden.pointer(count: chunk * C)
         let beta: Float = contiguous ? 1 : 0
         // dWeight[V, C] (+)= dlogits[n, V]ᵀ · h[n, C]
-        let betaW: Float = start == 0 ? 0 : 1
+        let betaW: Float = start == 0 && !backward.accumulateWeight ? 0 : 1
         switch weight {
         case .f32(let w):
           Gemm.f32(transA: false, transB: false, m: n, n: C, k: V, a: logits, lda: V, b: w,

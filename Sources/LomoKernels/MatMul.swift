@@ -6,7 +6,8 @@ import LomoCore
 ///                                                                   it with `accumulate`)
 /// - `backwardInput`:  dInp[N, I]    += dOut[N, O] · W[O, I]         (accumulates, or
 ///                                                                   overwrites without `accumulate`)
-/// - `backwardWeight`: dWeight[O, I]  = dOut[N, O]ᵀ · inp[N, I]      (overwrites)
+/// - `backwardWeight`: dWeight[O, I]  = dOut[N, O]ᵀ · inp[N, I]      (overwrites, or adds to
+///                                                                   it with `accumulate`)
 ///
 /// With bf16 weights the f32 activation operands are rounded to bf16 (nearest even) into
 /// `scratch`, and oneDNN multiplies bf16 x bf16 with f32 accumulation.
@@ -49,18 +50,20 @@ public enum MatMul {
   /// twice the GEMM speed); otherwise the product is f32.
   public static func backwardWeight(
     dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
-    rows: Int, inDim: Int, outDim: Int, bf16Operands: Bool = false, scratch: GemmScratch
+    rows: Int, inDim: Int, outDim: Int, bf16Operands: Bool = false, accumulate: Bool = false,
+    scratch: GemmScratch
   ) {
+    let beta: Float = accumulate ? 1 : 0
     if bf16Operands {
       let g = scratch.first.pointer(count: rows * outDim)
       let x = scratch.second.pointer(count: rows * inDim)
       Convert.toBF16(g, dOut, count: rows * outDim)
       Convert.toBF16(x, inp, count: rows * inDim)
       Gemm.bf16(transA: true, transB: false, m: outDim, n: inDim, k: rows,
-                a: g, lda: outDim, b: x, ldb: inDim, c: dWeight, ldc: inDim)
+                a: g, lda: outDim, b: x, ldb: inDim, beta: beta, c: dWeight, ldc: inDim)
     } else {
       Gemm.f32(transA: true, transB: false, m: outDim, n: inDim, k: rows,
-               a: dOut, lda: outDim, b: inp, ldb: inDim, c: dWeight, ldc: inDim)
+               a: dOut, lda: outDim, b: inp, ldb: inDim, beta: beta, c: dWeight, ldc: inDim)
     }
   }
 }

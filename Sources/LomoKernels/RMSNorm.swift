@@ -5,7 +5,8 @@ import LomoCore
 /// - `forward`:  rstd[n] = 1 / sqrt(mean_c(inp[n, c]²) + eps);
 ///               out[n, c] = inp[n, c] · rstd[n] · weight[c]          (overwrites out, rstd)
 /// - `backward`: dInp[N, C] += ∂L/∂inp                                (accumulates)
-///               dWeight[C]  = Σ_n dOut[n, c] · inp[n, c] · rstd[n]   (overwrites)
+///               dWeight[C]  = Σ_n dOut[n, c] · inp[n, c] · rstd[n]   (overwrites, or adds
+///                                                                    to it with `accumulateWeight`)
 ///
 /// f32 throughout with f32 accumulation, like transformers' LlamaRMSNorm on f32 weights.
 public enum RMSNorm {
@@ -30,7 +31,7 @@ public enum RMSNorm {
   public static func backward(
     dInp: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
     dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    rstd: UnsafePointer<Float>, rows: Int, channels: Int
+    rstd: UnsafePointer<Float>, rows: Int, channels: Int, accumulateWeight: Bool = false
   ) {
     Threads.parallelFor(rows, minChunk: 8) { range in
       for n in range {
@@ -46,7 +47,7 @@ public enum RMSNorm {
     }
     // Column sums over rows: parallel over channel slices so no two threads share an output.
     Threads.parallelFor(channels, minChunk: 64) { cols in
-      for c in cols { dWeight[c] = 0 }
+      if !accumulateWeight { for c in cols { dWeight[c] = 0 } }
       for n in 0..<rows {
         let x = inp + n * channels
         let dy = dOut + n * channels

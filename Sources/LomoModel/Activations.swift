@@ -37,55 +37,73 @@ final class LayerActivations {
   }
 }
 
-/// All forward state of one batch shape: the residual stream at every layer boundary (kept for
-/// training: with activation checkpointing it is all that is kept; inference keeps two
-/// boundaries and alternates) and the per-layer activations, one set per layer, or a single set
-/// that backward refills by recomputing each layer (and that inference overwrites).
+/// All forward state of one step's shape: K micro-batches of [B, T] (K = 1 without gradient
+/// accumulation), N = B·T rows each. The residual stream at every layer boundary is kept for
+/// training, for all K micro-batches, row-major [K·N, C] (micro-batch k is rows k·N..<(k+1)·N,
+/// exactly the rows of one [K·B, T] batch); with activation checkpointing, or K > 1, that is all
+/// that is kept. Inference keeps two boundaries and alternates. The per-layer activations are one
+/// set per layer, or a single set of N rows that backward refills by recomputing each layer of
+/// each micro-batch (and that inference overwrites).
 final class ForwardState {
+  /// Sequences per micro-batch (B).
   let batch: Int
   let time: Int
+  let channels: Int
+  /// Micro-batches of the step (K).
+  let microBatches: Int
+  /// Layers are recomputed in backward from their kept inputs.
   let checkpointing: Bool
   /// Every layer's input is kept, so backward can run. False: inference only.
   let keepsLayerInputs: Bool
   /// With `keepsLayerInputs`, residual[l] is the input of layer l and residual[L] the input
-  /// of the final norm; without, layer l reads residual[l % 2]. [N, C] each.
+  /// of the final norm; without, layer l reads residual[l % 2]. [K·N, C] each.
   let residual: [AlignedBuffer<Float>]
   let layers: [LayerActivations]
-  let finalNorm: AlignedBuffer<Float>  // [N, C]
+  let finalNorm: AlignedBuffer<Float>  // [N, C]  of one micro-batch
   let finalRstd: AlignedBuffer<Float>  // [N]
-  let tokens: AlignedBuffer<Int32>  // [N]
-  let targets: AlignedBuffer<Int32>  // [N]
+  let tokens: AlignedBuffer<Int32>  // [K·N]
+  let targets: AlignedBuffer<Int32>  // [K·N]
 
-  init(config c: LlamaConfig, batch: Int, time: Int, checkpointing: Bool,
+  /// - Precondition: `microBatches` is 1, or `checkpointing` is set (accumulation recomputes).
+  init(config c: LlamaConfig, batch: Int, time: Int, microBatches: Int = 1, checkpointing: Bool,
        keepsLayerInputs: Bool = true, ledger: MemoryLedger) {
+    precondition(microBatches == 1 || (checkpointing && keepsLayerInputs),
+                 "micro-batches recompute their layers in backward")
     self.batch = batch
     self.time = time
+    channels = c.hiddenSize
+    self.microBatches = microBatches
     self.checkpointing = checkpointing
     self.keepsLayerInputs = keepsLayerInputs
     let n = batch * time
     residual = (0..<(keepsLayerInputs ? c.layers + 1 : 2)).map { _ in
-      AlignedBuffer(count: n * c.hiddenSize, category: .activations, ledger: ledger)
+      AlignedBuffer(count: microBatches * n * c.hiddenSize, category: .activations, ledger: ledger)
     }
     layers = (0..<(checkpointing ? 1 : c.layers)).map { _ in
       LayerActivations(config: c, batch: batch, time: time, ledger: ledger)
     }
     finalNorm = AlignedBuffer(count: n * c.hiddenSize, category: .activations, ledger: ledger)
     finalRstd = AlignedBuffer(count: n, category: .activations, ledger: ledger)
-    tokens = AlignedBuffer(count: n, category: .activations, ledger: ledger)
-    targets = AlignedBuffer(count: n, category: .activations, ledger: ledger)
+    tokens = AlignedBuffer(count: microBatches * n, category: .activations, ledger: ledger)
+    targets = AlignedBuffer(count: microBatches * n, category: .activations, ledger: ledger)
   }
+
+  /// Rows of one micro-batch (N = B·T).
+  var rows: Int { batch * time }
 
   func activations(ofLayer l: Int) -> LayerActivations { layers[checkpointing ? 0 : l] }
 
-  /// The residual stream entering layer `l` (l = L: the final norm's input). [N, C]
-  func layerInput(_ l: Int) -> UnsafeMutablePointer<Float> {
-    residual[keepsLayerInputs ? l : l % 2].pointer
+  /// The residual stream entering layer `l` (l = L: the final norm's input) for micro-batch
+  /// `k`. [N, C]
+  func layerInput(_ l: Int, microBatch k: Int = 0) -> UnsafeMutablePointer<Float> {
+    residual[keepsLayerInputs ? l : l % 2].pointer + k * rows * channels
   }
 }
 
-/// Activation gradients of one block, reused by every layer in backward. [N, ·] each.
+/// Activation gradients of one block, reused by every layer in backward. [N, ·] each, except
+/// the residual gradient, which every micro-batch carries down the layers.
 final class BackwardScratch {
-  let dResidual: AlignedBuffer<Float>  // [N, C]  ∂L/∂residual, carried down the layers
+  let dResidual: AlignedBuffer<Float>  // [K·N, C]  ∂L/∂residual, carried down the layers
   let dNorm: AlignedBuffer<Float>  // [N, C]
   let dAttention: AlignedBuffer<Float>  // [N, H·D]
   let dQ: AlignedBuffer<Float>  // [N, H·D]
@@ -95,11 +113,17 @@ final class BackwardScratch {
   let dGate: AlignedBuffer<Float>  // [N, F]
   let dUp: AlignedBuffer<Float>  // [N, F]
 
-  init(config c: LlamaConfig, rows n: Int, ledger: MemoryLedger) {
+  let rows: Int
+  let channels: Int
+
+  /// `rows` N of one micro-batch, `microBatches` K.
+  init(config c: LlamaConfig, rows n: Int, microBatches: Int, ledger: MemoryLedger) {
     func make(_ count: Int) -> AlignedBuffer<Float> {
       AlignedBuffer(count: count, category: .scratch, ledger: ledger)
     }
-    dResidual = make(n * c.hiddenSize)
+    rows = n
+    channels = c.hiddenSize
+    dResidual = make(microBatches * n * c.hiddenSize)
     dNorm = make(n * c.hiddenSize)
     dAttention = make(n * c.queryDim)
     dQ = make(n * c.queryDim)
@@ -109,4 +133,7 @@ final class BackwardScratch {
     dGate = make(n * c.intermediateSize)
     dUp = make(n * c.intermediateSize)
   }
+
+  /// ∂L/∂residual of micro-batch `k`. [N, C]
+  func dResidual(_ k: Int) -> UnsafeMutablePointer<Float> { dResidual.pointer + k * rows * channels }
 }

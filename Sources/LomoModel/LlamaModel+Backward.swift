@@ -6,9 +6,9 @@ extension LlamaModel {
   /// to `updater` once, the moment it is final. Returns the loss of the batch (the LM head and
   /// cross-entropy run fused here, so forward never materialises logits).
   ///
-  /// The gradient is of `gradScale · Σ nll` (nil: 1/tokenCount, the mean). May be called
-  /// again on the same activations (e.g. a measuring pass, then an updating pass) as long as
-  /// the first pass changed no parameter.
+  /// The gradient is of `gradScale · Σ nll` over every micro-batch (nil: 1/tokenCount of the
+  /// whole batch, the mean). May be called again on the same activations (e.g. a measuring
+  /// pass, then an updating pass) as long as the first pass changed no parameter.
   ///
   /// The loss is computed before any gradient is handed over: when it is not finite (inf/NaN),
   /// backward returns it at once and `updater` receives nothing.
@@ -17,82 +17,121 @@ extension LlamaModel {
     guard let s = state, s.keepsLayerInputs else {
       preconditionFailure("backward needs a preceding forward(tokens:targets:batch:time:)")
     }
-    let c = config, n = rows
-    let g = prepareGradients()
-    let b = backwardScratch ?? BackwardScratch(config: c, rows: n, ledger: ledger)
+    let c = config, n = rows, microBatches = s.microBatches
+    let accumulating = microBatches > 1
+    let (g, sum) = prepareGradients(microBatches: microBatches)
+    let b = backwardScratch ?? BackwardScratch(config: c, rows: n, microBatches: microBatches, ledger: ledger)
     backwardScratch = b
+    let tokenCount = (0..<microBatches * n).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) }
+    let scale = gradScale ?? (tokenCount > 0 ? 1 / Float(tokenCount) : 0)
 
-    // LM head + loss: dNorm = ∂L/∂finalNorm, LM-head gradient into its own buffer.
-    let lmHeadGradient = tiedGradient ?? g
-    b.dNorm.fill(0)
-    let result = CrossEntropy.forwardBackward(
-      dHidden: b.dNorm.pointer, dWeight: lmHeadGradient.pointer, nll: nil,
-      hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead), targets: s.targets.pointer,
-      rows: n, channels: c.hiddenSize, vocab: c.vocabSize, gradScale: gradScale,
-      scratch: crossEntropy)
+    // LM head + loss of every micro-batch, then the final norm's backward: dResidual(k) =
+    // ∂L/∂(final norm input); the LM-head gradient sums in its own buffer, the final norm's in
+    // the gradient sum.
+    let lmHeadGradient = tiedGradient ?? g!
+    var result = CrossEntropyResult(lossSum: 0, tokenCount: 0)
+    sum.begin()
+    for k in 0..<microBatches {
+      if accumulating { finalNormForward(s, microBatch: k) }
+      b.dNorm.fill(0)
+      let part = CrossEntropy.forwardBackward(
+        dHidden: b.dNorm.pointer, dWeight: lmHeadGradient.pointer, nll: nil,
+        hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead),
+        targets: s.targets.pointer + k * n, rows: n, channels: c.hiddenSize, vocab: c.vocabSize,
+        gradScale: scale, accumulateWeight: k > 0, scratch: crossEntropy)
+      result = CrossEntropyResult(lossSum: result.lossSum + part.lossSum,
+                                  tokenCount: result.tokenCount + part.tokenCount)
+      let dInput = b.dResidual(k)
+      dInput.update(repeating: 0, count: n * c.hiddenSize)
+      RMSNorm.backward(dInp: dInput, dWeight: sum.slot(for: parameters.finalNorm),
+                       dOut: b.dNorm.pointer, inp: s.layerInput(c.layers, microBatch: k),
+                       weight: normWeight(parameters.finalNorm), rstd: s.finalRstd.pointer,
+                       rows: n, channels: c.hiddenSize, accumulateWeight: k > 0)
+    }
     // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
     guard result.lossSum.isFinite else { return result }
-    if let head = parameters.untiedLMHead { updater.update(head, gradient: g.pointer) }
-
-    b.dResidual.fill(0)
-    RMSNorm.backward(dInp: b.dResidual.pointer, dWeight: g.pointer, dOut: b.dNorm.pointer,
-                     inp: s.residual[c.layers].pointer, weight: normWeight(parameters.finalNorm),
-                     rstd: s.finalRstd.pointer, rows: n, channels: c.hiddenSize)
-    updater.update(parameters.finalNorm, gradient: g.pointer)
+    if let head = parameters.untiedLMHead { updater.update(head, gradient: g!.pointer) }
+    sum.handOver(to: updater)
 
     for l in stride(from: c.layers - 1, through: 0, by: -1) {
-      if s.checkpointing {
-        layerForward(l, input: s.residual[l].pointer, output: nil, into: s.activations(ofLayer: l),
-                     state: s)
+      sum.begin()
+      for k in 0..<microBatches {
+        if s.checkpointing {
+          layerForward(l, input: s.layerInput(l, microBatch: k), output: nil,
+                       into: s.activations(ofLayer: l), state: s)
+        }
+        let sink: GradientSink = accumulating ? .sum(sum, first: k == 0) : .direct(g!, updater)
+        layerBackward(l, microBatch: k, state: s, scratch: b, sink: sink)
       }
-      layerBackward(l, state: s, scratch: b, gradient: g, updater: updater)
+      if accumulating { sum.handOver(to: updater) }
     }
 
-    // Embedding: scatter-add into the tied sum (which holds the LM-head part) or a zeroed buffer.
-    let embeddingGradient = tiedGradient ?? g
-    if tiedGradient == nil { g.pointer.update(repeating: 0, count: parameters.embedding.count) }
+    // Embedding: scatter-add every micro-batch's rows into the tied sum (which holds the
+    // LM-head part) or a zeroed buffer.
+    let embeddingGradient = tiedGradient ?? g!
+    if tiedGradient == nil { g!.pointer.update(repeating: 0, count: parameters.embedding.count) }
     Embedding.backward(dTable: embeddingGradient.pointer, dOut: b.dResidual.pointer,
-                       tokens: s.tokens.pointer, rows: n, channels: c.hiddenSize)
+                       tokens: s.tokens.pointer, rows: microBatches * n, channels: c.hiddenSize)
     updater.update(parameters.embedding, gradient: embeddingGradient.pointer)
     return result
   }
 
-  /// The gradient buffers, allocated on first use: one sized to the largest tensor that is
-  /// handed off directly, and the [V, C] tied sum when the LM head is tied.
-  func prepareGradients() -> AlignedBuffer<Float> {
-    if let g = gradient { return g }
-    let direct = parameters.all.filter { !(config.tiedEmbeddings && $0.id == .embedding) }
-    let g = AlignedBuffer<Float>(count: direct.map(\.count).max() ?? 0, category: .gradients,
-                                 ledger: ledger)
-    gradient = g
-    if config.tiedEmbeddings {
+  /// The gradient buffers, allocated on first use: the gradient sum (sized for the final norm,
+  /// or for one layer when accumulating), the [V, C] tied sum when the LM head is tied, and a
+  /// buffer sized to the largest tensor that is handed off directly, where one is needed (not
+  /// when accumulating with a tied LM head: then every gradient has a sum of its own).
+  func prepareGradients(microBatches: Int) -> (direct: AlignedBuffer<Float>?, sum: GradientSum) {
+    let accumulating = microBatches > 1
+    let groupSize = accumulating
+      ? parameters.layers.first.map { l in ParameterID.LayerParameter.allCases.reduce(0) { $0 + l[$1].count } } ?? 0
+      : 0
+    let capacity = max(parameters.finalNorm.count, groupSize)
+    if (gradientSum?.capacity ?? 0) < capacity {
+      gradientSum = nil
+      gradientSum = GradientSum(capacity: capacity, ledger: ledger)
+    }
+    if config.tiedEmbeddings && tiedGradient == nil {
       tiedGradient = AlignedBuffer(count: parameters.embedding.count, category: .gradients,
                                    ledger: ledger)
     }
-    return g
+    if gradient == nil && !(accumulating && config.tiedEmbeddings) {
+      let direct = parameters.all.filter { !(config.tiedEmbeddings && $0.id == .embedding) }
+      gradient = AlignedBuffer<Float>(count: direct.map(\.count).max() ?? 0, category: .gradients,
+                                      ledger: ledger)
+    }
+    return (gradient, gradientSum!)
   }
 
-  /// Backward through block `l`: on entry `dResidual` = ∂L/∂output, on exit ∂L/∂input.
-  /// Each weight is handed to `updater` right after its last read.
+  /// Backward through block `l` for micro-batch `k`: on entry `dResidual(k)` = ∂L/∂output,
+  /// on exit ∂L/∂input. Each weight gradient goes to `sink` right after the weight's last read
+  /// (with a direct sink, the updater may change the weight at once).
   func layerBackward(
-    _ l: Int, state s: ForwardState, scratch b: BackwardScratch, gradient g: AlignedBuffer<Float>,
-    updater: ParameterUpdater
+    _ l: Int, microBatch k: Int, state s: ForwardState, scratch b: BackwardScratch,
+    sink: GradientSink
   ) {
     let c = config, p = parameters.layers[l], a = s.activations(ofLayer: l), n = rows
-    let input = s.residual[l].pointer
+    let input = s.layerInput(l, microBatch: k)
+    let dResidual = b.dResidual(k)
     let bf16 = parameters.dtype != .f32
     func weightGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>) {
-      MatMul.backwardWeight(dWeight: g.pointer, dOut: dOut, inp: inp, rows: n,
+      MatMul.backwardWeight(dWeight: sink.destination(w), dOut: dOut, inp: inp, rows: n,
                             inDim: w.shape[1], outDim: w.shape[0], bf16Operands: bf16,
-                            scratch: gemm)
-      updater.update(w, gradient: g.pointer)
+                            accumulate: sink.accumulates, scratch: gemm)
+      sink.finished(w)
+    }
+    func normGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                      rstd: UnsafePointer<Float>) {
+      RMSNorm.backward(dInp: dResidual, dWeight: sink.destination(w), dOut: dOut, inp: inp,
+                       weight: normWeight(w), rstd: rstd, rows: n, channels: c.hiddenSize,
+                       accumulateWeight: sink.accumulates)
+      sink.finished(w)
     }
 
     // MLP: output = mid + down(swiglu)
-    MatMul.backwardInput(dInp: b.dSwiglu.pointer, dOut: b.dResidual.pointer, weight: weight(p.down),
+    MatMul.backwardInput(dInp: b.dSwiglu.pointer, dOut: dResidual, weight: weight(p.down),
                          rows: n, inDim: c.intermediateSize, outDim: c.hiddenSize,
                          accumulate: false, scratch: gemm)
-    weightGradient(p.down, dOut: b.dResidual.pointer, inp: a.swiglu.pointer)
+    weightGradient(p.down, dOut: dResidual, inp: a.swiglu.pointer)
     b.dGate.fill(0)
     b.dUp.fill(0)
     SwiGLU.backward(dGate: b.dGate.pointer, dUp: b.dUp.pointer, dOut: b.dSwiglu.pointer,
@@ -104,16 +143,13 @@ extension LlamaModel {
     MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: b.dGate.pointer, weight: weight(p.gate),
                          rows: n, inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
     weightGradient(p.gate, dOut: b.dGate.pointer, inp: a.norm2.pointer)
-    RMSNorm.backward(dInp: b.dResidual.pointer, dWeight: g.pointer, dOut: b.dNorm.pointer,
-                     inp: a.mid.pointer, weight: normWeight(p.mlpNorm), rstd: a.rstd2.pointer,
-                     rows: n, channels: c.hiddenSize)
-    updater.update(p.mlpNorm, gradient: g.pointer)
+    normGradient(p.mlpNorm, dOut: b.dNorm.pointer, inp: a.mid.pointer, rstd: a.rstd2.pointer)
 
     // Attention: mid = input + o(attention)
-    MatMul.backwardInput(dInp: b.dAttention.pointer, dOut: b.dResidual.pointer,
+    MatMul.backwardInput(dInp: b.dAttention.pointer, dOut: dResidual,
                          weight: weight(p.output), rows: n, inDim: c.queryDim,
                          outDim: c.hiddenSize, accumulate: false, scratch: gemm)
-    weightGradient(p.output, dOut: b.dResidual.pointer, inp: a.attention.pointer)
+    weightGradient(p.output, dOut: dResidual, inp: a.attention.pointer)
     b.dQ.fill(0)
     b.dK.fill(0)
     b.dV.fill(0)
@@ -134,9 +170,6 @@ extension LlamaModel {
                            inDim: c.hiddenSize, outDim: width, accumulate: i > 0, scratch: gemm)
       weightGradient(w, dOut: dOut.pointer, inp: a.norm1.pointer)
     }
-    RMSNorm.backward(dInp: b.dResidual.pointer, dWeight: g.pointer, dOut: b.dNorm.pointer,
-                     inp: input, weight: normWeight(p.attentionNorm), rstd: a.rstd1.pointer,
-                     rows: n, channels: c.hiddenSize)
-    updater.update(p.attentionNorm, gradient: g.pointer)
+    normGradient(p.attentionNorm, dOut: b.dNorm.pointer, inp: input, rstd: a.rstd1.pointer)
   }
 }

@@ -7,7 +7,13 @@ import LomoKernels
 /// passes over the saved activations (two for LOMO's measure-then-update gradient clipping).
 /// Backward hands each parameter's gradient to a `ParameterUpdater` as soon as it is final,
 /// so gradient memory is one buffer the size of the largest tensor (plus the [V, C] sum buffer
-/// of a tied embedding). Not thread-safe: one model, one caller.
+/// of a tied embedding).
+///
+/// With K > 1 micro-batches (gradient accumulation) forward keeps every micro-batch's layer
+/// inputs and backward goes layer by layer from the top: each micro-batch recomputes the layer
+/// and adds its weight gradients into a `GradientSum` of one layer, which is handed over after
+/// the last micro-batch; the LM head and embedding gradients sum in their [V, C] buffer. The
+/// gradient is that of one [K·B, T] batch. Not thread-safe: one model, one caller.
 public final class LlamaModel {
   public let config: LlamaConfig
   public let parameters: LlamaParameters
@@ -27,6 +33,8 @@ public final class LlamaModel {
   var gradient: AlignedBuffer<Float>?
   /// Sum of LM-head and embedding gradients when tied. [V, C]
   var tiedGradient: AlignedBuffer<Float>?
+  /// Per-layer gradient sums of accumulation (and the final norm's). [largest group]
+  var gradientSum: GradientSum?
 
   public init(
     parameters: LlamaParameters, activationCheckpointing: Bool = false,
@@ -39,7 +47,8 @@ public final class LlamaModel {
     rope = RoPETable(inverseFrequencies: config.ropeInverseFrequencies, maxPositions: config.maxContext)
   }
 
-  var rows: Int { (state?.batch ?? 0) * (state?.time ?? 0) }
+  /// Rows of one micro-batch (B·T).
+  var rows: Int { state?.rows ?? 0 }
 
   // MARK: Weights as the kernels take them
 
@@ -59,12 +68,18 @@ public final class LlamaModel {
 
   // MARK: Forward
 
-  /// Runs the model over `tokens` [B, T] and keeps what backward needs. `targets` [B, T] holds
-  /// each position's next-token label, negative where the position is not trained on.
+  /// Runs the model over `tokens` [batch, T] and keeps what backward needs. `targets`
+  /// [batch, T] holds each position's next-token label, negative where the position is not
+  /// trained on. With `microBatches` K > 1 the batch is K micro-batches of batch/K consecutive
+  /// sequences for gradient accumulation: only layer inputs are kept (as with checkpointing).
   ///
-  /// - Precondition: B·T > 0, T ≤ maxContext, tokens in 0..<V, targets < V.
-  public func forward(tokens: [Int32], targets: [Int32], batch: Int, time: Int) {
-    let s = prepareState(batch: batch, time: time, checkpointing: activationCheckpointing)
+  /// - Precondition: batch·T > 0, K ≥ 1 divides batch, T ≤ maxContext, tokens in 0..<V,
+  ///   targets < V.
+  public func forward(tokens: [Int32], targets: [Int32], batch: Int, time: Int, microBatches: Int = 1) {
+    precondition(microBatches >= 1 && batch % microBatches == 0,
+                 "\(microBatches) micro-batches do not divide a batch of \(batch)")
+    let s = prepareState(batch: batch / microBatches, time: time, microBatches: microBatches,
+                         checkpointing: activationCheckpointing || microBatches > 1)
     load(tokens: tokens, targets: targets, into: s)
     runLayers(s)
   }
@@ -104,24 +119,26 @@ public final class LlamaModel {
     prepareState(batch: batch, time: time, checkpointing: true, keepsLayerInputs: false)
   }
 
-  func prepareState(batch: Int, time: Int, checkpointing: Bool, keepsLayerInputs: Bool = true) -> ForwardState {
+  func prepareState(batch: Int, time: Int, microBatches: Int = 1, checkpointing: Bool,
+                    keepsLayerInputs: Bool = true) -> ForwardState {
     precondition(batch > 0 && time > 0, "empty batch \(batch)x\(time)")
     precondition(time <= config.maxContext,
                  "sequence length \(time) exceeds the model's context \(config.maxContext)")
-    if let s = state, s.batch == batch, s.time == time, s.checkpointing == checkpointing,
-       s.keepsLayerInputs == keepsLayerInputs {
+    if let s = state, s.batch == batch, s.time == time, s.microBatches == microBatches,
+       s.checkpointing == checkpointing, s.keepsLayerInputs == keepsLayerInputs {
       return s
     }
     state = nil
     backwardScratch = nil
-    let s = ForwardState(config: config, batch: batch, time: time, checkpointing: checkpointing,
-                         keepsLayerInputs: keepsLayerInputs, ledger: ledger)
+    let s = ForwardState(config: config, batch: batch, time: time, microBatches: microBatches,
+                         checkpointing: checkpointing, keepsLayerInputs: keepsLayerInputs,
+                         ledger: ledger)
     state = s
     return s
   }
 
   func load(tokens: [Int32], targets: [Int32], into s: ForwardState) {
-    let n = s.batch * s.time
+    let n = s.microBatches * s.rows
     precondition(tokens.count == n && targets.count == n,
                  "expected \(n) tokens and targets, got \(tokens.count) and \(targets.count)")
     for (i, t) in targets.enumerated() {
@@ -131,18 +148,30 @@ public final class LlamaModel {
     _ = s.targets.buffer.update(fromContentsOf: targets)
   }
 
+  /// Embedding and every layer for every micro-batch (layer by layer, so each layer's weights
+  /// serve all micro-batches in turn); the final norm too when there is one micro-batch
+  /// (backward recomputes it per micro-batch otherwise).
   func runLayers(_ s: ForwardState) {
     let c = config
     Embedding.forward(out: s.layerInput(0), tokens: s.tokens.pointer,
-                      table: weight(parameters.embedding), rows: rows, channels: c.hiddenSize,
-                      vocab: c.vocabSize)
+                      table: weight(parameters.embedding), rows: s.microBatches * rows,
+                      channels: c.hiddenSize, vocab: c.vocabSize)
     for l in 0..<c.layers {
-      layerForward(l, input: s.layerInput(l), output: s.layerInput(l + 1),
-                   into: s.activations(ofLayer: l), state: s)
+      for k in 0..<s.microBatches {
+        layerForward(l, input: s.layerInput(l, microBatch: k),
+                     output: s.layerInput(l + 1, microBatch: k), into: s.activations(ofLayer: l),
+                     state: s)
+      }
     }
+    if s.microBatches == 1 { finalNormForward(s, microBatch: 0) }
+  }
+
+  /// The final norm of micro-batch `k` into `finalNorm` and `finalRstd`.
+  func finalNormForward(_ s: ForwardState, microBatch k: Int) {
     RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer,
-                    inp: s.layerInput(c.layers), weight: normWeight(parameters.finalNorm),
-                    rows: rows, channels: c.hiddenSize, eps: c.rmsEps)
+                    inp: s.layerInput(config.layers, microBatch: k),
+                    weight: normWeight(parameters.finalNorm), rows: rows,
+                    channels: config.hiddenSize, eps: config.rmsEps)
   }
 
   /// One block: output = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid)))),

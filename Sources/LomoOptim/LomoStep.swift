@@ -110,16 +110,20 @@ public final class LomoStep {
   }
 
   /// Runs one step on `tokens`/`targets` [batch, time] (targets already shifted: targets[t] is
-  /// the token after position t, negative = not trained on) at `learningRate`.
+  /// the token after position t, negative = not trained on) at `learningRate`. With
+  /// `microBatches` K > 1 the batch runs as K micro-batches of batch/K sequences whose
+  /// gradients are summed layer by layer before each update (gradient accumulation): the step
+  /// is that of the whole batch, in the memory of one micro-batch's layer activations.
   @discardableResult
-  public func step(tokens: [Int32], targets: [Int32], batch: Int, time: Int,
+  public func step(tokens: [Int32], targets: [Int32], batch: Int, time: Int, microBatches: Int = 1,
                    learningRate: Float) -> StepReport {
     let lossScale = lossScaler?.scale ?? optimizer.defaultLossScale
     let tokenCount = targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
     // ∂(lossScale · mean loss): nil keeps backward's own 1/tokenCount when unscaled.
     let gradScale: Float? = lossScale == 1 ? nil : lossScale / Float(max(tokenCount, 1))
 
-    model.forward(tokens: tokens, targets: targets, batch: batch, time: time)
+    model.forward(tokens: tokens, targets: targets, batch: batch, time: time,
+                  microBatches: microBatches)
 
     var passes = 0
     var measured: GradientNorm?

@@ -6,9 +6,12 @@ public struct Batch: Sendable, Equatable {
   public var batch: Int
   public var time: Int
 
-  public init(_ examples: [TokenizedExample], padToken: Int32) {
-    precondition(!examples.isEmpty, "empty batch")
-    batch = examples.count
+  /// The examples in order, then (when `rowMultiple` does not divide their count) rows of
+  /// padding only, which train on nothing, up to the next multiple of `rowMultiple`: a short
+  /// last batch of an epoch still splits into whole micro-batches.
+  public init(_ examples: [TokenizedExample], padToken: Int32, rowMultiple: Int = 1) {
+    precondition(!examples.isEmpty && rowMultiple >= 1, "empty batch")
+    batch = (examples.count + rowMultiple - 1) / rowMultiple * rowMultiple
     time = examples.map(\.tokens.count).max()!
     tokens = []
     targets = []
@@ -19,6 +22,9 @@ public struct Batch: Sendable, Equatable {
       tokens += e.tokens + [Int32](repeating: padToken, count: pad)
       targets += e.targets + [Int32](repeating: TokenizedExample.ignored, count: pad)
     }
+    let emptyRows = (batch - examples.count) * time
+    tokens += [Int32](repeating: padToken, count: emptyRows)
+    targets += [Int32](repeating: TokenizedExample.ignored, count: emptyRows)
   }
 
   public var trainedTokenCount: Int { targets.filter { $0 >= 0 }.count }

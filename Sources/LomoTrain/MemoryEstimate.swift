@@ -8,12 +8,16 @@ import LomoModel
 /// register with the `MemoryLedger`:
 ///
 /// - parameters: every tensor at the storage dtype;
-/// - activations: the residual stream at every layer boundary plus the per-layer saved values
-///   of every layer (one layer's worth with activation checkpointing), for batch × maxSeqLen;
+/// - activations: the residual stream at every layer boundary for all K micro-batches of
+///   batch × maxSeqLen, plus the per-layer saved values of every layer (one layer's worth of
+///   one micro-batch with activation checkpointing or K > 1);
 /// - gradients: LOMO/AdaLomo one buffer of the largest (non-tied) tensor plus the [V, C] sum
-///   of a tied embedding; SGD/AdamW additionally a full f32 gradient per parameter;
+///   of a tied embedding and the final norm's sum; with K > 1 one layer's gradient sum instead
+///   of the largest tensor where the LM head is tied; SGD/AdamW additionally a full f32
+///   gradient per parameter;
 /// - optimizer state: AdaLomo's factored second moments, AdamW's two f32 moments;
-/// - scratch: backward's activation gradients of one block and the optimizers' buffers.
+/// - scratch: backward's activation gradients of one block (the residual gradient of every
+///   micro-batch) and the optimizers' buffers.
 ///
 /// `processBytes` adds what the ledger of a model does not see: the kernels' own scratch
 /// (cross-entropy chunk, GEMM packing) and the runtime (code, allocator, tokenizer).
@@ -29,26 +33,33 @@ public struct MemoryEstimate: Sendable, Equatable {
 
   public static let runtimeOverheadBytes = 192 << 20
 
+  /// `batchSize` sequences per micro-batch, `microBatches` K per step.
   public init(config c: LlamaConfig, dtype: DType, optimizer: OptimizerKind, batchSize: Int,
-              maxSeqLen: Int, activationCheckpointing: Bool) {
+              maxSeqLen: Int, activationCheckpointing: Bool, microBatches: Int = 1) {
     let f = 4  // f32 bytes
     let ids = ParameterID.all(for: c)
     let counts = ids.map { $0.shape(in: c).reduce(1, *) }
     let parameterCount = counts.reduce(0, +)
-    let n = batchSize * maxSeqLen
+    let n = batchSize * maxSeqLen, K = microBatches
     let C = c.hiddenSize, Q = c.queryDim, KV = c.kvDim, F = c.intermediateSize
+    let recomputes = activationCheckpointing || K > 1
 
     let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads
-    let forwardState = (c.layers + 1) * n * C + (activationCheckpointing ? 1 : c.layers) * perLayer
-      + n * C + n + 2 * n
+    let forwardState = (c.layers + 1) * K * n * C + (recomputes ? 1 : c.layers) * perLayer
+      + n * C + n + 2 * K * n
     var b: [MemoryCategory: Int] = [:]
     b[.parameters] = parameterCount * dtype.byteSize
     b[.activations] = forwardState * f
 
     let direct = zip(ids, counts).filter { !(c.tiedEmbeddings && $0.0 == .embedding) }.map(\.1)
-    var gradients = (direct.max() ?? 0) + (c.tiedEmbeddings ? c.vocabSize * C : 0)
+    let layerCount = ParameterID.LayerParameter.allCases.reduce(0) {
+      $0 + ParameterID.layer(0, $1).shape(in: c).reduce(1, *)
+    }
+    let sharedBuffer = K > 1 && c.tiedEmbeddings ? 0 : direct.max() ?? 0
+    var gradients = sharedBuffer + (c.tiedEmbeddings ? c.vocabSize * C : 0)
+      + (K > 1 ? max(layerCount, C) : C)
     var state = 0
-    var scratch = n * (2 * C + 2 * Q + 2 * KV + 3 * F) * f
+    var scratch = (K * n * C + n * (C + 2 * Q + 2 * KV + 3 * F)) * f
     // The model widens f16 weights (any tensor) and 16-bit norm scales to f32 at use.
     if dtype == .f16 { scratch += (counts.max() ?? 0) * f } else if dtype == .bf16 { scratch += C * f }
     switch optimizer {

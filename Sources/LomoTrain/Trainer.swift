@@ -61,7 +61,7 @@ public final class Trainer {
     model.activationCheckpointing = options.activationCheckpointing
     lengths = examples.map(\.tokens.count)
     fingerprint = TrainingState.fingerprint(examples)
-    batchesPerEpoch = (examples.count + options.batchSize - 1) / options.batchSize
+    batchesPerEpoch = (examples.count + options.sequencesPerStep - 1) / options.sequencesPerStep
     switch options.length {
     case .epochs(let e): totalSteps = e * batchesPerEpoch
     case .maxSteps(let s): totalSteps = s
@@ -80,12 +80,14 @@ public final class Trainer {
   {
     MemoryEstimate(config: config, dtype: options.dtype, optimizer: options.optimizer,
                    batchSize: options.batchSize, maxSeqLen: maxSeqLen,
-                   activationCheckpointing: options.activationCheckpointing)
+                   activationCheckpointing: options.activationCheckpointing,
+                   microBatches: options.gradientAccumulationSteps)
   }
 
-  /// The batches of `epoch` (indices into `examples`).
+  /// The batches of `epoch` (indices into `examples`), one per optimizer step: with gradient
+  /// accumulation each holds the K · B examples of its K micro-batches.
   public func order(ofEpoch epoch: Int) -> [[Int]] {
-    DataOrder.batches(lengths: lengths, batchSize: options.batchSize, seed: options.seed,
+    DataOrder.batches(lengths: lengths, batchSize: options.sequencesPerStep, seed: options.seed,
                       epoch: epoch, groupChunkBatches: options.groupChunkBatches)
   }
 
@@ -112,12 +114,13 @@ public final class Trainer {
           break epochs
         }
         let members = batches[position].map { examples[$0] }
-        let batch = Batch(members, padToken: padToken)
+        let batch = Batch(members, padToken: padToken, rowMultiple: options.batchSize)
         let tokens = members.reduce(0) { $0 + $1.tokens.count }
         let lr = schedule.learningRate(atStep: step)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let report = stepper.step(tokens: batch.tokens, targets: batch.targets, batch: batch.batch,
-                                  time: batch.time, learningRate: lr)
+                                  time: batch.time, microBatches: batch.batch / options.batchSize,
+                                  learningRate: lr)
         if let failure = report.failure {
           throw TrainingError.nonFinite(step: step + 1, learningRate: lr, failure: failure)
         }

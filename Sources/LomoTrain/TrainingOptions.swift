@@ -29,7 +29,11 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
   public var schedule: LearningRateSchedule.Shape = .linear
   public var warmup: LearningRateSchedule.Warmup = .steps(0)
   public var length: TrainingLength = .epochs(Self.defaultEpochs)
+  /// Sequences per micro-batch: what the model holds activations for at once.
   public var batchSize: Int = 8
+  /// Micro-batches per optimizer step (K): a step trains on K · batchSize sequences, exactly
+  /// as one batch of that size would, their gradients summed layer by layer.
+  public var gradientAccumulationSteps: Int = 1
   /// Parameter storage; the caller loads the weights in this dtype.
   public var dtype: DType = .f32
   /// Global-norm clipping (0: off); for LOMO a measuring backward pass first.
@@ -49,6 +53,9 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
 
   public init() {}
 
+  /// Sequences per optimizer step: batchSize × gradientAccumulationSteps.
+  public var sequencesPerStep: Int { batchSize * gradientAccumulationSteps }
+
   /// Passes over the data when no step count is given.
   public static let defaultEpochs = 1
 
@@ -66,6 +73,12 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     var p: [String] = []
     if !(learningRate >= 0 && learningRate.isFinite) { p.append("learning rate must be finite and >= 0") }
     if batchSize < 1 { p.append("batch size must be at least 1") }
+    if gradientAccumulationSteps < 1 { p.append("gradient accumulation steps must be at least 1") }
+    if batchSize >= 1 && gradientAccumulationSteps >= 1
+      && batchSize.multipliedReportingOverflow(by: gradientAccumulationSteps).overflow
+    {
+      p.append("batch size × gradient accumulation steps is too large")
+    }
     switch length {
     case .epochs(let e) where e < 1: p.append("epochs must be at least 1")
     case .maxSteps(let s) where s < 1: p.append("max steps must be at least 1")
@@ -84,5 +97,39 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     if evalEvery < 0 { p.append("eval-every must not be negative") }
     if groupChunkBatches < 1 { p.append("group chunk must be at least 1 batch") }
     return p
+  }
+}
+
+extension TrainingOptions {
+  private enum CodingKeys: String, CodingKey {
+    case optimizer, learningRate, schedule, warmup, length, batchSize, gradientAccumulationSteps,
+      dtype, clipGradNorm, clipGradValue, weightDecay, activationCheckpointing, seed, evalEvery,
+      lossScale, groupChunkBatches
+  }
+
+  /// Reads the options of a checkpoint; a field it lacks (written before the field existed)
+  /// takes its default, which is the behaviour the writer had.
+  public init(from decoder: Decoder) throws {
+    self.init()
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      value = try c.decodeIfPresent(T.self, forKey: key) ?? value
+    }
+    try read(.optimizer, &optimizer)
+    try read(.learningRate, &learningRate)
+    try read(.schedule, &schedule)
+    try read(.warmup, &warmup)
+    try read(.length, &length)
+    try read(.batchSize, &batchSize)
+    try read(.gradientAccumulationSteps, &gradientAccumulationSteps)
+    try read(.dtype, &dtype)
+    try read(.clipGradNorm, &clipGradNorm)
+    try read(.clipGradValue, &clipGradValue)
+    try read(.weightDecay, &weightDecay)
+    try read(.activationCheckpointing, &activationCheckpointing)
+    try read(.seed, &seed)
+    try read(.evalEvery, &evalEvery)
+    try read(.lossScale, &lossScale)
+    try read(.groupChunkBatches, &groupChunkBatches)
   }
 }

@@ -4,9 +4,12 @@ import LomoModel
 final class GradientCollector: ParameterUpdater {
   var gradients: [ParameterID: [Float]] = [:]
   var calls: [ParameterID: Int] = [:]
+  /// Every hand-off in order.
+  var order: [ParameterID] = []
 
   func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
     gradients[parameter.id] = Array(UnsafeBufferPointer(start: gradient, count: parameter.count))
     calls[parameter.id, default: 0] += 1
+    order.append(parameter.id)
   }
 }

@@ -4,15 +4,35 @@ import LomoOptim
 import XCTest
 
 /// The memory claim of LOMO, proven by the ledger: gradient memory is the largest parameter
-/// tensor (plus the [V, C] sum buffer of a tied embedding), optimizer state is zero; the
+/// tensor (plus the [V, C] sum buffer of a tied embedding and the final norm's [C]), optimizer
+/// state is zero; with gradient accumulation, one layer's parameters plus the [V, C] sum; the
 /// baselines hold full gradients (and AdamW two moments).
 final class MemoryLedgerTests: XCTestCase {
-  func bytes(_ params: LlamaParameters, tiedOnly: Bool = false) -> (total: Int, bound: Int) {
+  func bytes(_ params: LlamaParameters) -> (total: Int, bound: Int) {
     let total = params.all.reduce(0) { $0 + $1.count * 4 }
     let direct = params.all.filter { !(params.config.tiedEmbeddings && $0.id == .embedding) }
-    var bound = (direct.map(\.count).max() ?? 0) * 4
+    var bound = (direct.map(\.count).max() ?? 0) * 4 + params.finalNorm.count * 4
     if params.config.tiedEmbeddings { bound += params.embedding.count * 4 }
     return (total, bound)
+  }
+
+  func testAccumulatedGradientMemoryIsOneLayerPlusTheVocabularySum() {
+    for tied in [false, true] {
+      let ledger = MemoryLedger()
+      let params = LlamaParameters.random(config: TinyModel.config(tied: tied), dtype: .f32,
+                                          seed: 1, ledger: ledger)
+      let model = LlamaModel(parameters: params, ledger: ledger)
+      let driver = LomoStep(model: model, optimizer: LOMO(), clipping: .globalNorm(0.1))
+      let (tokens, targets) = (TinyModel.tokens, TinyModel.targets)
+      driver.step(tokens: tokens + tokens, targets: targets + targets, batch: 2 * TinyModel.batch,
+                  time: TinyModel.time, microBatches: 4, learningRate: 0.1)
+      let layer = params.layers[0]
+      let layerBytes = ParameterID.LayerParameter.allCases.reduce(0) { $0 + layer[$1].count * 4 }
+      let vocabularyBytes = params.embedding.count * 4
+      XCTAssertGreaterThan(layerBytes, vocabularyBytes / 4, "the bound must be able to fail")
+      // The layer sum and the [V, C] buffer (the tied sum, or the LM head's then the embedding's).
+      XCTAssertEqual(ledger.usage.peak[.gradients]!, layerBytes + vocabularyBytes, "tied=\(tied)")
+    }
   }
 
   func testLOMOGradientMemoryIsTheLargestTensorAndStateIsZero() {

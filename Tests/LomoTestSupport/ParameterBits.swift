@@ -10,6 +10,14 @@ extension ParameterTensor {
     case .f16(let b): b.array.map { UInt32($0.bitPattern) }
     }
   }
+
+  /// The values widened to f32.
+  public func floatValues() -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      copyAsFloat(into: out.baseAddress!)
+      initialized = count
+    }
+  }
 }
 
 extension LlamaParameters {

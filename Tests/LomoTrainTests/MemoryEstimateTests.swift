@@ -24,11 +24,13 @@ final class MemoryEstimateTests: XCTestCase {
   }
 
   /// The estimate against the ledger's measured peak of a real run on the tiny model.
+  /// `microBatches` K of 8/K sequences each.
   func checkEstimate(_ optimizer: OptimizerKind, dtype: DType = .f32, checkpointing: Bool,
-                     line: UInt = #line) throws {
+                     microBatches: Int = 1, line: UInt = #line) throws {
     let ledger = MemoryLedger()
-    var o = TinyModel.options(optimizer, dtype: dtype, steps: 2, batchSize: 8,
+    var o = TinyModel.options(optimizer, dtype: dtype, steps: 2, batchSize: 8 / microBatches,
                               lr: optimizer == .lomo ? 0.05 : 1e-3)
+    o.gradientAccumulationSteps = microBatches
     o.activationCheckpointing = checkpointing
     o.clipGradNorm = 1
     // Every example of full length, so each batch is batch × maxSeqLen.
@@ -44,9 +46,14 @@ final class MemoryEstimateTests: XCTestCase {
     let measured = ledger.usage.peakTotal
     let estimate = Trainer.estimate(config: model.config, options: o, maxSeqLen: 40)
     let ratio = Double(estimate.ledgerBytes) / Double(measured)
+    let label = "\(optimizer) \(dtype) ckpt=\(checkpointing) K=\(microBatches)"
     XCTAssertEqual(ratio, 1, accuracy: 0.25,
-                   "\(optimizer) \(dtype) ckpt=\(checkpointing): estimate \(estimate.ledgerBytes), measured \(measured)\n\(estimate.table)",
+                   "\(label): estimate \(estimate.ledgerBytes), measured \(measured)\n\(estimate.table)",
                    line: line)
+    // The categories the model alone allocates are estimated exactly.
+    for category in [MemoryCategory.parameters, .activations, .gradients] where optimizer == .lomo {
+      XCTAssertEqual(estimate.bytes[category], ledger.usage.peak[category], "\(label) \(category)", line: line)
+    }
   }
 
   func testEstimateMatchesTheLedgerPeak() throws {
@@ -55,6 +62,22 @@ final class MemoryEstimateTests: XCTestCase {
     try checkEstimate(.lomo, dtype: .bf16, checkpointing: false)
     try checkEstimate(.adalomo, checkpointing: false)
     try checkEstimate(.adamw, checkpointing: true)
+    try checkEstimate(.lomo, checkpointing: false, microBatches: 4)
+    try checkEstimate(.lomo, dtype: .bf16, checkpointing: true, microBatches: 2)
+    try checkEstimate(.adalomo, checkpointing: false, microBatches: 8)
+  }
+
+  func testAccumulationHoldsOneMicroBatchOfLayerActivations() {
+    let config = try! TestModels.tinyLlama().config
+    var o = TinyModel.options()
+    o.batchSize = 8
+    o.activationCheckpointing = true
+    let whole = Trainer.estimate(config: config, options: o, maxSeqLen: 64)
+    o.batchSize = 2
+    o.gradientAccumulationSteps = 4
+    let parts = Trainer.estimate(config: config, options: o, maxSeqLen: 64)
+    XCTAssertLessThan(parts.bytes[.activations]!, whole.bytes[.activations]!)
+    XCTAssertLessThan(parts.processBytes, whole.processBytes)
   }
 
   func testCheckpointingShrinksTheActivationEstimate() {
