@@ -132,3 +132,36 @@ extension MemoryEstimate {
     }
   }
 }
+
+extension MemoryEstimate {
+  /// For a run with gradient accumulation (K > 1 micro-batches of B), what the same K·B
+  /// sequences per step would need the other two ways, and a line saying so: one batch of K·B
+  /// with activation checkpointing (`lomo train` runs it with --batch-size K·B), and K
+  /// micro-batches each keeping its activations (no recompute) that add into a full f32
+  /// gradient buffer of every parameter before one update (not built into lomo). nil for K = 1.
+  public static func accumulationComparison(config: LlamaConfig, options: TrainingOptions,
+                                            maxSeqLen: Int) -> String? {
+    let k = options.gradientAccumulationSteps
+    guard k > 1 else { return nil }
+    func estimate(batch: Int, microBatches: Int, checkpointing: Bool) -> MemoryEstimate {
+      MemoryEstimate(config: config, dtype: options.dtype, optimizer: options.optimizer,
+                     batchSize: batch, maxSeqLen: maxSeqLen, activationCheckpointing: checkpointing,
+                     microBatches: microBatches)
+    }
+    let accumulated = estimate(batch: options.batchSize, microBatches: k,
+                               checkpointing: options.activationCheckpointing).processBytes
+    let whole = estimate(batch: options.sequencesPerStep, microBatches: 1, checkpointing: true).processBytes
+    let parameterCount = ParameterID.all(for: config).reduce(0) { $0 + $1.shape(in: config).reduce(1, *) }
+    let fullGradient = estimate(batch: options.batchSize, microBatches: 1,
+                                checkpointing: options.activationCheckpointing).processBytes
+      + (options.optimizer == .sgd || options.optimizer == .adamw ? 0 : parameterCount * 4)
+    var line = "\(k) micro-batches of \(options.batchSize): estimated \(Format.bytes(accumulated))"
+      + "; one batch of \(options.sequencesPerStep) with --activation-checkpointing: \(Format.bytes(whole))"
+    if whole < accumulated {
+      line += " (less: --batch-size \(options.sequencesPerStep) --gradient-accumulation-steps 1 --activation-checkpointing)"
+    }
+    line += "; a full f32 gradient buffer instead of layer-wise sums (not in lomo): \(Format.bytes(fullGradient))"
+    if fullGradient < accumulated { line += " (less, and without recomputing layers)" }
+    return line
+  }
+}

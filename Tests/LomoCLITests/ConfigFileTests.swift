@@ -29,6 +29,7 @@ final class ConfigFileTests: XCTestCase {
       max_steps: 100
       lr: 1e-2
       optimizer: adalomo
+      gradient_accumulation_steps: 4
       activation-checkpointing: true
       overwrite: false
       eval-data: 'dev.jsonl'   # trailing comment
@@ -39,6 +40,7 @@ final class ConfigFileTests: XCTestCase {
     XCTAssertEqual(t.trainingOptions.length, .maxSteps(100))
     XCTAssertEqual(t.trainingOptions.learningRate, 0.5, "the command line wins")
     XCTAssertEqual(t.trainingOptions.optimizer, .adalomo)
+    XCTAssertEqual(t.trainingOptions.gradientAccumulationSteps, 4)
     XCTAssertTrue(t.trainingOptions.activationCheckpointing)
     XCTAssertFalse(t.output.overwrite)
     XCTAssertEqual(t.evaluation.evalData, "dev.jsonl")

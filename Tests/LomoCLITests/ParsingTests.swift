@@ -21,7 +21,7 @@ final class ParsingTests: XCTestCase {
     let train = try Train.parse([
       "--data", "d.jsonl", "--output", "out", "--optimizer", "adalomo", "--lr", "0.03",
       "--lr-schedule", "cosine", "--warmup", "0.1", "--max-steps", "40", "--batch-size", "2",
-      "--dtype", "BF16", "--clip-grad-norm", "1", "--clip-grad-value", "5", "--weight-decay", "0.01",
+      "--gradient-accumulation-steps", "3", "--dtype", "BF16", "--clip-grad-norm", "1", "--clip-grad-value", "5", "--weight-decay", "0.01",
       "--activation-checkpointing", "--seed", "7", "--eval-every", "10", "--task", "RTE",
       "--limit", "100", "--max-seq-len", "256", "--save-format", "safetensors", "--threads", "1",
     ])
@@ -32,6 +32,7 @@ final class ParsingTests: XCTestCase {
     expected.warmup = .ratio(0.1)
     expected.length = .maxSteps(40)
     expected.batchSize = 2
+    expected.gradientAccumulationSteps = 3
     expected.dtype = .bf16
     expected.clipGradNorm = 1
     expected.clipGradValue = 5

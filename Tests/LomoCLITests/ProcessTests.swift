@@ -104,6 +104,24 @@ final class ProcessTests: XCTestCase {
     XCTAssertEqual(written, after, "the refused run touched the saved model")
   }
 
+  /// Two micro-batches of one sequence per step on the default model: the run says so, with
+  /// the memory of the other ways to take the same steps, and writes its model.
+  func testGradientAccumulationTrainsTheDefaultModel() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 4)
+    let run = try lomo(["train", "--data", data, "--output", "run", "--max-steps", "2", "--batch-size", "1",
+                        "--gradient-accumulation-steps", "2", "--lr", "0.01", "--threads", "1"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("2 steps of 2 × 1"), run.stderr)
+    XCTAssertTrue(run.stderr.contains("2 micro-batches of 1: estimated"), run.stderr)
+    XCTAssertTrue(run.stderr.contains("one batch of 2 with --activation-checkpointing"), run.stderr)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: scratch("run/final/model.gguf")))
+
+    let refused = try lomo(["train", "--data", data, "--output", "run2", "--gradient-accumulation-steps", "0"])
+    XCTAssertEqual(refused.status, 64, refused.stderr)
+    XCTAssertTrue(refused.stderr.contains("gradient accumulation steps must be at least 1"), refused.stderr)
+  }
+
   func testCtrlCSavesACheckpointThatResumes() throws {
     _ = try TestModels.defaultSource()
     let data = try writeData(count: 8)

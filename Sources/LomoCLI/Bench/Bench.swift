@@ -36,7 +36,9 @@ struct Bench: ParsableCommand {
   @OptionGroup(title: "Storage") var storage: DTypeOption
   var dtype: DType { storage.dtype }
 
-  @Option(parsing: .unconditional, help: "Sequences per step.") var batchSize = 4
+  @Option(parsing: .unconditional, help: "Sequences per step (per micro-batch with --gradient-accumulation-steps).") var batchSize = 4
+  @Option(parsing: .unconditional, help: ArgumentHelp("Micro-batches per training step (gradient accumulation).", valueName: "K"))
+  var gradientAccumulationSteps = 1
   @Option(parsing: .unconditional, help: "Tokens per sequence.") var seqLen = 512
   @Option(parsing: .unconditional, help: "Timed steps.") var steps = 3
   @Option(parsing: .unconditional, help: "Untimed steps first (JIT, first-touch page faults).") var warmupSteps = 1
@@ -60,6 +62,9 @@ struct Bench: ParsableCommand {
   func validate() throws {
     if batchSize < 1 || seqLen < 2 { throw ValidationError("--batch-size must be ≥ 1 and --seq-len ≥ 2") }
     if steps < 1 || warmupSteps < 0 { throw ValidationError("--steps must be ≥ 1 and --warmup-steps ≥ 0") }
+    if gradientAccumulationSteps < 1 || (gradientAccumulationSteps > 1 && optimizer == .inference) {
+      throw ValidationError("--gradient-accumulation-steps must be ≥ 1, and 1 for inference")
+    }
     if !(clipGradNorm >= 0 && clipGradNorm.isFinite) { throw ValidationError("--clip-grad-norm must be finite and ≥ 0") }
     if ModelCatalog.config(named: model) == nil && !FileManager.default.fileExists(atPath: model) {
       throw ValidationError("--model '\(model)' is neither a known architecture (\(ModelCatalog.names.joined(separator: ", "))) nor an existing file or folder")
@@ -70,7 +75,8 @@ struct Bench: ParsableCommand {
 
   var benchCase: BenchCase {
     BenchCase(model: model, mode: optimizer, dtype: dtype, batchSize: batchSize, seqLen: seqLen,
-              activationCheckpointing: activationCheckpointing, clipGradNorm: clipGradNorm)
+              activationCheckpointing: activationCheckpointing, clipGradNorm: clipGradNorm,
+              gradientAccumulationSteps: gradientAccumulationSteps)
   }
 
   func run() throws {

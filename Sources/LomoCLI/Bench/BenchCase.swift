@@ -31,19 +31,29 @@ struct BenchCase: Codable, Sendable, Equatable {
   var model: String
   var mode: Mode
   var dtype: DType
+  /// Sequences per micro-batch.
   var batchSize: Int
   var seqLen: Int
   var activationCheckpointing = false
   /// Global gradient-norm clipping (0: off). For LOMO/AdaLomo it costs a second backward pass.
   var clipGradNorm: Float = 0
+  /// Micro-batches per step (gradient accumulation; training only).
+  var gradientAccumulationSteps = 1
 
-  var tokensPerStep: Int { batchSize * seqLen }
+  var sequencesPerStep: Int { gradientAccumulationSteps * batchSize }
+  var tokensPerStep: Int { sequencesPerStep * seqLen }
+
+  /// The step's shape for tables: "B×T", or "K×B×T" with accumulation.
+  var shape: String {
+    (gradientAccumulationSteps == 1 ? "" : "\(gradientAccumulationSteps)×") + "\(batchSize)×\(seqLen)"
+  }
 
   /// A short description for tables, e.g. "LOMO bf16, checkpointing, clip 1.0".
   var label: String {
     var parts = ["\(mode.displayName) \(dtype)"]
     if activationCheckpointing { parts.append("checkpointing") }
     if clipGradNorm > 0 { parts.append("clip \(clipGradNorm)") }
+    if gradientAccumulationSteps > 1 { parts.append("\(gradientAccumulationSteps) micro-batches") }
     return parts.joined(separator: ", ")
   }
 
@@ -53,6 +63,7 @@ struct BenchCase: Codable, Sendable, Equatable {
              "--batch-size", "\(batchSize)", "--seq-len", "\(seqLen)"]
     if activationCheckpointing { a.append("--activation-checkpointing") }
     if clipGradNorm > 0 { a += ["--clip-grad-norm", "\(clipGradNorm)"] }
+    if gradientAccumulationSteps > 1 { a += ["--gradient-accumulation-steps", "\(gradientAccumulationSteps)"] }
     return a
   }
 
@@ -64,6 +75,7 @@ struct BenchCase: Codable, Sendable, Equatable {
     o.optimizer = optimizer
     o.dtype = dtype
     o.batchSize = batchSize
+    o.gradientAccumulationSteps = gradientAccumulationSteps
     o.learningRate = 1e-5
     o.clipGradNorm = clipGradNorm
     o.activationCheckpointing = activationCheckpointing
@@ -119,7 +131,7 @@ struct BenchRunner {
   func run(parameters: LlamaParameters) -> BenchResult {
     let c = benchCase
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
-    let (tokens, targets) = BenchCase.tokenBatch(batch: c.batchSize, time: c.seqLen,
+    let (tokens, targets) = BenchCase.tokenBatch(batch: c.sequencesPerStep, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
     let training = c.trainingOptions
     let stepper = training.map { LomoStep(model: model, options: $0) }
@@ -128,7 +140,8 @@ struct BenchRunner {
     for i in 0..<(warmupSteps + steps) {
       let s = Stopwatch.seconds {
         if let stepper, let training {
-          passes = stepper.step(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen,
+          passes = stepper.step(tokens: tokens, targets: targets, batch: c.sequencesPerStep,
+                                time: c.seqLen, microBatches: c.gradientAccumulationSteps,
                                 learningRate: training.learningRate).backwardPasses
         } else {
           _ = model.loss(tokens: tokens, targets: targets, batch: c.batchSize, time: c.seqLen)
@@ -139,7 +152,7 @@ struct BenchRunner {
       progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
     }
     let median = seconds.median
-    let flops = parameters.config.forwardFLOPs(batch: c.batchSize, time: c.seqLen)
+    let flops = parameters.config.forwardFLOPs(batch: c.sequencesPerStep, time: c.seqLen)
       * (stepper == nil ? 1 : 3)
     let gflops = flops / median / 1e9
     let ledger = MemoryLedger.shared.usage.peak

@@ -13,7 +13,7 @@ enum BenchReport {
     let c = r.benchCase
     let passes = r.backwardPasses == 0 ? "forward only" : "\(r.backwardPasses) backward pass\(r.backwardPasses == 1 ? "" : "es")"
     var lines = [
-      "lomo bench: \(c.model) (\(String(format: "%.1f", Double(r.parameterCount) / 1e6))M parameters), \(c.label), B=\(c.batchSize) T=\(c.seqLen), \(r.machine)",
+      "lomo bench: \(c.model) (\(String(format: "%.1f", Double(r.parameterCount) / 1e6))M parameters), \(c.label), \(c.shape) (\(c.gradientAccumulationSteps == 1 ? "B×T" : "K×B×T")), \(r.machine)",
       String(format: "  step         %.3f s (median of %d after %d warm-up; %@)", r.medianStepSeconds, r.stepSeconds.count, r.warmupSteps, passes),
       String(format: "  tokens/s     %.1f", r.tokensPerSecond),
       String(format: "  model FLOPs  %.3f TFLOP/step, %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (%@)",
@@ -39,7 +39,7 @@ enum BenchReport {
     ]
     for r in results {
       let c = r.benchCase
-      lines.append("| \(c.model) | \(c.label) | \(c.batchSize)×\(c.seqLen) | "
+      lines.append("| \(c.model) | \(c.label) | \(c.shape) | "
         + String(format: "%.1f | %.2f | %.1f%% | ", r.tokensPerSecond, r.medianStepSeconds, r.mfu * 100)
         + "\(Format.mebibytes(r.peakRSSBytes)) | " + ledgerColumns(r).joined(separator: " | ") + " |")
     }

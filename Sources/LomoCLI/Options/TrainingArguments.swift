@@ -26,8 +26,13 @@ struct TrainingArguments: ParsableArguments {
   @Option(parsing: .unconditional, help: "Stop after this many steps instead of whole epochs (cycling the data as needed). (default: none)")
   var maxSteps: Int?
 
-  @Option(parsing: .unconditional, help: "Examples per step.")
+  @Option(parsing: .unconditional, help: "Examples per micro-batch (per step without --gradient-accumulation-steps).")
   var batchSize: Int = defaults.batchSize
+
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "Micro-batches per optimizer step: a step trains on K × --batch-size examples, exactly as one batch of that size, holding layer activations for one micro-batch only.",
+    valueName: "K"))
+  var gradientAccumulationSteps: Int = defaults.gradientAccumulationSteps
 
   @Option(parsing: .unconditional, help: "Clip gradients to this global norm (LOMO and AdaLomo: a measuring backward pass first); 0 is off.")
   var clipGradNorm: Float = defaults.clipGradNorm
@@ -56,6 +61,7 @@ struct TrainingArguments: ParsableArguments {
     o.warmup = warmup
     o.length = maxSteps.map(TrainingLength.maxSteps) ?? .epochs(epochs)
     o.batchSize = batchSize
+    o.gradientAccumulationSteps = gradientAccumulationSteps
     o.dtype = dtype
     o.clipGradNorm = clipGradNorm
     o.clipGradValue = clipGradValue

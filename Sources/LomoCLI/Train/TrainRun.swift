@@ -48,7 +48,13 @@ struct TrainRun {
     let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest)
     try estimate.check()
     let name = trainSet.task?.rawValue ?? trainSet.format.rawValue
-    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(options.batchSize); estimated peak memory \(Format.bytes(estimate.processBytes))")
+    let stepShape = options.gradientAccumulationSteps == 1
+      ? "\(options.batchSize)" : "\(options.gradientAccumulationSteps) × \(options.batchSize)"
+    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(stepShape); estimated peak memory \(Format.bytes(estimate.processBytes))")
+    if let comparison = MemoryEstimate.accumulationComparison(config: llama.config, options: options,
+                                                               maxSeqLen: longest) {
+      progress.message(comparison)
+    }
 
     if let resume = out.resume {
       try trainer.resume(from: URL(fileURLWithPath: resume))
