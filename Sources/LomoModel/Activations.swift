@@ -39,46 +39,44 @@ final class LayerActivations {
 
 /// All forward state of one step's shape: K micro-batches of [B, T] (K = 1 without gradient
 /// accumulation), N = B·T rows each. The residual stream at every layer boundary is kept for
-/// training, for all K micro-batches, row-major [K·N, C] (micro-batch k is rows k·N..<(k+1)·N,
-/// exactly the rows of one [K·B, T] batch); with activation checkpointing, or K > 1, that is all
-/// that is kept. Inference keeps two boundaries and alternates. The per-layer activations are one
-/// set per layer, or a single set of N rows that backward refills by recomputing each layer of
-/// each micro-batch (and that inference overwrites).
+/// training, for all K micro-batches (micro-batch k is rows k·N..<(k+1)·N of one [K·B, T]
+/// batch); with activation checkpointing, or K > 1, that is all that is kept. Inference keeps
+/// two boundaries and alternates. The per-layer activations are one set per layer, or a single
+/// set of N rows that backward refills by recomputing each layer of each micro-batch (and that
+/// inference overwrites).
 final class ForwardState {
   /// Sequences per micro-batch (B).
   let batch: Int
   let time: Int
-  let channels: Int
   /// Micro-batches of the step (K).
   let microBatches: Int
   /// Layers are recomputed in backward from their kept inputs.
   let checkpointing: Bool
   /// Every layer's input is kept, so backward can run. False: inference only.
   let keepsLayerInputs: Bool
-  /// With `keepsLayerInputs`, residual[l] is the input of layer l and residual[L] the input
-  /// of the final norm; without, layer l reads residual[l % 2]. [K·N, C] each.
-  let residual: [AlignedBuffer<Float>]
+  /// Every layer boundary with `keepsLayerInputs`, else two alternating ones.
+  let residual: ResidualStream
   let layers: [LayerActivations]
   let finalNorm: AlignedBuffer<Float>  // [N, C]  of one micro-batch
   let finalRstd: AlignedBuffer<Float>  // [N]
   let tokens: AlignedBuffer<Int32>  // [K·N]
   let targets: AlignedBuffer<Int32>  // [K·N]
 
+  /// `bf16Residual`: store the residual stream in bf16 (for bf16 weights).
+  ///
   /// - Precondition: `microBatches` is 1, or `checkpointing` is set (accumulation recomputes).
   init(config c: LlamaConfig, batch: Int, time: Int, microBatches: Int = 1, checkpointing: Bool,
-       keepsLayerInputs: Bool = true, ledger: MemoryLedger) {
+       keepsLayerInputs: Bool = true, bf16Residual: Bool, ledger: MemoryLedger) {
     precondition(microBatches == 1 || (checkpointing && keepsLayerInputs),
                  "micro-batches recompute their layers in backward")
     self.batch = batch
     self.time = time
-    channels = c.hiddenSize
     self.microBatches = microBatches
     self.checkpointing = checkpointing
     self.keepsLayerInputs = keepsLayerInputs
     let n = batch * time
-    residual = (0..<(keepsLayerInputs ? c.layers + 1 : 2)).map { _ in
-      AlignedBuffer(count: microBatches * n * c.hiddenSize, category: .activations, ledger: ledger)
-    }
+    residual = ResidualStream(slots: keepsLayerInputs ? c.layers + 1 : 2, microBatches: microBatches,
+                              rows: n, channels: c.hiddenSize, bf16: bf16Residual, ledger: ledger)
     layers = (0..<(checkpointing ? 1 : c.layers)).map { _ in
       LayerActivations(config: c, batch: batch, time: time, ledger: ledger)
     }
@@ -92,12 +90,6 @@ final class ForwardState {
   var rows: Int { batch * time }
 
   func activations(ofLayer l: Int) -> LayerActivations { layers[checkpointing ? 0 : l] }
-
-  /// The residual stream entering layer `l` (l = L: the final norm's input) for micro-batch
-  /// `k`. [N, C]
-  func layerInput(_ l: Int, microBatch k: Int = 0) -> UnsafeMutablePointer<Float> {
-    residual[keepsLayerInputs ? l : l % 2].pointer + k * rows * channels
-  }
 }
 
 /// Activation gradients of one block, reused by every layer in backward. [N, ·] each, except

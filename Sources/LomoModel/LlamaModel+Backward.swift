@@ -32,7 +32,8 @@ extension LlamaModel {
     var result = CrossEntropyResult(lossSum: 0, tokenCount: 0)
     sum.begin()
     for k in 0..<microBatches {
-      if accumulating { finalNormForward(s, microBatch: k) }
+      let input = s.residual.read(c.layers, microBatch: k)
+      if accumulating { finalNormForward(s, input: input) }
       b.dNorm.fill(0)
       let part = CrossEntropy.forwardBackward(
         dHidden: b.dNorm.pointer, dWeight: lmHeadGradient.pointer, nll: nil,
@@ -44,7 +45,7 @@ extension LlamaModel {
       let dInput = b.dResidual(k)
       dInput.update(repeating: 0, count: n * c.hiddenSize)
       RMSNorm.backward(dInp: dInput, dWeight: sum.slot(for: parameters.finalNorm),
-                       dOut: b.dNorm.pointer, inp: s.layerInput(c.layers, microBatch: k),
+                       dOut: b.dNorm.pointer, inp: input,
                        weight: normWeight(parameters.finalNorm), rstd: s.finalRstd.pointer,
                        rows: n, channels: c.hiddenSize, accumulateWeight: k > 0)
     }
@@ -56,12 +57,12 @@ extension LlamaModel {
     for l in stride(from: c.layers - 1, through: 0, by: -1) {
       sum.begin()
       for k in 0..<microBatches {
+        let input = s.residual.read(l, microBatch: k)
         if s.checkpointing {
-          layerForward(l, input: s.layerInput(l, microBatch: k), output: nil,
-                       into: s.activations(ofLayer: l), state: s)
+          layerForward(l, input: input, output: nil, into: s.activations(ofLayer: l), state: s)
         }
         let sink: GradientSink = accumulating ? .sum(sum, first: k == 0) : .direct(g!, updater)
-        layerBackward(l, microBatch: k, state: s, scratch: b, sink: sink)
+        layerBackward(l, input: input, microBatch: k, state: s, scratch: b, sink: sink)
       }
       if accumulating { sum.handOver(to: updater) }
     }
@@ -102,15 +103,15 @@ extension LlamaModel {
     return (gradient, gradientSum!)
   }
 
-  /// Backward through block `l` for micro-batch `k`: on entry `dResidual(k)` = ∂L/∂output,
-  /// on exit ∂L/∂input. Each weight gradient goes to `sink` right after the weight's last read
-  /// (with a direct sink, the updater may change the weight at once).
+  /// Backward through block `l` for micro-batch `k`, whose layer input is `input` [N, C]: on
+  /// entry `dResidual(k)` = ∂L/∂output, on exit ∂L/∂input. Each weight gradient goes to `sink`
+  /// right after the weight's last read (with a direct sink, the updater may change the weight
+  /// at once).
   func layerBackward(
-    _ l: Int, microBatch k: Int, state s: ForwardState, scratch b: BackwardScratch,
-    sink: GradientSink
+    _ l: Int, input: UnsafePointer<Float>, microBatch k: Int, state s: ForwardState,
+    scratch b: BackwardScratch, sink: GradientSink
   ) {
     let c = config, p = parameters.layers[l], a = s.activations(ofLayer: l), n = rows
-    let input = s.layerInput(l, microBatch: k)
     let dResidual = b.dResidual(k)
     let bf16 = parameters.dtype != .f32
     func weightGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>) {

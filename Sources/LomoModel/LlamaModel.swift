@@ -132,7 +132,7 @@ public final class LlamaModel {
     backwardScratch = nil
     let s = ForwardState(config: config, batch: batch, time: time, microBatches: microBatches,
                          checkpointing: checkpointing, keepsLayerInputs: keepsLayerInputs,
-                         ledger: ledger)
+                         bf16Residual: parameters.dtype == .bf16, ledger: ledger)
     state = s
     return s
   }
@@ -152,24 +152,27 @@ public final class LlamaModel {
   /// serve all micro-batches in turn); the final norm too when there is one micro-batch
   /// (backward recomputes it per micro-batch otherwise).
   func runLayers(_ s: ForwardState) {
-    let c = config
-    Embedding.forward(out: s.layerInput(0), tokens: s.tokens.pointer,
-                      table: weight(parameters.embedding), rows: s.microBatches * rows,
-                      channels: c.hiddenSize, vocab: c.vocabSize)
+    let c = config, stream = s.residual
+    for k in 0..<s.microBatches {
+      Embedding.forward(out: stream.destination(0, microBatch: k), tokens: s.tokens.pointer + k * rows,
+                        table: weight(parameters.embedding), rows: rows, channels: c.hiddenSize,
+                        vocab: c.vocabSize)
+      stream.commit(0, microBatch: k)
+    }
     for l in 0..<c.layers {
       for k in 0..<s.microBatches {
-        layerForward(l, input: s.layerInput(l, microBatch: k),
-                     output: s.layerInput(l + 1, microBatch: k), into: s.activations(ofLayer: l),
-                     state: s)
+        layerForward(l, input: stream.read(l, microBatch: k),
+                     output: stream.destination(l + 1, microBatch: k),
+                     into: s.activations(ofLayer: l), state: s)
+        stream.commit(l + 1, microBatch: k)
       }
     }
-    if s.microBatches == 1 { finalNormForward(s, microBatch: 0) }
+    if s.microBatches == 1 { finalNormForward(s, input: stream.read(c.layers, microBatch: 0)) }
   }
 
-  /// The final norm of micro-batch `k` into `finalNorm` and `finalRstd`.
-  func finalNormForward(_ s: ForwardState, microBatch k: Int) {
-    RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer,
-                    inp: s.layerInput(config.layers, microBatch: k),
+  /// The final norm of `input` (one micro-batch's last boundary) into `finalNorm`, `finalRstd`.
+  func finalNormForward(_ s: ForwardState, input: UnsafePointer<Float>) {
+    RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer, inp: input,
                     weight: normWeight(parameters.finalNorm), rows: rows,
                     channels: config.hiddenSize, eps: config.rmsEps)
   }

@@ -9,8 +9,9 @@ import LomoModel
 ///
 /// - parameters: every tensor at the storage dtype;
 /// - activations: the residual stream at every layer boundary for all K micro-batches of
-///   batch × maxSeqLen, plus the per-layer saved values of every layer (one layer's worth of
-///   one micro-batch with activation checkpointing or K > 1);
+///   batch × maxSeqLen (bf16 for bf16 weights, with two f32 [N, C] buffers to read and write
+///   it), plus the per-layer saved values of every layer (one layer's worth of one micro-batch
+///   with activation checkpointing or K > 1);
 /// - gradients: LOMO/AdaLomo one buffer of the largest (non-tied) tensor plus the [V, C] sum
 ///   of a tied embedding and the final norm's sum; with K > 1 one layer's gradient sum instead
 ///   of the largest tensor where the LM head is tied; SGD/AdamW additionally a full f32
@@ -45,11 +46,12 @@ public struct MemoryEstimate: Sendable, Equatable {
     let recomputes = activationCheckpointing || K > 1
 
     let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads
-    let forwardState = (c.layers + 1) * K * n * C + (recomputes ? 1 : c.layers) * perLayer
-      + n * C + n + 2 * K * n
+    let residualBytes = dtype == .bf16 ? (c.layers + 1) * K * n * C * 2 + 2 * n * C * f
+      : (c.layers + 1) * K * n * C * f
+    let forwardState = (recomputes ? 1 : c.layers) * perLayer + n * C + n + 2 * K * n
     var b: [MemoryCategory: Int] = [:]
     b[.parameters] = parameterCount * dtype.byteSize
-    b[.activations] = forwardState * f
+    b[.activations] = residualBytes + forwardState * f
 
     let direct = zip(ids, counts).filter { !(c.tiedEmbeddings && $0.0 == .embedding) }.map(\.1)
     let layerCount = ParameterID.LayerParameter.allCases.reduce(0) {

@@ -86,6 +86,20 @@ final class GradientAccumulationTests: XCTestCase {
     }
   }
 
+  /// bf16 weights keep the residual stream in bf16 in every mode: the loss of a training
+  /// forward (any K) is the loss of the inference forward.
+  func testBF16TrainingAndInferenceSeeTheSameResidualStream() {
+    let params = LlamaParameters.random(config: Self.config(tied: true), dtype: .bf16, seed: 5, std: 0.3)
+    let model = LlamaModel(parameters: params)
+    let inference = model.loss(tokens: Self.tokens, targets: Self.targets, batch: Self.batch, time: Self.time)
+    for k in [1, 4] {
+      model.forward(tokens: Self.tokens, targets: Self.targets, batch: Self.batch, time: Self.time,
+                    microBatches: k)
+      let training = model.backward(updater: GradientCollector())
+      XCTAssertEqual(training.lossSum, inference.lossSum, accuracy: 1e-6 * inference.lossSum, "K=\(k)")
+    }
+  }
+
   func testCheckpointingAndMicroBatchesAgree() {
     let plain = gradients(tied: true, microBatches: 2)
     let checkpointed = gradients(tied: true, microBatches: 2, checkpointing: true)
