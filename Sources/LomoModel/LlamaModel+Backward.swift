@@ -17,76 +17,93 @@ extension LlamaModel {
     guard let s = state, s.keepsLayerInputs else {
       preconditionFailure("backward needs a preceding forward(tokens:targets:batch:time:)")
     }
-    let c = config, n = rows, microBatches = s.microBatches
-    let accumulating = microBatches > 1
-    let (g, sum) = prepareGradients(microBatches: microBatches)
-    let b = backwardScratch ?? BackwardScratch(config: c, rows: n, microBatches: microBatches, ledger: ledger)
+    let buffers = prepareGradients(microBatches: s.microBatches)
+    let b = backwardScratch
+      ?? BackwardScratch(config: config, rows: rows, microBatches: s.microBatches, ledger: ledger)
     backwardScratch = b
-    let tokenCount = (0..<microBatches * n).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) }
+    let tokenCount = (0..<s.microBatches * rows).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) }
     let scale = gradScale ?? (tokenCount > 0 ? 1 / Float(tokenCount) : 0)
 
-    // LM head + loss of every micro-batch, then the final norm's backward: dResidual(k) =
-    // ∂L/∂(final norm input); the LM-head gradient sums in its own buffer, the final norm's in
-    // the gradient sum.
-    let lmHeadGradient = tiedGradient ?? g!
-    var result = CrossEntropyResult(lossSum: 0, tokenCount: 0)
-    sum.begin()
-    for k in 0..<microBatches {
-      let input = s.residual.read(c.layers, microBatch: k)
-      if accumulating { finalNormForward(s, input: input) }
-      b.dNorm.fill(0)
-      let part = CrossEntropy.forwardBackward(
-        dHidden: b.dNorm.pointer, dWeight: lmHeadGradient.pointer, nll: nil,
-        hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead),
-        targets: s.targets.pointer + k * n, rows: n, channels: c.hiddenSize, vocab: c.vocabSize,
-        gradScale: scale, accumulateWeight: k > 0, scratch: crossEntropy)
-      result = CrossEntropyResult(lossSum: result.lossSum + part.lossSum,
-                                  tokenCount: result.tokenCount + part.tokenCount)
-      let dInput = b.dResidual(k)
-      dInput.update(repeating: 0, count: n * c.hiddenSize)
-      RMSNorm.backward(dInp: dInput, dWeight: sum.slot(for: parameters.finalNorm),
-                       dOut: b.dNorm.pointer, inp: input,
-                       weight: normWeight(parameters.finalNorm), rstd: s.finalRstd.pointer,
-                       rows: n, channels: c.hiddenSize, accumulateWeight: k > 0)
-    }
+    let result = headBackward(s, scratch: b, buffers: buffers, gradScale: scale)
     // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
     guard result.lossSum.isFinite else { return result }
-    if let head = parameters.untiedLMHead { updater.update(head, gradient: g!.pointer) }
-    sum.handOver(to: updater)
+    if let head = parameters.untiedLMHead { updater.update(head, gradient: buffers.vocabulary.pointer) }
+    buffers.sum.handOver(to: updater)
 
-    for l in stride(from: c.layers - 1, through: 0, by: -1) {
-      sum.begin()
-      for k in 0..<microBatches {
+    for l in stride(from: config.layers - 1, through: 0, by: -1) {
+      buffers.sum.begin()
+      for k in 0..<s.microBatches {
         let input = s.residual.read(l, microBatch: k)
         if s.checkpointing {
           layerForward(l, input: input, output: nil, into: s.activations(ofLayer: l), state: s)
         }
-        let sink: GradientSink = accumulating ? .sum(sum, first: k == 0) : .direct(g!, updater)
+        let sink: GradientSink = buffers.direct.map { .direct($0, updater) }
+          ?? .sum(buffers.sum, first: k == 0)
         layerBackward(l, input: input, microBatch: k, state: s, scratch: b, sink: sink)
       }
-      if accumulating { sum.handOver(to: updater) }
+      if buffers.direct == nil { buffers.sum.handOver(to: updater) }
     }
 
     // Embedding: scatter-add every micro-batch's rows into the tied sum (which holds the
-    // LM-head part) or a zeroed buffer.
-    let embeddingGradient = tiedGradient ?? g!
-    if tiedGradient == nil { g!.pointer.update(repeating: 0, count: parameters.embedding.count) }
-    Embedding.backward(dTable: embeddingGradient.pointer, dOut: b.dResidual.pointer,
-                       tokens: s.tokens.pointer, rows: microBatches * n, channels: c.hiddenSize)
-    updater.update(parameters.embedding, gradient: embeddingGradient.pointer)
+    // LM-head part) or the zeroed vocabulary buffer.
+    if tiedGradient == nil { buffers.vocabulary.pointer.update(repeating: 0, count: parameters.embedding.count) }
+    Embedding.backward(dTable: buffers.vocabulary.pointer, dOut: b.dResidual.pointer,
+                       tokens: s.tokens.pointer, rows: s.microBatches * rows,
+                       channels: config.hiddenSize)
+    updater.update(parameters.embedding, gradient: buffers.vocabulary.pointer)
     return result
+  }
+
+  /// The LM head, loss and final norm of every micro-batch: the loss sum, the LM-head gradient
+  /// summed into `buffers.vocabulary`, the final norm's into a new group of `buffers.sum`, and
+  /// `dResidual(k)` = ∂L/∂(final norm input) of each micro-batch. Hands nothing over.
+  func headBackward(_ s: ForwardState, scratch b: BackwardScratch, buffers: GradientBuffers,
+                    gradScale: Float) -> CrossEntropyResult {
+    let c = config, n = rows
+    var result = CrossEntropyResult(lossSum: 0, tokenCount: 0)
+    buffers.sum.begin()
+    for k in 0..<s.microBatches {
+      let input = s.residual.read(c.layers, microBatch: k)
+      // One micro-batch: forward left its final norm in place.
+      if s.microBatches > 1 { finalNormForward(s, input: input) }
+      b.dNorm.fill(0)
+      let part = CrossEntropy.forwardBackward(
+        dHidden: b.dNorm.pointer, dWeight: buffers.vocabulary.pointer, nll: nil,
+        hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead),
+        targets: s.targets.pointer + k * n, rows: n, channels: c.hiddenSize, vocab: c.vocabSize,
+        gradScale: gradScale, accumulateWeight: k > 0, scratch: crossEntropy)
+      result = CrossEntropyResult(lossSum: result.lossSum + part.lossSum,
+                                  tokenCount: result.tokenCount + part.tokenCount)
+      let dInput = b.dResidual(k)
+      dInput.update(repeating: 0, count: n * c.hiddenSize)
+      RMSNorm.backward(dInp: dInput, dWeight: buffers.sum.slot(for: parameters.finalNorm),
+                       dOut: b.dNorm.pointer, inp: input,
+                       weight: normWeight(parameters.finalNorm), rstd: s.finalRstd.pointer,
+                       rows: n, channels: c.hiddenSize, accumulateWeight: k > 0)
+    }
+    return result
+  }
+
+  /// The gradient buffers of a backward pass over `microBatches` micro-batches.
+  struct GradientBuffers {
+    /// The LM head's, then the embedding's gradient [V, C]: the tied sum, or the shared
+    /// buffer (untied: the largest tensor is at least [V, C]).
+    let vocabulary: AlignedBuffer<Float>
+    /// Where each layer tensor's gradient goes for an immediate hand-off; nil when
+    /// accumulating (the layers sum in `sum`).
+    let direct: AlignedBuffer<Float>?
+    /// The final norm's gradient, and one layer's when accumulating.
+    let sum: GradientSum
   }
 
   /// The gradient buffers, allocated on first use: the gradient sum (sized for the final norm,
   /// or for one layer when accumulating), the [V, C] tied sum when the LM head is tied, and a
   /// buffer sized to the largest tensor that is handed off directly, where one is needed (not
   /// when accumulating with a tied LM head: then every gradient has a sum of its own).
-  func prepareGradients(microBatches: Int) -> (direct: AlignedBuffer<Float>?, sum: GradientSum) {
+  func prepareGradients(microBatches: Int) -> GradientBuffers {
     let accumulating = microBatches > 1
-    let groupSize = accumulating
-      ? parameters.layers.first.map { l in ParameterID.LayerParameter.allCases.reduce(0) { $0 + l[$1].count } } ?? 0
-      : 0
-    let capacity = max(parameters.finalNorm.count, groupSize)
+    let layerSize = parameters.layers[0].all.reduce(0) { $0 + $1.count }
+    let capacity = max(parameters.finalNorm.count, accumulating ? layerSize : 0)
     if (gradientSum?.capacity ?? 0) < capacity {
       gradientSum = nil
       gradientSum = GradientSum(capacity: capacity, ledger: ledger)
@@ -100,7 +117,10 @@ extension LlamaModel {
       gradient = AlignedBuffer<Float>(count: direct.map(\.count).max() ?? 0, category: .gradients,
                                       ledger: ledger)
     }
-    return (gradient, gradientSum!)
+    // One of the two exists: tied has its sum, untied allocated `gradient` above.
+    let vocabulary = tiedGradient ?? gradient!
+    return GradientBuffers(vocabulary: vocabulary, direct: accumulating ? nil : gradient,
+                           sum: gradientSum!)
   }
 
   /// Backward through block `l` for micro-batch `k`, whose layer input is `input` [N, C]: on

@@ -19,6 +19,9 @@ public struct LayerParameters: Sendable {
     case .down: down
     }
   }
+
+  /// The nine tensors in `ParameterID.LayerParameter` order.
+  public var all: [ParameterTensor] { ParameterID.LayerParameter.allCases.map { self[$0] } }
 }
 
 /// Every parameter of a LLaMA model in one storage dtype (norm scales included).

@@ -27,7 +27,7 @@ final class MemoryLedgerTests: XCTestCase {
       driver.step(tokens: tokens + tokens, targets: targets + targets, batch: 2 * TinyModel.batch,
                   time: TinyModel.time, microBatches: 4, learningRate: 0.1)
       let layer = params.layers[0]
-      let layerBytes = ParameterID.LayerParameter.allCases.reduce(0) { $0 + layer[$1].count * 4 }
+      let layerBytes = layer.all.reduce(0) { $0 + $1.count * 4 }
       let vocabularyBytes = params.embedding.count * 4
       XCTAssertGreaterThan(layerBytes, vocabularyBytes / 4, "the bound must be able to fail")
       // The layer sum and the [V, C] buffer (the tied sum, or the LM head's then the embedding's).
