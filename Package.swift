@@ -29,9 +29,14 @@ let package = Package(
   targets: [
     // oneDNN (Debian's libdnnl-dev) for f32 sgemm and bf16 matmul; OpenMP (libgomp) for its threads.
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+    // Open MPI (Debian's libopenmpi-dev) for training across processes and machines.
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                   providers: [.apt(["libopenmpi-dev"])]),
     // bf16 <-> f32 conversion loops that the C compiler vectorises (LomoCore's `Convert`).
     .target(name: "CLomoSIMD", cSettings: nativeC),
     .target(name: "LomoCore", dependencies: ["CLomoSIMD"], swiftSettings: nativeCPU),
+    // The ranks of a job and their collectives (a world of one without mpirun).
+    .target(name: "LomoDistributed", dependencies: ["CMPI", "LomoCore"], swiftSettings: nativeCPU),
     .target(name: "LomoKernels", dependencies: ["CDNNL", "LomoCore"], swiftSettings: nativeCPU),
     // Model file formats: GGUF (reader, dequantisation, llama.cpp's Q/K row permutation) and
     // safetensors.
@@ -53,8 +58,8 @@ let package = Package(
     .target(
       name: "LomoCLI",
       dependencies: [
-        "LomoCore", "LomoKernels", "LomoFormats", "LomoModel", "LomoOptim", "LomoTokenizer", "LomoTrain",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LomoCore", "LomoDistributed", "LomoKernels", "LomoFormats", "LomoModel", "LomoOptim", "LomoTokenizer",
+        "LomoTrain", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: nativeCPU),
     .executableTarget(name: "lomo", dependencies: ["LomoCLI"], swiftSettings: nativeCPU),
@@ -63,6 +68,9 @@ let package = Package(
     .target(name: "LomoTestSupport", dependencies: ["LomoCore", "LomoFormats", "LomoModel"], path: "Tests/LomoTestSupport"),
     .testTarget(
       name: "LomoCoreTests", dependencies: ["LomoCore", "LomoTestSupport"],
+      swiftSettings: nativeCPU),
+    .testTarget(
+      name: "LomoDistributedTests", dependencies: ["LomoDistributed", "LomoCore"],
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoKernelsTests", dependencies: ["LomoKernels", "LomoCore", "LomoTestSupport"],

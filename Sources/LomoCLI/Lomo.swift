@@ -1,4 +1,5 @@
 import ArgumentParser
+import LomoDistributed
 
 /// The `lomo` command: its subcommands, and the entry point that reads config files first.
 public struct Lomo: ParsableCommand {
@@ -7,20 +8,25 @@ public struct Lomo: ParsableCommand {
     abstract: "Full-parameter fine-tuning of LLaMA-family models on one CPU machine, with LOMO.",
     subcommands: [
       Demo.self, Train.self, Eval.self, Generate.self, Tokenize.self, Inspect.self,
-      ConvertModel.self, Bench.self, BenchKernels.self,
+      ConvertModel.self, Bench.self, BenchKernels.self, ClusterCheck.self,
     ])
 
   public init() {}
 
   /// Runs the command that `arguments` (without the program name) name, then exits: status
-  /// 0, or the status of the error (see `CommandError` for the convention).
+  /// 0, or the status of the error (see `CommandError` for the convention). Under mpirun a
+  /// failing rank prints its error after its rank and host and ends every rank of the job.
   public static func run(_ arguments: [String]) -> Never {
     do {
       var command = try parse(arguments)
       try command.run()
+      Communicator.finalize()
       exit()
     } catch {
-      exit(withError: error)
+      guard Communicator.isRunning else { exit(withError: error) }
+      let world = Communicator.world
+      Diagnostics.note(fullMessage(for: error), from: "rank \(world.rank) of \(world.size) on \(world.hostName)")
+      Communicator.abort(exitCode(for: error).rawValue)
     }
   }
 

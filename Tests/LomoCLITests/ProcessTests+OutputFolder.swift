@@ -144,7 +144,7 @@ extension ProcessTests {
     guard let full = FileHandle(forWritingAtPath: "/dev/full") else { throw XCTSkip("no /dev/full") }
     let data = try writeData(count: 4)
     let process = Process()
-    process.executableURL = Self.executable
+    process.executableURL = lomoExecutable
     process.arguments = trainArguments(data, steps: 2)
     process.currentDirectoryURL = directory
     process.standardOutput = FileHandle.nullDevice

@@ -6,46 +6,20 @@ import XCTest
 /// The `lomo` executable as users run it: exit statuses, messages on stderr, a short training
 /// run on the default model, and Ctrl-C during training followed by a resume.
 final class ProcessTests: XCTestCase {
-  /// The `lomo` built next to this test bundle.
-  static var executable: URL {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lomo")
-  }
-
   var scratch: TemporaryDirectory!
   var directory: URL { scratch.url }
 
   override func setUpWithError() throws {
     scratch = try temporaryDirectory("cli-process")
-    guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
-      throw XCTSkip("no lomo executable at \(Self.executable.path); build it first (swift build)")
+    guard FileManager.default.isExecutableFile(atPath: lomoExecutable.path) else {
+      throw XCTSkip("no lomo executable at \(lomoExecutable.path); build it first (swift build)")
     }
   }
 
-  struct Outcome {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
-
-  /// Starts `lomo arguments`; `whileRunning` may signal the process.
+  /// Runs `lomo arguments`; `whileRunning` may signal the process.
   func lomo(_ arguments: [String], environment: [String: String] = [:],
             whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
-    let process = Process()
-    process.executableURL = Self.executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.currentDirectoryURL = directory
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    var stderr = Data()
-    if let whileRunning { whileRunning(process, err.fileHandleForReading) }
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    stderr += err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    try launch(lomoExecutable, arguments, in: directory, environment: environment, whileRunning: whileRunning)
   }
 
   func testExitStatuses() throws {

@@ -1,0 +1,43 @@
+import Foundation
+
+/// What a finished process left: its exit status and its output.
+struct Outcome {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+}
+
+/// The `lomo` built next to this test bundle.
+var lomoExecutable: URL {
+  URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lomo")
+}
+
+/// Runs `executable arguments` in `directory` with `environment` added to this process's, and
+/// waits for it; `whileRunning` may read its stderr and signal it meanwhile.
+func launch(_ executable: URL, _ arguments: [String], in directory: URL,
+            environment: [String: String] = [:],
+            whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
+  let process = Process()
+  process.executableURL = executable
+  process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  process.currentDirectoryURL = directory
+  let out = Pipe(), err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  var stderr = Data()
+  if let whileRunning { whileRunning(process, err.fileHandleForReading) }
+  // stdout is read on another thread so that neither pipe can fill and block the process.
+  nonisolated(unsafe) var stdout = Data()
+  let done = DispatchSemaphore(value: 0)
+  DispatchQueue.global().async {
+    stdout = out.fileHandleForReading.readDataToEndOfFile()
+    done.signal()
+  }
+  stderr += err.fileHandleForReading.readDataToEndOfFile()
+  done.wait()
+  process.waitUntilExit()
+  return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                 stderr: String(decoding: stderr, as: UTF8.self))
+}
