@@ -42,10 +42,10 @@ let package = Package(
     // safetensors.
     .target(name: "LomoFormats", dependencies: ["LomoCore"], swiftSettings: nativeCPU),
     .target(
-      name: "LomoModel", dependencies: ["LomoCore", "LomoKernels", "LomoFormats"],
+      name: "LomoModel", dependencies: ["LomoCore", "LomoDistributed", "LomoKernels", "LomoFormats"],
       swiftSettings: nativeCPU),
     .target(
-      name: "LomoOptim", dependencies: ["CLomoSIMD", "LomoCore", "LomoKernels", "LomoModel"],
+      name: "LomoOptim", dependencies: ["CLomoSIMD", "LomoCore", "LomoDistributed", "LomoKernels", "LomoModel"],
       swiftSettings: nativeCPU),
     // Datasets and prompt templates, batching, the training loop, evaluation, checkpoints.
     .target(

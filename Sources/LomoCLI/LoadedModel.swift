@@ -1,5 +1,6 @@
 import Foundation
 import LomoCore
+import LomoDistributed
 import LomoFormats
 import LomoModel
 import LomoTokenizer
@@ -27,9 +28,9 @@ struct LoadedModel {
                    vocabularySize: parameters.config.vocabSize)
   }
 
-  init(_ argument: String?, dtype: DType) throws {
+  init(_ argument: String?, dtype: DType, shardedOver communicator: Communicator = Communicator()) throws {
     source = try ModelSource.resolve(argument)
-    parameters = try source.loadParameters(dtype: dtype)
+    parameters = try source.loadParameters(dtype: dtype, shardedOver: communicator)
     tokenizer = try Self.tokenizer(for: source)
     chatTemplate = tokenizer.chatTemplate
   }

@@ -7,13 +7,17 @@ import LomoTrain
 #endif
 
 /// Renders training steps on stderr: one self-overwriting line with ETA on a terminal, plain
-/// lines (every `every` steps) otherwise.
+/// lines (every `every` steps) otherwise. Silent on every rank but rank 0 of an mpirun job.
 final class ProgressPrinter {
   let terminal = Diagnostics.isTerminal
   let every: Int
+  let silent: Bool
   var wrote = false
 
-  init(every: Int = 1) { self.every = max(every, 1) }
+  init(every: Int = 1, silent: Bool = false) {
+    self.every = max(every, 1)
+    self.silent = silent
+  }
 
   func step(_ m: StepMetrics) {
     let eta = Format.duration(m.etaSeconds, .clock)
@@ -42,6 +46,6 @@ final class ProgressPrinter {
     wrote = false
   }
 
-  func write(_ s: String) { Diagnostics.write(s) }
+  func write(_ s: String) { if !silent { Diagnostics.write(s) } }
 
 }

@@ -1,8 +1,13 @@
 import Synchronization
 
-/// What a long-lived buffer is for; the memory table of the LOMO paper has one column each.
+/// What a long-lived buffer is for; the memory table of the LOMO paper has one column each,
+/// plus the whole layers a sharded (ZeRO-3) model gathers from the ranks' shards.
 public enum MemoryCategory: String, CaseIterable, Sendable {
-  case parameters, gradients, optimizerState, activations, scratch
+  case parameters, gradients, optimizerState, activations, scratch, gatheredWeights
+
+  /// Whether a memory report lists this category with `peak` bytes: every category of the
+  /// paper's table always, gathered weights only when a sharded run had some.
+  public func isReported(peak: Int) -> Bool { self != .gatheredWeights || peak > 0 }
 }
 
 /// Live and peak bytes per category, for every buffer registered with the ledger.

@@ -12,41 +12,51 @@ extension LlamaModel {
   ///
   /// The loss is computed before any gradient is handed over: when it is not finite (inf/NaN),
   /// backward returns it at once and `updater` receives nothing.
+  ///
+  /// Sharded, the batch is this rank's slice of the ranks' global batch: the loss and the
+  /// token count of the mean are the sums over the ranks (so every rank sees the same, and
+  /// all stop together at a non-finite loss), and each whole gradient is reduce-scattered to
+  /// the shards before `updater` receives this rank's part with its shard (`ShardedHandOff`).
   @discardableResult
-  public func backward(updater: ParameterUpdater, gradScale: Float? = nil) -> CrossEntropyResult {
+  public func backward(updater handOff: ParameterUpdater, gradScale: Float? = nil) -> CrossEntropyResult {
     guard let s = state, s.keepsLayerInputs else {
       preconditionFailure("backward needs a preceding forward(tokens:targets:batch:time:)")
     }
     let buffers = prepareGradients(microBatches: s.microBatches)
+    let updater = sharded.map { ShardedHandOff(weights: $0, inner: handOff, part: shardGradient!) } ?? handOff
     let b = backwardScratch
       ?? BackwardScratch(config: config, rows: rows, microBatches: s.microBatches, ledger: ledger)
     backwardScratch = b
-    let tokenCount = (0..<s.microBatches * rows).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) }
+    let tokenCount = parameters.communicator.sum(
+      (0..<s.microBatches * rows).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) })
     let scale = gradScale ?? (tokenCount > 0 ? 1 / Float(tokenCount) : 0)
 
-    let result = headBackward(s, scratch: b, buffers: buffers, gradScale: scale)
+    let result = reducedOverRanks(headBackward(s, scratch: b, buffers: buffers, gradScale: scale))
     // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
     guard result.lossSum.isFinite else { return result }
-    if let head = parameters.untiedLMHead { updater.update(head, gradient: buffers.vocabulary.pointer) }
+    if config.tiedEmbeddings == false { updater.update(headWeights, gradient: buffers.vocabulary.pointer) }
     buffers.sum.handOver(to: updater)
 
+    sharded?.prefetch(config.layers - 1)
     for l in stride(from: config.layers - 1, through: 0, by: -1) {
+      let p = layerWeights(l)
+      sharded?.prefetch(l - 1)
       buffers.sum.begin()
       for k in 0..<s.microBatches {
         let input = s.residual.read(l, microBatch: k)
         if s.checkpointing {
-          layerForward(l, input: input, output: nil, into: s.activations(ofLayer: l), state: s)
+          layerForward(p, input: input, output: nil, into: s.activations(ofLayer: l), state: s)
         }
         let sink: GradientSink = buffers.direct.map { .direct($0, updater) }
           ?? .sum(buffers.sum, first: k == 0)
-        layerBackward(l, input: input, microBatch: k, state: s, scratch: b, sink: sink)
+        layerBackward(p, input: input, microBatch: k, state: s, scratch: b, sink: sink)
       }
       if buffers.direct == nil { buffers.sum.handOver(to: updater) }
     }
 
     // Embedding: scatter-add every micro-batch's rows into the tied sum (which holds the
     // LM-head part) or the zeroed vocabulary buffer.
-    if tiedGradient == nil { buffers.vocabulary.pointer.update(repeating: 0, count: parameters.embedding.count) }
+    if tiedGradient == nil { buffers.vocabulary.pointer.update(repeating: 0, count: ParameterID.embedding.count(in: config)) }
     Embedding.backward(dTable: buffers.vocabulary.pointer, dOut: b.dResidual.pointer,
                        tokens: s.tokens.pointer, rows: s.microBatches * rows,
                        channels: config.hiddenSize)
@@ -61,6 +71,7 @@ extension LlamaModel {
                     gradScale: Float) -> CrossEntropyResult {
     let c = config, n = rows
     var result = CrossEntropyResult(lossSum: 0, tokenCount: 0)
+    let head = headWeights, norm = finalNormWeights
     buffers.sum.begin()
     for k in 0..<s.microBatches {
       let input = s.residual.read(c.layers, microBatch: k)
@@ -69,19 +80,27 @@ extension LlamaModel {
       b.dNorm.fill(0)
       let part = CrossEntropy.forwardBackward(
         dHidden: b.dNorm.pointer, dWeight: buffers.vocabulary.pointer, nll: nil,
-        hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead),
+        hidden: s.finalNorm.pointer, weight: weight(head),
         targets: s.targets.pointer + k * n, rows: n, channels: c.hiddenSize, vocab: c.vocabSize,
         gradScale: gradScale, accumulateWeight: k > 0, scratch: crossEntropy)
       result = CrossEntropyResult(lossSum: result.lossSum + part.lossSum,
                                   tokenCount: result.tokenCount + part.tokenCount)
       let dInput = b.dResidual(k)
       dInput.update(repeating: 0, count: n * c.hiddenSize)
-      RMSNorm.backward(dInp: dInput, dWeight: buffers.sum.slot(for: parameters.finalNorm),
+      RMSNorm.backward(dInp: dInput, dWeight: buffers.sum.slot(for: norm),
                        dOut: b.dNorm.pointer, inp: input,
-                       weight: normWeight(parameters.finalNorm), rstd: s.finalRstd.pointer,
+                       weight: normWeight(norm), rstd: s.finalRstd.pointer,
                        rows: n, channels: c.hiddenSize, accumulateWeight: k > 0)
     }
     return result
+  }
+
+  /// `part` with the loss and token count summed over the ranks (itself in a world of one).
+  func reducedOverRanks(_ part: CrossEntropyResult) -> CrossEntropyResult {
+    guard parameters.isSharded else { return part }
+    var sums = [part.lossSum, Double(part.tokenCount)]
+    parameters.communicator.allReduce(&sums, count: 2)
+    return CrossEntropyResult(lossSum: sums[0], tokenCount: Int(sums[1]))
   }
 
   /// The gradient buffers of a backward pass over `microBatches` micro-batches.
@@ -102,20 +121,23 @@ extension LlamaModel {
   /// when accumulating with a tied LM head: then every gradient has a sum of its own).
   func prepareGradients(microBatches: Int) -> GradientBuffers {
     let accumulating = microBatches > 1
-    let layerSize = parameters.layers[0].all.reduce(0) { $0 + $1.count }
-    let capacity = max(parameters.finalNorm.count, accumulating ? layerSize : 0)
+    let layerSize = ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }
+    let capacity = max(ParameterID.finalNorm.count(in: config), accumulating ? layerSize : 0)
     if (gradientSum?.capacity ?? 0) < capacity {
       gradientSum = nil
       gradientSum = GradientSum(capacity: capacity, ledger: ledger)
     }
     if config.tiedEmbeddings && tiedGradient == nil {
-      tiedGradient = AlignedBuffer(count: parameters.embedding.count, category: .gradients,
+      tiedGradient = AlignedBuffer(count: ParameterID.embedding.count(in: config), category: .gradients,
                                    ledger: ledger)
     }
     if gradient == nil && !(accumulating && config.tiedEmbeddings) {
-      let direct = parameters.all.filter { !(config.tiedEmbeddings && $0.id == .embedding) }
-      gradient = AlignedBuffer<Float>(count: direct.map(\.count).max() ?? 0, category: .gradients,
-                                      ledger: ledger)
+      let direct = ParameterID.all(for: config).filter { !(config.tiedEmbeddings && $0 == .embedding) }
+      gradient = AlignedBuffer<Float>(count: direct.map { $0.count(in: config) }.max() ?? 0,
+                                      category: .gradients, ledger: ledger)
+    }
+    if sharded != nil && shardGradient == nil {
+      shardGradient = AlignedBuffer(count: parameters.largestCount, category: .gradients, ledger: ledger)
     }
     // One of the two exists: tied has its sum, untied allocated `gradient` above.
     let vocabulary = tiedGradient ?? gradient!
@@ -123,15 +145,15 @@ extension LlamaModel {
                            sum: gradientSum!)
   }
 
-  /// Backward through block `l` for micro-batch `k`, whose layer input is `input` [N, C]: on
+  /// Backward through block `p` for micro-batch `k`, whose layer input is `input` [N, C]: on
   /// entry `dResidual(k)` = ∂L/∂output, on exit ∂L/∂input. Each weight gradient goes to `sink`
   /// right after the weight's last read (with a direct sink, the updater may change the weight
   /// at once).
   func layerBackward(
-    _ l: Int, input: UnsafePointer<Float>, microBatch k: Int, state s: ForwardState,
+    _ p: LayerParameters, input: UnsafePointer<Float>, microBatch k: Int, state s: ForwardState,
     scratch b: BackwardScratch, sink: GradientSink
   ) {
-    let c = config, p = parameters.layers[l], a = s.activations(ofLayer: l), n = rows
+    let c = config, a = s.activations(ofLayer: p.attentionNorm.id.layer!), n = rows
     let dResidual = b.dResidual(k)
     let bf16 = parameters.dtype != .f32
     func weightGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>) {

@@ -35,6 +35,10 @@ public final class LlamaModel {
   var tiedGradient: AlignedBuffer<Float>?
   /// Per-layer gradient sums of accumulation (and the final norm's). [largest group]
   var gradientSum: GradientSum?
+  /// The gathered whole layers when the parameters are shards over several ranks.
+  let sharded: ShardedWeights?
+  /// This rank's part of a reduce-scattered gradient (sharded only). [largest shard]
+  var shardGradient: AlignedBuffer<Float>?
 
   public init(
     parameters: LlamaParameters, activationCheckpointing: Bool = false,
@@ -45,7 +49,22 @@ public final class LlamaModel {
     self.activationCheckpointing = activationCheckpointing
     self.ledger = ledger
     rope = RoPETable(inverseFrequencies: config.ropeInverseFrequencies, maxPositions: config.maxContext)
+    sharded = parameters.isSharded ? ShardedWeights(shards: parameters, ledger: ledger) : nil
   }
+
+  // MARK: Whole weights (gathered from the ranks' shards when sharded)
+
+  /// Block `l`'s tensors, whole.
+  func layerWeights(_ l: Int) -> LayerParameters { sharded?.layer(l) ?? parameters.layers[l] }
+
+  /// The embedding table [V, C], whole.
+  var embeddingTable: ParameterTensor { sharded?.vocabulary(.embedding) ?? parameters.embedding }
+
+  /// The LM head [V, C] (the embedding when tied), whole.
+  var headWeights: ParameterTensor { sharded?.vocabulary(.lmHead) ?? parameters.lmHead }
+
+  /// The final norm's scale [C], whole.
+  var finalNormWeights: ParameterTensor { sharded?.finalNorm() ?? parameters.finalNorm }
 
   /// Rows of one micro-batch (B·T).
   var rows: Int { state?.rows ?? 0 }
@@ -95,7 +114,7 @@ public final class LlamaModel {
     load(tokens: tokens, targets: targets, into: s)
     runLayers(s)
     return CrossEntropy.forward(
-      nll: nll, hidden: s.finalNorm.pointer, weight: weight(parameters.lmHead),
+      nll: nll, hidden: s.finalNorm.pointer, weight: weight(headWeights),
       targets: s.targets.pointer, rows: rows, channels: config.hiddenSize,
       vocab: config.vocabSize, scratch: crossEntropy)
   }
@@ -108,7 +127,7 @@ public final class LlamaModel {
     let n = rows, v = config.vocabSize
     return [Float](unsafeUninitializedCapacity: n * v) { out, initialized in
       MatMul.forward(out: out.baseAddress!, inp: s.finalNorm.pointer,
-                     weight: weight(parameters.lmHead), rows: n, inDim: config.hiddenSize,
+                     weight: weight(headWeights), rows: n, inDim: config.hiddenSize,
                      outDim: v, scratch: gemm)
       initialized = n * v
     }
@@ -153,15 +172,17 @@ public final class LlamaModel {
   /// (backward recomputes it per micro-batch otherwise).
   func runLayers(_ s: ForwardState) {
     let c = config, stream = s.residual
+    let table = weight(embeddingTable)
     for k in 0..<s.microBatches {
       Embedding.forward(out: stream.destination(0, microBatch: k), tokens: s.tokens.pointer + k * rows,
-                        table: weight(parameters.embedding), rows: rows, channels: c.hiddenSize,
-                        vocab: c.vocabSize)
+                        table: table, rows: rows, channels: c.hiddenSize, vocab: c.vocabSize)
       stream.commit(0, microBatch: k)
     }
     for l in 0..<c.layers {
+      let p = layerWeights(l)
+      sharded?.prefetch(l + 1)
       for k in 0..<s.microBatches {
-        layerForward(l, input: stream.read(l, microBatch: k),
+        layerForward(p, input: stream.read(l, microBatch: k),
                      output: stream.destination(l + 1, microBatch: k),
                      into: s.activations(ofLayer: l), state: s)
         stream.commit(l + 1, microBatch: k)
@@ -173,18 +194,18 @@ public final class LlamaModel {
   /// The final norm of `input` (one micro-batch's last boundary) into `finalNorm`, `finalRstd`.
   func finalNormForward(_ s: ForwardState, input: UnsafePointer<Float>) {
     RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer, inp: input,
-                    weight: normWeight(parameters.finalNorm), rows: rows,
+                    weight: normWeight(finalNormWeights), rows: rows,
                     channels: config.hiddenSize, eps: config.rmsEps)
   }
 
-  /// One block: output = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid)))),
+  /// One block with weights `p`: output = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid)))),
   /// mid = input + o(attention(rope(q(norm1(input))), rope(k(…)), v(…))).
   /// `output` nil recomputes the activations only (activation checkpointing).
   func layerForward(
-    _ l: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>?,
+    _ p: LayerParameters, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>?,
     into a: LayerActivations, state s: ForwardState
   ) {
-    let c = config, p = parameters.layers[l], n = rows
+    let c = config, n = rows
     RMSNorm.forward(out: a.norm1.pointer, rstd: a.rstd1.pointer, inp: input,
                     weight: normWeight(p.attentionNorm), rows: n, channels: c.hiddenSize,
                     eps: c.rmsEps)

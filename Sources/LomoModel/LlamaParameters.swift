@@ -1,5 +1,6 @@
 import Foundation
 import LomoCore
+import LomoDistributed
 import LomoKernels
 
 /// The tensors of one transformer block, shapes as in `ParameterID.shape(in:)`.
@@ -24,23 +25,33 @@ public struct LayerParameters: Sendable {
   public var all: [ParameterTensor] { ParameterID.LayerParameter.allCases.map { self[$0] } }
 }
 
-/// Every parameter of a LLaMA model in one storage dtype (norm scales included).
+/// Every parameter of a LLaMA model in one storage dtype (norm scales included): whole, or
+/// this rank's `RowShard` of every tensor when sharded over a communicator of several ranks
+/// (ZeRO-3: `LlamaModel` gathers each layer before it runs).
 public final class LlamaParameters: @unchecked Sendable {
   public let config: LlamaConfig
   public let dtype: DType
+  /// The ranks the tensors are sharded over (a world of one: whole tensors).
+  public let communicator: Communicator
   public let embedding: ParameterTensor
   public let layers: [LayerParameters]
   public let finalNorm: ParameterTensor
   /// nil when the LM head is tied to `embedding`.
   public let untiedLMHead: ParameterTensor?
 
-  /// Zero-filled parameters. - Precondition: `config.problems` is empty.
-  public init(config: LlamaConfig, dtype: DType, ledger: MemoryLedger = .shared) {
+  /// Zero-filled parameters, each rank of `communicator` holding its `RowShard` of every
+  /// tensor. - Precondition: `config.problems` is empty.
+  public init(config: LlamaConfig, dtype: DType, shardedOver communicator: Communicator = Communicator(),
+              ledger: MemoryLedger = .shared) {
     precondition(config.problems.isEmpty, "invalid config: \(config.problems.joined(separator: "; "))")
     self.config = config
     self.dtype = dtype
+    self.communicator = communicator
     func make(_ id: ParameterID) -> ParameterTensor {
-      ParameterTensor(id: id, shape: id.shape(in: config), dtype: dtype, ledger: ledger)
+      let shape = id.shape(in: config)
+      return ParameterTensor(id: id, shape: shape, dtype: dtype,
+                             shard: RowShard(fullShape: shape, rank: communicator.rank, ranks: communicator.size),
+                             ledger: ledger)
     }
     embedding = make(.embedding)
     layers = (0..<config.layers).map { l in
@@ -69,25 +80,32 @@ public final class LlamaParameters: @unchecked Sendable {
   /// Every tensor in forward order (the tied LM head not repeated).
   public var all: [ParameterTensor] { ParameterID.all(for: config).map { self[$0] } }
 
-  /// Size in elements of the largest tensor: the bound of LOMO's gradient memory.
+  /// Size in elements of the largest tensor held here: the bound of LOMO's gradient memory.
   public var largestCount: Int { all.map(\.count).max() ?? 0 }
+
+  /// Whether the tensors are shards over several ranks.
+  public var isSharded: Bool { communicator.isDistributed }
 
   /// Hugging Face's LLaMA initialisation: linear and embedding weights from N(0, std²),
   /// norm scales 1. Deterministic for a seed whatever the thread count: each block of
   /// `randomBlock` elements has its own generator, seeded from (seed, tensor, block), and the
   /// blocks are filled in parallel (a 7B model initialises in seconds, without an f32 copy).
+  /// Sharded, each rank fills the blocks its shards overlap: the values are those of the
+  /// whole model.
   public static func random(
     config: LlamaConfig, dtype: DType, seed: UInt64, std: Float = 0.02,
-    ledger: MemoryLedger = .shared
+    shardedOver communicator: Communicator = Communicator(), ledger: MemoryLedger = .shared
   ) -> LlamaParameters {
-    let params = LlamaParameters(config: config, dtype: dtype, ledger: ledger)
+    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, ledger: ledger)
     for (index, tensor) in params.all.enumerated() {
-      let blocks = (tensor.count + randomBlock - 1) / randomBlock
+      let held = tensor.shard.elements, total = tensor.shard.fullCount
+      let first = held.lowerBound / randomBlock
+      let blocks = held.isEmpty ? 0 : (held.upperBound + randomBlock - 1) / randomBlock - first
       Threads.parallelFor(blocks) { range in
         let values = UnsafeMutablePointer<Float>.allocate(capacity: randomBlock)
         defer { values.deallocate() }
-        for block in range {
-          let elements = block * randomBlock..<min(tensor.count, (block + 1) * randomBlock)
+        for block in range.lowerBound + first..<range.upperBound + first {
+          let elements = block * randomBlock..<min(total, (block + 1) * randomBlock)
           if tensor.id.isNorm {
             values.update(repeating: 1, count: elements.count)
           } else {

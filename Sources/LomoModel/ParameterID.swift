@@ -38,6 +38,15 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// Elements of the whole tensor in `c`.
+  public func count(in c: LlamaConfig) -> Int { shape(in: c).reduce(1, *) }
+
+  /// The block of a layer tensor, nil for the others.
+  public var layer: Int? {
+    if case .layer(let l, _) = self { return l }
+    return nil
+  }
+
   /// Norm scales are vectors; everything else is a matrix.
   public var isNorm: Bool {
     switch self {

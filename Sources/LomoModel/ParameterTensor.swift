@@ -1,7 +1,8 @@
 import LomoCore
 import LomoKernels
 
-/// One parameter tensor in its storage dtype, accounted under `MemoryCategory.parameters`.
+/// One parameter tensor in its storage dtype, accounted under `MemoryCategory.parameters`: the
+/// whole tensor, or one rank's `RowShard` of it (`shape` and `count` are then the shard's).
 ///
 /// f32 and bf16 storage feed the GEMMs directly; f16 storage is widened to f32 at use.
 public final class ParameterTensor: @unchecked Sendable {
@@ -9,11 +10,23 @@ public final class ParameterTensor: @unchecked Sendable {
     case f32(AlignedBuffer<Float>)
     case bf16(AlignedBuffer<BFloat16>)
     case f16(AlignedBuffer<Float16>)
+
+    /// Elements held.
+    public var count: Int {
+      switch self {
+      case .f32(let b): b.count
+      case .bf16(let b): b.count
+      case .f16(let b): b.count
+      }
+    }
   }
 
   public let id: ParameterID
+  /// The shape of what this tensor holds (the shard's when sharded).
   public let shape: [Int]
   public let storage: Storage
+  /// The part of the whole tensor held here.
+  public let shard: RowShard
 
   public var count: Int { shape.reduce(1, *) }
 
@@ -25,32 +38,53 @@ public final class ParameterTensor: @unchecked Sendable {
     }
   }
 
-  /// A zero tensor of `dtype`.
-  public init(id: ParameterID, shape: [Int], dtype: DType, ledger: MemoryLedger = .shared) {
+  /// A zero tensor of `dtype` of `shape`, or of its part `shard` (whose `fullShape` is
+  /// `shape`) in `category`.
+  public init(id: ParameterID, shape: [Int], dtype: DType, shard: RowShard? = nil,
+              category: MemoryCategory = .parameters, ledger: MemoryLedger = .shared) {
+    let shard = shard ?? .whole(shape)
+    precondition(shard.fullShape == shape, "shard \(shard) of a tensor of shape \(shape)")
     self.id = id
-    self.shape = shape
-    let n = shape.reduce(1, *)
+    self.shard = shard
+    self.shape = shard.shape
+    let n = self.shape.reduce(1, *)
     switch dtype {
-    case .f32: storage = .f32(AlignedBuffer(count: n, category: .parameters, ledger: ledger))
-    case .bf16: storage = .bf16(AlignedBuffer(count: n, category: .parameters, ledger: ledger))
-    case .f16: storage = .f16(AlignedBuffer(count: n, category: .parameters, ledger: ledger))
+    case .f32: storage = .f32(AlignedBuffer(count: n, category: category, ledger: ledger))
+    case .bf16: storage = .bf16(AlignedBuffer(count: n, category: category, ledger: ledger))
+    case .f16: storage = .f16(AlignedBuffer(count: n, category: category, ledger: ledger))
     }
   }
 
-  /// Stores `values` (f32, count == shape product), rounding to nearest for 16-bit storage.
-  public func assign(_ values: UnsafePointer<Float>) {
-    assign(values, elements: 0..<count)
+  /// The whole tensor `id` of `shape` in the memory of `storage` (which holds exactly its
+  /// elements): a view that shares the buffer, e.g. a gathered layer's slot.
+  public init(id: ParameterID, shape: [Int], sharing storage: Storage) {
+    self.id = id
+    self.shape = shape
+    self.storage = storage
+    shard = .whole(shape)
+    precondition(storage.count == count, "\(storage.count) elements of storage for shape \(shape)")
   }
 
-  /// Stores `values` (f32, `elements.count` of them) into the flat elements `elements`,
-  /// rounding to nearest for 16-bit storage. Disjoint ranges may be assigned concurrently.
+  /// Stores the whole tensor's `values` (f32, `shard.fullCount` of them; a shard keeps its
+  /// rows), rounding to nearest for 16-bit storage.
+  public func assign(_ values: UnsafePointer<Float>) {
+    assign(values, elements: 0..<shard.fullCount)
+  }
+
+  /// Stores `values` (f32, `elements.count` of them) as the whole tensor's flat elements
+  /// `elements` (a shard keeps those it holds), rounding to nearest for 16-bit storage.
+  /// Disjoint ranges may be assigned concurrently.
   public func assign(_ values: UnsafePointer<Float>, elements: Range<Int>) {
-    precondition(elements.lowerBound >= 0 && elements.upperBound <= count, "elements \(elements) outside \(count)")
-    let n = elements.count, at = elements.lowerBound
+    precondition(elements.lowerBound >= 0 && elements.upperBound <= shard.fullCount,
+                 "elements \(elements) outside \(shard.fullCount)")
+    let held = elements.clamped(to: shard.elements)
+    guard !held.isEmpty else { return }
+    let n = held.count, at = held.lowerBound - shard.elements.lowerBound
+    let from = values + (held.lowerBound - elements.lowerBound)
     switch storage {
-    case .f32(let b): (b.pointer + at).update(from: values, count: n)
-    case .bf16(let b): Convert.toBF16(b.pointer + at, values, count: n)
-    case .f16(let b): Convert.toF16(b.pointer + at, values, count: n)
+    case .f32(let b): (b.pointer + at).update(from: from, count: n)
+    case .bf16(let b): Convert.toBF16(b.pointer + at, from, count: n)
+    case .f16(let b): Convert.toF16(b.pointer + at, from, count: n)
     }
   }
 

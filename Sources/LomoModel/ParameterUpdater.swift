@@ -9,4 +9,11 @@ public protocol ParameterUpdater: AnyObject {
   ///     backward reuses right after the call: the updater may modify it in place but must
   ///     copy what it keeps.
   func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>)
+  /// Whether `update` may change the parameter (false for one that only measures); a sharded
+  /// model gathers a changed tensor again before its next use.
+  var changesParameters: Bool { get }
+}
+
+extension ParameterUpdater {
+  public var changesParameters: Bool { true }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LomoCore
+import LomoDistributed
 import LomoModel
 
 /// AdaLomo (Lv et al. 2023b) as lomo-optim 0.1.1 computes it, fused into backward like LOMO:
@@ -28,6 +29,11 @@ import LomoModel
 /// Like LOMO it refuses an update that is not finite (`StepOutcome.refused`): a non-finite
 /// gradient before the tensor's moments change, a non-finite update (`UpdateKernel.staysFinite`)
 /// after them; that parameter and every later one of the step are left unchanged.
+///
+/// Over shards (ZeRO-3: each rank holds whole rows, `RowShard`) the statistics are those of
+/// the whole tensor: a rank's row factors are its own rows', the column sums, the row-state sum
+/// and the sums of squares of RMS(u) and RMS(p) are summed over the ranks (f64) before use,
+/// and the means divide by the whole tensor's sizes; the ranks agree on every refusal.
 public final class AdaLomo: StepOptimizer {
   public struct Options: Sendable, Equatable {
     public var weightDecay: Float = 0
@@ -87,11 +93,14 @@ public final class AdaLomo: StepOptimizer {
   let reduce: AlignedBuffer<Double>
   /// rsqrt(col) of the tensor being updated. [max n]
   let colFactor: AlignedBuffer<Float>
+  /// The ranks whose shards this optimizer updates together (the parameters').
+  let communicator: Communicator
 
   /// Allocates the state for every tensor of `parameters` (zero, as the reference).
   public init(parameters: LlamaParameters, options: Options = Options(),
               ledger: MemoryLedger = .shared) {
     self.options = options
+    communicator = parameters.communicator
     generator = Xoshiro256(seed: options.seed)
     var moments: [ParameterID: Moments] = [:]
     var widest = 1, longest = 1
@@ -123,7 +132,7 @@ public final class AdaLomo: StepOptimizer {
     self.settings = nil
     // A step that changed no parameter (refused, or a non-finite loss) is not counted.
     if updateGuard.appliedCount == 0 { step -= 1 }
-    return StepOutcome(gradientNorm: settings.measuresNorm ? applied.norm : nil,
+    return StepOutcome(gradientNorm: settings.measuresNorm ? applied.norm.summed(over: communicator) : nil,
                        clipCoefficient: settings.clipCoefficient, refused: updateGuard.refused,
                        appliedCount: updateGuard.appliedCount)
   }
@@ -133,12 +142,12 @@ public final class AdaLomo: StepOptimizer {
       preconditionFailure("AdaLomo has no state for \(parameter.id); build it from these parameters")
     }
     guard let settings else { preconditionFailure("AdaLomo.update outside beginStep/finishStep") }
-    let count = parameter.count
+    let count = parameter.count, fullCount = parameter.shard.fullCount
     guard updateGuard.isOpen else { return }
     // Measured before the gradient is changed in place below.
     if settings.measuresNorm { applied.update(parameter, gradient: g) }
-    // A non-finite gradient is refused before the moments change.
-    guard UpdateKernel.sumOfSquares(g, count: count).isFinite else {
+    // A non-finite gradient (on any rank) is refused before the moments change.
+    guard communicator.sum(UpdateKernel.sumOfSquares(g, count: count)).isFinite else {
       return updateGuard.refuse(parameter.id)
     }
     // g = clip(grad / lossScale) * clipCoefficient, in place.
@@ -149,7 +158,8 @@ public final class AdaLomo: StepOptimizer {
     let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2)
     let eps1 = options.eps1
     if let rowState = state.rows, let colState = state.cols {
-      let n = colState.count, m = rowState.count
+      // m: this rank's rows; fullM: the whole tensor's.
+      let n = colState.count, m = rowState.count, fullM = Double(fullCount / max(n, 1))
       let row = rowState.pointer, col = colState.pointer, acc = reduce.pointer
       // Row means of s = g² + eps1, folded into the row state. [m]
       Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
@@ -161,7 +171,8 @@ public final class AdaLomo: StepOptimizer {
           row[i] = (row[i] * beta2).addingProduct(oneMinus, mean)
         }
       }
-      // Column means, in column blocks so each thread owns its columns. [n]
+      // Column sums, in column blocks so each thread owns its columns, then summed over the
+      // ranks' rows and folded into the column state as means. [n]
       let colBlock = 64
       Threads.parallelFor((n + colBlock - 1) / colBlock) { r in
         for blk in r {
@@ -171,14 +182,13 @@ public final class AdaLomo: StepOptimizer {
             let gi = g + i * n
             for j in lo..<hi { acc[j] += Double(gi[j] * gi[j] + eps1) }
           }
-          for j in lo..<hi {
-            col[j] = (col[j] * beta2).addingProduct(oneMinus, Float(acc[j] / Double(m)))
-          }
         }
       }
+      communicator.allReduce(acc, count: n)
+      for j in 0..<n { col[j] = (col[j] * beta2).addingProduct(oneMinus, Float(acc[j] / fullM)) }
       var rowSum = 0.0
       for i in 0..<m { rowSum += Double(row[i]) }
-      let rowMean = Float(rowSum / Double(m))
+      let rowMean = Float(communicator.sum(rowSum) / fullM)
       let cf = colFactor.pointer
       for j in 0..<n { cf[j] = 1 / col[j].squareRoot() }
       // u = (rsqrt(row_i / mean(row)) · rsqrt(col_j)) · g, in place.
@@ -197,14 +207,14 @@ public final class AdaLomo: StepOptimizer {
       }
     }
     // Update RMS clipping, then the parameter-scaled learning rate.
-    let rootCount = Double(count).squareRoot()
-    let rmsU = Float(UpdateKernel.sumOfSquares(g, count: count).squareRoot() / rootCount)
+    let rootCount = Double(fullCount).squareRoot()
+    let rmsU = Float(communicator.sum(UpdateKernel.sumOfSquares(g, count: count)).squareRoot() / rootCount)
     let divisor = max(rmsU / options.clipThreshold, 1)
-    let rmsP = Float(UpdateKernel.sumOfSquares(parameter).squareRoot() / rootCount)
+    let rmsP = Float(communicator.sum(UpdateKernel.sumOfSquares(parameter)).squareRoot() / rootCount)
     let lr = settings.learningRate * max(options.eps2, rmsP)
     let rule = SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor)
-    guard updateGuard.admit(parameter.id, finite: UpdateKernel.staysFinite(
-      rule, parameter, gradient: g)) else { return }
+    guard updateGuard.admit(parameter.id, finite: communicator.all(UpdateKernel.staysFinite(
+      rule, parameter, gradient: g))) else { return }
     let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
     UpdateKernel.apply(rule, to: parameter, gradient: g, rounding: rounding, seed: seed)
   }

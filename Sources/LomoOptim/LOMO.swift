@@ -1,4 +1,5 @@
 import LomoCore
+import LomoDistributed
 import LomoModel
 
 /// LOMO (Lv et al. 2023): SGD fused into backward. Each parameter is updated the moment its
@@ -20,6 +21,9 @@ import LomoModel
 /// Each update is checked before it is written (`UpdateKernel.staysFinite`, one read of the
 /// weight and the gradient): a non-finite gradient or updated value refuses that parameter and
 /// every later one of the step (`StepOutcome.refused`), so no weight ever becomes inf or NaN.
+///
+/// Over shards (ZeRO-3) each rank updates its rows with the same rule; the ranks agree on each
+/// refusal (`communicator`), and the measured norm is summed over them.
 public final class LOMO: StepOptimizer {
   /// The rule's fixed parts; the learning rate, loss scale and clip coefficient come with each
   /// step's `StepSettings`.
@@ -51,9 +55,12 @@ public final class LOMO: StepOptimizer {
   /// Measures the gradients this step applies, when its settings ask.
   private let applied = NormAccumulator()
   private var updateGuard = UpdateGuard()
+  /// The ranks whose shards this optimizer updates together.
+  let communicator: Communicator
 
-  public init(_ options: Options = Options()) {
+  public init(_ options: Options, communicator: Communicator = Communicator()) {
     self.options = options
+    self.communicator = communicator
     generator = Xoshiro256(seed: options.seed)
   }
 
@@ -73,7 +80,7 @@ public final class LOMO: StepOptimizer {
   public func finishStep() -> StepOutcome {
     guard let rule else { preconditionFailure("LOMO.finishStep without beginStep") }
     self.rule = nil
-    return StepOutcome(gradientNorm: measuresNorm ? applied.norm : nil,
+    return StepOutcome(gradientNorm: measuresNorm ? applied.norm.summed(over: communicator) : nil,
                        clipCoefficient: rule.clipCoefficient, refused: updateGuard.refused,
                        appliedCount: updateGuard.appliedCount)
   }
@@ -82,8 +89,8 @@ public final class LOMO: StepOptimizer {
     guard let rule else { preconditionFailure("LOMO.update outside beginStep/finishStep") }
     guard updateGuard.isOpen else { return }
     if measuresNorm { applied.update(parameter, gradient: gradient) }
-    guard updateGuard.admit(parameter.id, finite: UpdateKernel.staysFinite(
-      rule, parameter, gradient: gradient)) else { return }
+    guard updateGuard.admit(parameter.id, finite: communicator.all(UpdateKernel.staysFinite(
+      rule, parameter, gradient: gradient))) else { return }
     let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
     UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
   }

@@ -118,7 +118,8 @@ public final class LomoStep {
   public func step(tokens: [Int32], targets: [Int32], batch: Int, time: Int, microBatches: Int = 1,
                    learningRate: Float) -> StepReport {
     let lossScale = lossScaler?.scale ?? optimizer.defaultLossScale
-    let tokenCount = targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+    // Sharded: the mean is over every rank's slice of the batch.
+    let tokenCount = model.parameters.communicator.sum(targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) })
     // ∂(lossScale · mean loss): nil keeps backward's own 1/tokenCount when unscaled.
     let gradScale: Float? = lossScale == 1 ? nil : lossScale / Float(max(tokenCount, 1))
 
@@ -137,7 +138,8 @@ public final class LomoStep {
                    backwardPasses: passes, failure: failure)
       }
       guard result.lossSum.isFinite else { return unchanged(skipped: false, NonFiniteStep(cause: .loss)) }
-      if normAccumulator.norm.hasNonFinite {
+      let norm = normAccumulator.norm.summed(over: model.parameters.communicator)
+      if norm.hasNonFinite {
         // An overflow of the scaled gradients: halve the scale and skip, until the minimum.
         guard let scaler = lossScaler, scaler.scale > scaler.minScale else {
           return unchanged(skipped: false, NonFiniteStep(cause: .gradientNorm))
@@ -145,7 +147,7 @@ public final class LomoStep {
         lossScaler?.update(overflow: true)
         return unchanged(skipped: true, nil)
       }
-      measured = normAccumulator.norm
+      measured = norm
     }
 
     let fused = optimizer.updatesDuringBackward

@@ -5,7 +5,8 @@ import LomoModel
 /// gradients (`gradient / lossScale`, taken before any value clipping, as lomo-optim does).
 ///
 /// After a backward pass, `norm.total` is the global norm and `norm.hasNonFinite` reports an
-/// overflow; `clipCoefficient(maxNorm:)` is `min(1, maxNorm / (total + 1e-6))`.
+/// overflow; `clipCoefficient(maxNorm:)` is `min(1, maxNorm / (total + 1e-6))`. Over shards,
+/// `norm` is this rank's part: `GradientNorm.summed(over:)` adds the ranks'.
 public final class NormAccumulator: ParameterUpdater {
   public private(set) var norm = GradientNorm()
   /// The gradients handed in are of `lossScale · loss`.
@@ -25,4 +26,6 @@ public final class NormAccumulator: ParameterUpdater {
   }
 
   public func clipCoefficient(maxNorm: Float) -> Float { norm.clipCoefficient(maxNorm: maxNorm) }
+
+  public var changesParameters: Bool { false }
 }

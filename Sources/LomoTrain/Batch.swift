@@ -8,11 +8,12 @@ public struct Batch: Sendable, Equatable {
 
   /// The examples in order, then (when `rowMultiple` does not divide their count) rows of
   /// padding only, which train on nothing, up to the next multiple of `rowMultiple`: a short
-  /// last batch of an epoch still splits into whole micro-batches.
+  /// last batch of an epoch still splits into whole micro-batches. No examples (a rank's empty
+  /// slice of a short last step) make `rowMultiple` rows of one padding position.
   public init(_ examples: [TokenizedExample], padToken: Int32, rowMultiple: Int = 1) {
-    precondition(!examples.isEmpty && rowMultiple >= 1, "empty batch")
-    batch = (examples.count + rowMultiple - 1) / rowMultiple * rowMultiple
-    time = examples.map(\.tokens.count).max()!
+    precondition(rowMultiple >= 1, "rows in multiples of \(rowMultiple)")
+    batch = max(1, (examples.count + rowMultiple - 1) / rowMultiple) * rowMultiple
+    time = examples.map(\.tokens.count).max() ?? 1
     tokens = []
     targets = []
     tokens.reserveCapacity(batch * time)

@@ -20,6 +20,12 @@ import LomoModel
 /// - scratch: backward's activation gradients of one block (the residual gradient of every
 ///   micro-batch) and the optimizers' buffers.
 ///
+/// Over N ranks (ZeRO-3) it is the plan of rank 0, which holds the largest shards: parameters
+/// and optimizer state of its `RowShard` of every tensor (AdaLomo's column state stays whole),
+/// gathered weights of two whole layers, the [V, C] table and the final norm, and one more
+/// gradient buffer for this rank's part of a reduce-scattered gradient; activations and the
+/// whole-tensor gradient buffers are those of one process with this rank's batch.
+///
 /// `processBytes` adds what the ledger of a model does not see: the kernels' own scratch
 /// (cross-entropy chunk, GEMM packing) and the runtime (code, allocator, tokenizer).
 public struct MemoryEstimate: Sendable, Equatable {
@@ -34,13 +40,16 @@ public struct MemoryEstimate: Sendable, Equatable {
 
   public static let runtimeOverheadBytes = 192 << 20
 
-  /// `batchSize` sequences per micro-batch, `microBatches` K per step.
+  /// `batchSize` sequences per micro-batch, `microBatches` K per step, on each of `ranks`.
   public init(config c: LlamaConfig, dtype: DType, optimizer: OptimizerKind, batchSize: Int,
-              maxSeqLen: Int, activationCheckpointing: Bool, microBatches: Int = 1) {
+              maxSeqLen: Int, activationCheckpointing: Bool, microBatches: Int = 1, ranks: Int = 1) {
     let f = 4  // f32 bytes
     let ids = ParameterID.all(for: c)
     let counts = ids.map { $0.shape(in: c).reduce(1, *) }
-    let parameterCount = counts.reduce(0, +)
+    // Rank 0's shards (the whole tensors in one process).
+    let shards = ids.map { RowShard(fullShape: $0.shape(in: c), rank: 0, ranks: ranks) }
+    let shardCounts = shards.map(\.elements.count)
+    let heldCount = shardCounts.reduce(0, +)
     let n = batchSize * maxSeqLen, K = microBatches
     let C = c.hiddenSize, Q = c.queryDim, KV = c.kvDim, F = c.intermediateSize
     let recomputes = activationCheckpointing || K > 1
@@ -50,7 +59,7 @@ public struct MemoryEstimate: Sendable, Equatable {
       : (c.layers + 1) * K * n * C * f
     let forwardState = (recomputes ? 1 : c.layers) * perLayer + n * C + n + 2 * K * n
     var b: [MemoryCategory: Int] = [:]
-    b[.parameters] = parameterCount * dtype.byteSize
+    b[.parameters] = heldCount * dtype.byteSize
     b[.activations] = residualBytes + forwardState * f
 
     let direct = zip(ids, counts).filter { !(c.tiedEmbeddings && $0.0 == .embedding) }.map(\.1)
@@ -60,6 +69,10 @@ public struct MemoryEstimate: Sendable, Equatable {
     let sharedBuffer = K > 1 && c.tiedEmbeddings ? 0 : direct.max() ?? 0
     var gradients = sharedBuffer + (c.tiedEmbeddings ? c.vocabSize * C : 0)
       + (K > 1 ? max(layerCount, C) : C)
+    if ranks > 1 {
+      gradients += shardCounts.max() ?? 0
+      b[.gatheredWeights] = (2 * layerCount + c.vocabSize * C + C) * dtype.byteSize
+    }
     var state = 0
     var scratch = (K * n * C + n * (C + 2 * Q + 2 * KV + 3 * F)) * f
     // The model widens f16 weights (any tensor) and 16-bit norm scales to f32 at use.
@@ -69,8 +82,8 @@ public struct MemoryEstimate: Sendable, Equatable {
       break
     case .adalomo:
       var widest = 1, longest = 1
-      for id in ids {
-        let shape = id.shape(in: c)
+      for shard in shards {
+        let shape = shard.shape
         if shape.count >= 2 {
           let cols = shape.last!, rows = shape.reduce(1, *) / cols
           state += (rows + cols) * f
@@ -82,8 +95,8 @@ public struct MemoryEstimate: Sendable, Equatable {
       }
       scratch += max(widest, longest) * 8 + widest * f
     case .sgd, .adamw:
-      gradients += parameterCount
-      if optimizer == .adamw { state += 2 * parameterCount * f }
+      gradients += heldCount
+      if optimizer == .adamw { state += 2 * heldCount * f }
       if dtype != .f32 { scratch += (counts.max() ?? 0) * f }
     }
     b[.gradients] = gradients * f
@@ -99,6 +112,7 @@ public struct MemoryEstimate: Sendable, Equatable {
   public var table: String {
     let rows = MemoryCategory.allCases
       .map { ($0, bytes[$0] ?? 0) }
+      .filter { $0.0.isReported(peak: $0.1) }
       .sorted { $0.1 > $1.1 }
       .map { ($0.0.rawValue, Format.bytes($0.1)) }
       + [("kernels+runtime", Format.bytes(overheadBytes)), ("total", Format.bytes(processBytes))]

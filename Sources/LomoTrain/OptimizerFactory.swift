@@ -13,7 +13,7 @@ enum OptimizerFactory {
     switch o.optimizer {
     case .lomo:
       return LOMO(LOMO.Options(weightDecay: o.weightDecay, clipGradValue: o.clipGradValue,
-                               seed: seed))
+                               seed: seed), communicator: parameters.communicator)
     case .adalomo:
       var a = AdaLomo.Options(weightDecay: o.weightDecay, clipGradValue: o.clipGradValue)
       a.seed = seed

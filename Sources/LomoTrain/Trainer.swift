@@ -7,6 +7,10 @@ import LomoOptim
 /// `LomoStep` per batch with the learning rate of the schedule, events through a closure,
 /// evaluation every `evalEvery` steps, and exact checkpoints (`saveCheckpoint` / `resume`).
 ///
+/// Over the N ranks of a sharded model (data parallel with ZeRO-3) a step takes N · K · B
+/// examples of the same seeded order, rank r the r-th slice of K · B; the step's loss is the
+/// whole step's, and every rank runs the same steps.
+///
 /// The run is a pure function of (initial weights, examples, options): the data order of epoch
 /// e is `DataOrder.batches(seed: seed, epoch: e)`, and everything that changes while training
 /// (step, position in the epoch, optimizer moments and rounding generator, loss scale) is in
@@ -20,6 +24,8 @@ public final class Trainer {
   public let stepper: LomoStep
   public let schedule: LearningRateSchedule
   public let batchesPerEpoch: Int
+  /// Examples per optimizer step over all ranks (N · K · B).
+  public let stepExamples: Int
   public let totalSteps: Int
   /// Scores the model (higher is better); called every `evalEvery` steps and at the end.
   public var evaluate: ((LlamaModel) throws -> Double)?
@@ -61,7 +67,12 @@ public final class Trainer {
     model.activationCheckpointing = options.activationCheckpointing
     lengths = examples.map(\.tokens.count)
     fingerprint = TrainingState.fingerprint(examples)
-    batchesPerEpoch = (examples.count + options.sequencesPerStep - 1) / options.sequencesPerStep
+    let ranks = model.parameters.communicator.size
+    if ranks > 1 && (options.optimizer == .sgd || options.optimizer == .adamw) {
+      throw TrainingError.invalidOptions(["the \(options.optimizer) baseline runs in one process; over \(ranks) ranks use lomo or adalomo"])
+    }
+    stepExamples = options.sequencesPerStep * ranks
+    batchesPerEpoch = (examples.count + stepExamples - 1) / stepExamples
     switch options.length {
     case .epochs(let e): totalSteps = e * batchesPerEpoch
     case .maxSteps(let s): totalSteps = s
@@ -74,20 +85,21 @@ public final class Trainer {
   /// The longest example, in tokens.
   public var maxSequenceLength: Int { lengths.max() ?? 0 }
 
-  /// The predicted peak memory of this run (see `MemoryEstimate`).
-  public static func estimate(config: LlamaConfig, options: TrainingOptions, maxSeqLen: Int)
-    -> MemoryEstimate
+  /// The predicted peak memory of this run on each of `ranks` (see `MemoryEstimate`).
+  public static func estimate(config: LlamaConfig, options: TrainingOptions, maxSeqLen: Int,
+                              ranks: Int = 1) -> MemoryEstimate
   {
     MemoryEstimate(config: config, dtype: options.dtype, optimizer: options.optimizer,
                    batchSize: options.batchSize, maxSeqLen: maxSeqLen,
                    activationCheckpointing: options.activationCheckpointing,
-                   microBatches: options.gradientAccumulationSteps)
+                   microBatches: options.gradientAccumulationSteps, ranks: ranks)
   }
 
   /// The batches of `epoch` (indices into `examples`), one per optimizer step: with gradient
-  /// accumulation each holds the K · B examples of its K micro-batches.
+  /// accumulation each holds the K · B examples of its K micro-batches, over N ranks the
+  /// N · K · B of every rank's (`rankSlice`).
   public func order(ofEpoch epoch: Int) -> [[Int]] {
-    DataOrder.batches(lengths: lengths, batchSize: options.sequencesPerStep, seed: options.seed,
+    DataOrder.batches(lengths: lengths, batchSize: stepExamples, seed: options.seed,
                       epoch: epoch, groupChunkBatches: options.groupChunkBatches)
   }
 
@@ -113,9 +125,10 @@ public final class Trainer {
           interrupted = true
           break epochs
         }
-        let members = batches[position].map { examples[$0] }
+        let indices = batches[position]
+        let members = rankSlice(of: indices).map { examples[$0] }
         let batch = Batch(members, padToken: padToken, rowMultiple: options.batchSize)
-        let tokens = members.reduce(0) { $0 + $1.tokens.count }
+        let tokens = indices.reduce(0) { $0 + examples[$1].tokens.count }
         let lr = schedule.learningRate(atStep: step)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let report = stepper.step(tokens: batch.tokens, targets: batch.targets, batch: batch.batch,
@@ -160,6 +173,13 @@ public final class Trainer {
       interrupted: interrupted || step < totalSteps)
   }
 
+  /// This rank's part of a step's examples: the r-th K · B of them (fewer, or none, at the end
+  /// of a short last step).
+  func rankSlice(of step: [Int]) -> ArraySlice<Int> {
+    let r = model.parameters.communicator.rank, share = options.sequencesPerStep
+    return step[min(step.count, r * share)..<min(step.count, (r + 1) * share)]
+  }
+
   func runEvaluation(_ onEvent: (TrainingEvent) -> Void) throws {
     guard let evaluate else { return }
     let score = try evaluate(model)
@@ -170,10 +190,19 @@ public final class Trainer {
 
   // MARK: Checkpoints
 
+  /// Checkpoints hold whole tensors of one process; a run over several ranks has none yet.
+  func refuseShardedCheckpoint(_ directory: URL) throws {
+    guard model.parameters.isSharded else { return }
+    throw TrainingError.checkpoint(
+      path: directory.path,
+      problem: "runs over several ranks (mpirun) cannot write or resume checkpoints yet; run with fewer steps or in one process")
+  }
+
   /// Writes a resumable checkpoint (atomically; an existing directory only with `overwrite`):
   /// the position, options and loss scaler, the optimizer's state (taken once: for AdamW it
   /// copies both moments), and the parameters beside them.
   public func saveCheckpoint(to directory: URL, overwrite: Bool = false) throws {
+    try refuseShardedCheckpoint(directory)
     let optimizerState = optimizer.state()
     let state = TrainingState(
       step: step, epoch: epoch, position: position, dataSeed: options.seed, options: options,
@@ -190,6 +219,7 @@ public final class Trainer {
   /// this run and its tensors against their checksums, then loads its parameters into the model
   /// and restores the position, optimizer and loss scaler.
   public func resume(from directory: URL) throws {
+    try refuseShardedCheckpoint(directory)
     let path = directory.path
     let stored = try ResumeCheckpoint.loadState(from: directory)
     var mine = options

@@ -1,4 +1,6 @@
 import Foundation
+import LomoCore
+import LomoModel
 import LomoTestSupport
 import XCTest
 
@@ -19,9 +21,7 @@ final class MPIProcessTests: XCTestCase {
   func mpirun(_ ranks: Int, _ arguments: [String]) throws -> Outcome {
     try launch(URL(fileURLWithPath: "/usr/bin/env"),
                ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments,
-               in: directory,
-               environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-                             "OMPI_MCA_btl": "self,vader,tcp"])
+               in: directory, environment: mpiEnvironment)
   }
 
   func testEveryCollectiveAgreesOnThreeRanks() throws {
@@ -42,3 +42,105 @@ final class MPIProcessTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(start), 60)
   }
 }
+
+/// Sharded training (ZeRO-3 over mpirun) against one process on the same global batch.
+final class ShardedTrainingTests: XCTestCase {
+  var scratch: TemporaryDirectory!
+  var directory: URL { scratch.url }
+  var model = ""
+  var data = ""
+
+  override func setUpWithError() throws {
+    scratch = try temporaryDirectory("cli-sharded")
+    guard FileManager.default.isExecutableFile(atPath: lomoExecutable.path) else {
+      throw XCTSkip("no lomo executable at \(lomoExecutable.path); build it first (swift build)")
+    }
+    model = try TestModels.tinyLlamaFolder(in: directory)
+    // 12 sequences of 5 to 20 tokens: the ranks' slices have different lengths.
+    var rng = Xoshiro256(seed: 5)
+    let lines = (0..<12).map { _ in
+      let n = 5 + Int(rng.next() % 16)
+      return "{\"input_ids\": [" + (0..<n).map { _ in "\(3 + rng.next() % 250)" }.joined(separator: ", ") + "]}"
+    }
+    data = try scratch.write(lines.joined(separator: "\n"), "train.jsonl")
+  }
+
+  /// `lomo train` of the tiny model on `ranks` ranks (none: no mpirun), each step 6 examples
+  /// in all; returns the final parameters.
+  func train(ranks: Int?, _ options: [String], output: String, format: String = "safetensors") throws -> Outcome {
+    let perRank = 6 / (ranks ?? 1)
+    let arguments = ["train", "--model", model, "--data", data, "--max-steps", "3", "--batch-size", "\(perRank)",
+                     "--max-seq-len", "64", "--threads", "1", "--save-format", format, "--output", output] + options
+    guard let ranks else { return try launch(lomoExecutable, arguments, in: directory) }
+    return try launch(URL(fileURLWithPath: "/usr/bin/env"),
+                      ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments,
+                      in: directory, environment: mpiEnvironment)
+  }
+
+  func finalParameters(_ output: String) throws -> LlamaParameters {
+    try ModelSource.huggingFace(directory.appendingPathComponent("\(output)/final").path).loadParameters(dtype: .f32)
+  }
+
+  /// Every tensor of `a` and `b` within `tolerance` relative to the tensor's largest value.
+  func assertClose(_ a: LlamaParameters, _ b: LlamaParameters, tolerance: Float, _ what: String) {
+    for (x, y) in zip(a.all, b.all) {
+      let u = x.floats, v = y.floats
+      let scale = max(u.map(abs).max() ?? 0, 1e-30)
+      let worst = zip(u, v).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertLessThanOrEqual(worst / scale, tolerance, "\(what): \(x.id)")
+    }
+  }
+
+  func assertShardedEqualsOneProcess(_ options: [String], _ what: String) throws {
+    let one = try train(ranks: nil, options, output: "one")
+    XCTAssertEqual(one.status, 0, one.stderr)
+    let reference = try finalParameters("one")
+    let base = try TestModels.tinyLlama()
+    XCTAssertGreaterThan(zip(reference.embedding.floats, base.embedding.floats).map { abs($0 - $1) }.max() ?? 0, 1e-5,
+                         "\(what): training moved nothing (the comparison would prove nothing)")
+    for ranks in [2, 3] {
+      let run = try train(ranks: ranks, options, output: "ranks\(ranks)")
+      XCTAssertEqual(run.status, 0, run.stderr)
+      XCTAssertTrue(run.stderr.contains("over \(ranks) ranks"), run.stderr)
+      assertClose(try finalParameters("ranks\(ranks)"), reference, tolerance: 1e-6, "\(what), \(ranks) ranks")
+    }
+  }
+
+  func testLOMOWithGlobalNormClippingOnTwoAndThreeRanksEqualsOneProcess() throws {
+    try assertShardedEqualsOneProcess(["--lr", "0.01", "--clip-grad-norm", "1.0"], "LOMO, clip 1.0")
+  }
+
+  func testAdaLomoOnTwoAndThreeRanksEqualsOneProcess() throws {
+    try assertShardedEqualsOneProcess(["--lr", "0.01", "--optimizer", "adalomo"], "AdaLomo")
+  }
+
+  /// bf16 with stochastic rounding: two runs on 2 ranks give identical bits.
+  func testBF16OnTwoRanksIsDeterministic() throws {
+    for output in ["a", "b"] {
+      let run = try train(ranks: 2, ["--lr", "0.01", "--dtype", "bf16"], output: output)
+      XCTAssertEqual(run.status, 0, run.stderr)
+    }
+    let a = try Data(contentsOf: directory.appendingPathComponent("a/final/model.safetensors"))
+    let b = try Data(contentsOf: directory.appendingPathComponent("b/final/model.safetensors"))
+    XCTAssertEqual(a, b)
+  }
+
+  /// The model rank 0 assembles from the shards is the file one process writes: at lr 0 the
+  /// weights stay exactly the loaded ones, so both exports must be byte-identical (GGUF too,
+  /// with its Q/K row order).
+  func testTheExportOfTwoRanksEqualsTheOneProcessExport() throws {
+    for format in ["safetensors", "gguf"] {
+      XCTAssertEqual(try train(ranks: nil, ["--lr", "0"], output: "one-\(format)", format: format).status, 0)
+      let two = try train(ranks: 2, ["--lr", "0"], output: "two-\(format)", format: format)
+      XCTAssertEqual(two.status, 0, two.stderr)
+      let file = format == "gguf" ? "model.gguf" : "model.safetensors"
+      let a = try Data(contentsOf: directory.appendingPathComponent("one-\(format)/final/\(file)"))
+      let b = try Data(contentsOf: directory.appendingPathComponent("two-\(format)/final/\(file)"))
+      XCTAssertEqual(a, b, format)
+    }
+  }
+}
+
+/// Open MPI as root, more ranks than cores, shared memory or TCP between them.
+let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                      "OMPI_MCA_btl": "self,vader,tcp"]

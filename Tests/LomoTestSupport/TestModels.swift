@@ -14,6 +14,18 @@ public enum TestModels {
       .appendingPathComponent("LomoModelTests/Fixtures/tiny-llama").path
   }
 
+  /// A copy of the tiny LLaMA in `directory`/tiny-llama with a tokenizer.json (the tiny
+  /// byte-level BPE of the tokenizer tests), so the CLI loads it; returns its path. For
+  /// pre-tokenised data only: that tokenizer's ids go beyond the model's 256.
+  public static func tinyLlamaFolder(in directory: URL) throws -> String {
+    let folder = directory.appendingPathComponent("tiny-llama")
+    try FileManager.default.copyItem(atPath: tinyLlamaDirectory, toPath: folder.path)
+    let tokenizer = URL(fileURLWithPath: tinyLlamaDirectory).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("LomoTokenizerTests/Fixtures/tiny_bytelevel.json")
+    try FileManager.default.copyItem(at: tokenizer, to: folder.appendingPathComponent("tokenizer.json"))
+    return folder.path
+  }
+
   /// The tiny LLaMA's parameters in `dtype`.
   public static func tinyLlama(dtype: DType = .f32, ledger: MemoryLedger = .shared) throws -> LlamaParameters {
     try ModelSource.huggingFace(tinyLlamaDirectory).loadParameters(dtype: dtype, ledger: ledger)

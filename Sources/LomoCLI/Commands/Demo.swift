@@ -113,7 +113,7 @@ struct Demo: ParsableCommand {
                           summary.steps, batchSize, lr, summary.seconds, summary.tokensPerSecond)),
       ("final training loss", summary.finalLoss.map { String(format: "%.4f", $0) } ?? "-"),
     ]
-    for c in MemoryCategory.allCases {
+    for c in MemoryCategory.allCases where c.isReported(peak: usage[c] ?? 0) {
       rows.append(("peak \(c.rawValue)", Format.bytes(usage[c] ?? 0)))
     }
     rows.append(("peak ledger total", Format.bytes(summary.peakLedgerBytes)))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LomoDistributed
 import LomoCore
 import LomoKernels
 import LomoModel
@@ -9,7 +10,10 @@ struct ModelOption: ParsableArguments {
   var model: String = ModelSource.defaultName
 
   /// The model with its tokenizer and chat template, its weights stored as `dtype`.
-  func load(dtype: DType) throws -> LoadedModel { try LoadedModel(model, dtype: dtype) }
+  /// The model, its tensors sharded over `communicator`'s ranks when it has several.
+  func load(dtype: DType, shardedOver communicator: Communicator = Communicator()) throws -> LoadedModel {
+    try LoadedModel(model, dtype: dtype, shardedOver: communicator)
+  }
 }
 
 /// `--dtype`: how the weights are stored while a command runs.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LomoCore
+import LomoDistributed
 import LomoFormats
 import LomoModel
 import LomoTrain
@@ -9,30 +10,38 @@ import LomoTrain
 /// metrics (Ctrl-C: a resumable checkpoint), save final/ and best/, print the summary. The
 /// output folder is locked for the whole run; a model folder that cannot be saved leaves the
 /// trained weights in a resumable checkpoint (`CheckpointRescue`).
+///
+/// Under `mpirun -n N` every rank runs this with the same options: the model is sharded over
+/// the ranks (ZeRO-3), each step takes N × --batch-size examples (see `Trainer`), and rank 0
+/// alone claims the output folder, prints, writes metrics and assembles the saved models.
 struct TrainRun {
   let command: Train
   let options: TrainingOptions
-  let progress = ProgressPrinter(every: 10)
+  let world = Communicator.world
+  let progress: ProgressPrinter
 
   init(_ command: Train) {
     self.command = command
     options = command.trainingOptions
+    progress = ProgressPrinter(every: 10, silent: world.rank != 0)
   }
 
   func run() throws {
     let out = command.output
     // The output folder first: claimed (created, writable, locked) and cleared of what dead
-    // runs left, before anything slow happens.
-    let lock = try OutputLock(directory: out.output)
-    defer { lock.release() }
-    for leftover in AtomicDirectory.removeStale(in: out.output) { progress.message(Self.describe(leftover)) }
+    // runs left, before anything slow happens (by rank 0, which writes there).
+    let lock = world.rank == 0 ? try OutputLock(directory: out.output) : nil
+    defer { lock?.release() }
+    if lock != nil {
+      for leftover in AtomicDirectory.removeStale(in: out.output) { progress.message(Self.describe(leftover)) }
+    }
     let directory = URL(fileURLWithPath: out.output)
-    if out.resume == nil, !out.overwrite {
+    if world.rank == 0, out.resume == nil, !out.overwrite {
       for name in ["final", "best"] where AtomicFileWriter.exists(directory.appendingPathComponent(name).path) {
         throw CommandError("\(directory.appendingPathComponent(name).path) exists; add --overwrite to replace it")
       }
     }
-    let loaded = try command.model.load(dtype: options.dtype)
+    let loaded = try command.model.load(dtype: options.dtype, shardedOver: world)
     let output = TrainingOutput(directory: directory, format: out.saveFormat ?? .matching(loaded.source),
                                 source: loaded.source)
     let trainSet = try command.data.load(seed: options.seed)
@@ -45,12 +54,13 @@ struct TrainRun {
     let pad = loaded.padToken
     let trainer = try Trainer(model: llama, examples: examples, padToken: pad, options: options)
     let longest = max(trainer.maxSequenceLength, evaluation?.maxSequenceLength ?? 0)
-    let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest)
+    let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest, ranks: world.size)
     try estimate.check()
     let name = trainSet.task?.rawValue ?? trainSet.format.rawValue
     let stepShape = options.gradientAccumulationSteps == 1
       ? "\(options.batchSize)" : "\(options.gradientAccumulationSteps) × \(options.batchSize)"
-    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(stepShape); estimated peak memory \(Format.bytes(estimate.processBytes))")
+    let ranks = world.size > 1 ? " over \(world.size) ranks (\(world.size) × \(stepShape) per step, parameters sharded)" : ""
+    progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(stepShape)\(ranks); estimated peak memory \(Format.bytes(estimate.processBytes))")
     if let comparison = MemoryEstimate.accumulationComparison(config: llama.config, options: options,
                                                                maxSeqLen: longest) {
       progress.message(comparison)
@@ -65,12 +75,13 @@ struct TrainRun {
       let scoring = EvaluationOptions(batchSize: options.batchSize, padToken: pad)
       trainer.evaluate = { model in try evaluation.score(model, options: scoring).value }
     }
-    let metrics = try out.metrics.map { try MetricsWriter(path: $0, append: out.resume != nil) }
+    let metrics = try out.metrics.flatMap { world.rank == 0 ? try MetricsWriter(path: $0, append: out.resume != nil) : nil }
     var metricsFailed = false
 
     let interrupt = InterruptSignal()
     var bestSaveError: Error?
-    trainer.shouldStop = { interrupt.wasReceived || bestSaveError != nil }
+    // The ranks stop together: at any rank's interrupt or rank 0's failure to save best/.
+    trainer.shouldStop = { [world] in world.any(interrupt.wasReceived || bestSaveError != nil) }
     let rescue = CheckpointRescue(trainer: trainer, output: output)
     let summary = try savingGoodWeights(with: rescue) { try trainer.run { event in
       switch event {
@@ -84,7 +95,9 @@ struct TrainRun {
         let text = evaluation.map { $0.describe(r.score, metrics: $0.last?.metrics) } ?? ""
         progress.message("step \(r.step): \(text)\(r.isBest ? " (best)" : "")")
         guard r.isBest else { return }
-        do { try output.save(llama.parameters, to: output.best, overwrite: true) } catch { bestSaveError = error }
+        do {
+          try llama.parameters.exportingWhole { try output.save(llama.parameters, to: output.best, overwrite: true) }
+        } catch { bestSaveError = error }
       }
     } }
     progress.finish()
@@ -103,7 +116,12 @@ struct TrainRun {
     }
     let saved: ModelExporter.Summary
     do {
-      saved = try output.save(llama.parameters, to: output.final, overwrite: out.overwrite || out.resume != nil)
+      let whole = try llama.parameters.exportingWhole {
+        try output.save(llama.parameters, to: output.final, overwrite: out.overwrite || out.resume != nil)
+      }
+      // The other ranks' part ends here: rank 0 reports.
+      guard let whole else { return }
+      saved = whole
     } catch {
       throw rescue.failure(saving: "the final model \(output.final.path)", error)
     }

@@ -17,7 +17,7 @@ enum TrainSummaryTable {
       if let best = s.bestScore { rows.append(("best evaluation", evaluation.describe(best))) }
     }
     rows.append(("peak RSS", Format.bytes(s.peakRSSBytes)))
-    for c in MemoryCategory.allCases {
+    for c in MemoryCategory.allCases where c.isReported(peak: s.peakMemory[c] ?? 0) {
       rows.append(("peak \(c.rawValue)", Format.bytes(s.peakMemory[c] ?? 0)))
     }
     rows += saved

@@ -54,8 +54,8 @@ extension ModelExporter {
       case .bf16: .bf16
       }
       for tensor in parameters.all {
-        weights.addTensor(tensor.id.description, shape: tensor.shape, dtype: stDType) { out in
-          tensor.copyAsFloat(into: out.baseAddress!)
+        weights.addTensor(tensor.id.description, shape: tensor.shard.fullShape, dtype: stDType) { out in
+          parameters.copyWholeAsFloat(tensor, into: out.baseAddress!)
         }
       }
       try weights.write(to: folder.path("model.safetensors"))

@@ -100,9 +100,10 @@ public enum ModelExporter {
       case .layer(_, .key): config.kvHeads
       default: nil
       }
-      writer.addTensor(id.ggufName, shape: tensor.shape, type: type.tensorType(shape: tensor.shape)) { out in
-        tensor.copyAsFloat(into: out.baseAddress!)
-        if let heads { try QKPermutation.apply(out, rows: tensor.shape[0], columns: tensor.shape[1], heads: heads) }
+      let shape = tensor.shard.fullShape
+      writer.addTensor(id.ggufName, shape: shape, type: type.tensorType(shape: shape)) { out in
+        parameters.copyWholeAsFloat(tensor, into: out.baseAddress!)
+        if let heads { try QKPermutation.apply(out, rows: shape[0], columns: shape[1], heads: heads) }
       }
     }
     try writer.write(to: path, overwrite: overwrite)

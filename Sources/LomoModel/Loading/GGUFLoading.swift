@@ -1,4 +1,5 @@
 import LomoCore
+import LomoDistributed
 import LomoFormats
 
 extension LlamaConfig {
@@ -65,24 +66,25 @@ extension LlamaParameters {
   /// Q and K rows are put back from llama.cpp's interleaved order into Hugging Face's
   /// rotate-half order, so both formats give the same model.
   public static func load(
-    config: LlamaConfig, from file: GGUFFile, dtype: DType, ledger: MemoryLedger = .shared
+    config: LlamaConfig, from file: GGUFFile, dtype: DType,
+    shardedOver communicator: Communicator = Communicator(), ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
     try TensorInventory(gguf: file).check(config)
-    let params = LlamaParameters(config: config, dtype: dtype, ledger: ledger)
+    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
     for tensor in params.all {
-      let name = tensor.id.ggufName
+      let name = tensor.id.ggufName, shape = tensor.shard.fullShape, count = tensor.shard.fullCount
       let info = try file.tensor(name)
-      guard info.shape == tensor.shape else {
-        throw ModelLoadError(path: file.path, problem: "tensor '\(name)' has shape \(info.shape), the config needs \(tensor.shape)")
+      guard info.shape == shape else {
+        throw ModelLoadError(path: file.path, problem: "tensor '\(name)' has shape \(info.shape), the config needs \(shape)")
       }
-      let values = UnsafeMutableBufferPointer(start: staging.pointer(count: tensor.count), count: tensor.count)
+      let values = UnsafeMutableBufferPointer(start: staging.pointer(count: count), count: count)
       try file.dequantize(name, into: values)
       switch tensor.id {
       case .layer(_, .query):
-        try QKPermutation.undo(values, rows: tensor.shape[0], columns: tensor.shape[1], heads: config.heads)
+        try QKPermutation.undo(values, rows: shape[0], columns: shape[1], heads: config.heads)
       case .layer(_, .key):
-        try QKPermutation.undo(values, rows: tensor.shape[0], columns: tensor.shape[1], heads: config.kvHeads)
+        try QKPermutation.undo(values, rows: shape[0], columns: shape[1], heads: config.kvHeads)
       default: break
       }
       tensor.assign(values.baseAddress!)

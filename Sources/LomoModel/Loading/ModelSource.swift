@@ -1,5 +1,6 @@
 import Foundation
 import LomoCore
+import LomoDistributed
 import LomoFormats
 
 /// Where a model comes from: a `--model` argument resolved to a file or folder.
@@ -53,15 +54,20 @@ public enum ModelSource: Equatable, Sendable {
     }
   }
 
-  /// Reads the config and every parameter, stored as `dtype`.
-  public func loadParameters(dtype: DType, ledger: MemoryLedger = .shared) throws -> LlamaParameters {
+  /// Reads the config and every parameter, stored as `dtype` (this rank's shards when
+  /// `communicator` has several ranks: each tensor is read whole, one at a time, and only the
+  /// shard kept).
+  public func loadParameters(dtype: DType, shardedOver communicator: Communicator = Communicator(),
+                             ledger: MemoryLedger = .shared) throws -> LlamaParameters {
     switch self {
     case .gguf(let path):
       let file = try GGUFFile(path: path)
-      return try LlamaParameters.load(config: try LlamaConfig(gguf: file), from: file, dtype: dtype, ledger: ledger)
+      return try LlamaParameters.load(config: try LlamaConfig(gguf: file), from: file, dtype: dtype,
+                                      shardedOver: communicator, ledger: ledger)
     case .huggingFace(let dir):
       let config = try LlamaConfig(huggingFaceConfig: (dir as NSString).appendingPathComponent("config.json"))
-      return try LlamaParameters.load(config: config, from: try SafetensorsCheckpoint(directory: dir), dtype: dtype, ledger: ledger)
+      return try LlamaParameters.load(config: config, from: try SafetensorsCheckpoint(directory: dir), dtype: dtype,
+                                      shardedOver: communicator, ledger: ledger)
     }
   }
 }

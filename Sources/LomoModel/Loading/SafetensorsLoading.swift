@@ -1,4 +1,5 @@
 import LomoCore
+import LomoDistributed
 import LomoFormats
 
 extension LlamaParameters {
@@ -9,14 +10,14 @@ extension LlamaParameters {
   /// error.
   public static func load(
     config: LlamaConfig, from checkpoint: SafetensorsCheckpoint, dtype: DType,
-    ledger: MemoryLedger = .shared
+    shardedOver communicator: Communicator = Communicator(), ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
     try TensorInventory(checkpoint: checkpoint, tied: config.tiedEmbeddings).check(config)
-    let params = LlamaParameters(config: config, dtype: dtype, ledger: ledger)
+    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
     for tensor in params.all {
-      let values = staging.pointer(count: tensor.count)
-      try checkpoint.readFloats(tensor.id.description, expectedShape: tensor.shape, into: values)
+      let values = staging.pointer(count: tensor.shard.fullCount)
+      try checkpoint.readFloats(tensor.id.description, expectedShape: tensor.shard.fullShape, into: values)
       tensor.assign(values)
     }
     return params
