@@ -141,6 +141,74 @@ final class ShardedTrainingTests: XCTestCase {
   }
 }
 
+/// What sharding does to a rank's memory and what a failing rank does to the job.
+extension ShardedTrainingTests {
+  /// Bytes of a "peak <category>" row of the summary ("184.6 KiB").
+  func peak(_ category: String, in summary: String) throws -> Double {
+    let line = try XCTUnwrap(summary.split(separator: "\n").first { $0.contains("peak \(category) ") }, category)
+    let fields = line.split(separator: " ")
+    let value = try XCTUnwrap(Double(fields[fields.count - 2]))
+    let unit = ["B": 1.0, "KiB": 1024.0, "MiB": 1048576.0][String(fields.last!)]
+    return value * (try XCTUnwrap(unit))
+  }
+
+  /// Rank 0's ledger: half the parameters of one process (the tiny model's rows split evenly
+  /// in two), plus two whole layers, the [V, C] LM head and the final norm gathered.
+  func testEachRankHoldsItsShareOfTheParametersPlusTheGatheredLayers() throws {
+    let one = try train(ranks: nil, ["--lr", "0.01"], output: "one")
+    let two = try train(ranks: 2, ["--lr", "0.01"], output: "two")
+    XCTAssertEqual(two.status, 0, two.stderr)
+    let whole = try peak("parameters", in: one.stdout), half = try peak("parameters", in: two.stdout)
+    XCTAssertEqual(half / whole, 0.5, accuracy: 0.001)
+    XCTAssertFalse(one.stdout.contains("gatheredWeights"), "one process gathers nothing")
+    let c = try TestModels.tinyLlama().config
+    let layer = 2 * c.hiddenSize + c.hiddenSize * (c.queryDim + 2 * c.kvDim) + c.queryDim * c.hiddenSize
+      + 3 * c.intermediateSize * c.hiddenSize
+    let gathered = Double(4 * (2 * layer + c.vocabSize * c.hiddenSize + c.hiddenSize))
+    XCTAssertEqual(try peak("gatheredWeights", in: two.stdout) / gathered, 1, accuracy: 0.001)
+  }
+
+  /// A rank killed mid-run ends the job within seconds, mpirun names it, and no final model
+  /// appears.
+  func testARankKilledMidStepEndsTheOthers() throws {
+    var killedAt: Date?
+    let run = try launch(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      ["mpirun", "--oversubscribe", "-n", "2", lomoExecutable.path, "train", "--model", model, "--data", data,
+       "--max-steps", "1000000", "--batch-size", "3", "--max-seq-len", "64", "--threads", "1", "--output", "run"],
+      in: directory, environment: mpiEnvironment
+    ) { mpirun, stderr in
+      var seen = Data()
+      while !String(decoding: seen, as: UTF8.self).contains("step 20/") {
+        let chunk = stderr.availableData
+        if chunk.isEmpty { return }
+        seen += chunk
+      }
+      // mpirun's children are the two ranks; kill the younger one.
+      let ranks = Self.children(of: mpirun.processIdentifier)
+      guard let victim = ranks.max() else { return XCTFail("no ranks under mpirun") }
+      kill(victim, SIGKILL)
+      killedAt = Date()
+    }
+    let ended = try XCTUnwrap(killedAt)
+    XCTAssertLessThan(Date().timeIntervalSince(ended), 30)
+    XCTAssertNotEqual(run.status, 0)
+    XCTAssertTrue(run.stderr.contains("exited on signal 9"), run.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/final").path))
+  }
+
+  /// The process ids whose parent is `parent` (from /proc).
+  static func children(of parent: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+      guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")") else { return false }
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      return fields.count > 1 && Int32(fields[1]) == parent
+    }
+  }
+}
+
 /// Open MPI as root, more ranks than cores, shared memory or TCP between them.
 let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
                       "OMPI_MCA_btl": "self,vader,tcp"]
