@@ -11,7 +11,10 @@ struct Inspect: ParsableCommand {
     discussion: """
       PATH is a GGUF file, a Hugging Face folder (config.json + model.safetensors), or \
       '\(ModelSource.defaultName)' for the default model. Long metadata arrays (vocabularies, \
-      merges) are summarised.
+      merges) are summarised. With --compare OTHER it instead compares the two models' weights \
+      tensor by tensor (any formats: e.g. a GGUF export with the Hugging Face folder it came \
+      from, or a run on several ranks with one on one process) and exits with status 1 when a \
+      tensor differs by more than --tolerance.
       """)
 
   @Argument(help: "A .gguf file, a Hugging Face model folder, or '\(ModelSource.defaultName)'.")
@@ -20,7 +23,21 @@ struct Inspect: ParsableCommand {
   @Flag(help: "List every tensor (by default the first and last few).")
   var allTensors = false
 
+  @Option(help: "Compare the weights with this model (same architecture) instead of listing them.")
+  var compare: String?
+
+  @Option(help: "With --compare: the largest difference allowed, relative to each tensor's largest magnitude.")
+  var tolerance: Double = 0
+
   func run() throws {
+    if let compare {
+      let comparison = try ModelComparison(try ModelSource.resolve(path), try ModelSource.resolve(compare))
+      print(comparison.report)
+      guard comparison.worst.difference <= tolerance else {
+        throw CommandError("\(comparison.worst.tensor) differs by \(comparison.worst.difference) relative, more than --tolerance \(tolerance)")
+      }
+      return
+    }
     let source = try ModelSource.resolve(path)
     switch source {
     case .gguf(let file): try inspectGGUF(try GGUFFile(path: file))
