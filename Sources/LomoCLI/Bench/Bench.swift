@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LomoCore
+import LomoDistributed
 import LomoKernels
 import LomoModel
 import LomoTrain
@@ -81,7 +82,9 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     threads.apply()
+    let world = Communicator.world
     if matrix {
+      guard !world.isDistributed else { throw CommandError("--matrix runs its cases one after the other in one process; run it without mpirun") }
       try BenchMatrix(base: self).run()
       return
     }
@@ -97,6 +100,7 @@ struct Bench: ParsableCommand {
     let runner = BenchRunner(benchCase: c, warmupSteps: warmupSteps, steps: steps,
                              threads: threadCount, peak: peak, progress: progress)
     let result = runner.run(parameters: parameters)
+    guard world.rank == 0 else { return }
     if json {
       print(String(decoding: try JSONValue(encoding: result).serialized([.sortedKeys]), as: UTF8.self))
     } else {
@@ -107,22 +111,25 @@ struct Bench: ParsableCommand {
   /// Random-initialised weights of a named architecture (after checking that they fit), or the
   /// weights of a checkpoint.
   private func loadParameters(_ c: BenchCase) throws -> LlamaParameters {
+    let world = Communicator.world
     guard let config = ModelCatalog.config(named: c.model) else {
       progress("loading \(c.model)")
-      return try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype)
+      return try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype, shardedOver: world)
     }
     var options = c.trainingOptions ?? TrainingOptions()
     options.dtype = c.dtype
     options.batchSize = c.batchSize
     // Inference keeps less than a checkpointed training step: an over-estimate, on the safe side.
     if c.mode == .inference { options.activationCheckpointing = true }
-    let estimate = Trainer.estimate(config: config, options: options, maxSeqLen: c.seqLen)
+    let estimate = Trainer.estimate(config: config, options: options, maxSeqLen: c.seqLen, ranks: world.size)
     try estimate.check()
-    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))")
-    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1)
+    let perRank = world.isDistributed ? " per rank (\(world.size) ranks)" : ""
+    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))\(perRank)")
+    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1, shardedOver: world)
   }
 
   private func progress(_ message: String) {
+    guard Communicator.world.rank == 0 else { return }
     Diagnostics.note(message, from: "bench")
   }
 }

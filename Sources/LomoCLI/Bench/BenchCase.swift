@@ -117,6 +117,22 @@ struct BenchResult: Codable, Sendable {
   var threads: Int
   var machine: String
   var date: String
+  /// Over several ranks (mpirun): what each rank held and sent; nil in one process.
+  var ranks: RankReport? = nil
+}
+
+/// A bench case on N ranks (ZeRO-3): tokens/s, FLOPs and the peak above are of the whole
+/// job (N × B sequences a step; the peak is the sum of the ranks' peaks), the step time rank 0's.
+struct RankReport: Codable, Sendable {
+  var count: Int
+  /// Each rank's VmHWM, in rank order.
+  var peakRSSBytes: [Int]
+  /// Bytes rank 0 sent per timed step, as bandwidth-optimal collectives send them
+  /// (`Traffic`).
+  var sentBytesPerStep: Double
+  /// ZeRO's 3Ψ for one backward pass, per rank: Ψ parameters gathered twice in the storage
+  /// dtype and reduce-scattered once in f32, each (N − 1)/N of the whole.
+  var zeroBytesPerStep: Double
 }
 
 /// Runs a `BenchCase` on random-initialised or loaded weights.
@@ -129,8 +145,9 @@ struct BenchRunner {
   var progress: (String) -> Void
 
   func run(parameters: LlamaParameters) -> BenchResult {
-    let c = benchCase
+    let c = benchCase, world = parameters.communicator
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
+    var sentBefore = world.traffic.bytes
     let (tokens, targets) = BenchCase.tokenBatch(batch: c.sequencesPerStep, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
     let training = c.trainingOptions
@@ -149,21 +166,34 @@ struct BenchRunner {
       }
       let warm = i < warmupSteps
       if !warm { seconds.append(s) }
+      if i + 1 == warmupSteps { sentBefore = world.traffic.bytes }
       progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
     }
-    let median = seconds.median
-    let flops = parameters.config.forwardFLOPs(batch: c.sequencesPerStep, time: c.seqLen)
+    let median = seconds.median, n = world.size
+    let flops = parameters.config.forwardFLOPs(batch: c.sequencesPerStep * n, time: c.seqLen)
       * (stepper == nil ? 1 : 3)
     let gflops = flops / median / 1e9
     let ledger = MemoryLedger.shared.usage.peak
+    var jobPeak = peak
+    var ranks: RankReport?
+    if world.isDistributed {
+      jobPeak.gflops = world.sum(peak.gflops)
+      jobPeak.source = "sum of \(n) ranks': " + peak.source
+      var rss = [Int64](repeating: 0, count: n)
+      world.allGather([Int64(ProcessMemory.peakResidentBytes ?? 0)], into: &rss, counts: Array(repeating: 1, count: n))
+      let psi = Double(parameters.config.parameterCount), share = Double(n - 1) / Double(n)
+      ranks = RankReport(count: n, peakRSSBytes: rss.map(Int.init),
+                         sentBytesPerStep: (world.traffic.bytes - sentBefore) / Double(steps),
+                         zeroBytesPerStep: psi * Double(2 * c.dtype.byteSize + 4) * share)
+    }
     return BenchResult(
       benchCase: c, parameterCount: parameters.config.parameterCount, warmupSteps: warmupSteps,
       stepSeconds: seconds, medianStepSeconds: median,
-      tokensPerSecond: Double(c.tokensPerStep) / median, backwardPasses: passes,
-      modelFLOPsPerStep: flops, achievedGFLOPS: gflops, peak: peak, mfu: gflops / peak.gflops,
+      tokensPerSecond: Double(c.tokensPerStep * n) / median, backwardPasses: passes,
+      modelFLOPsPerStep: flops, achievedGFLOPS: gflops, peak: jobPeak, mfu: gflops / jobPeak.gflops,
       peakRSSBytes: ProcessMemory.peakResidentBytes ?? 0,
       ledgerPeakBytes: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, ledger[$0] ?? 0) }),
       threads: threads, machine: MachinePeak.machineDescription(threads: threads),
-      date: ISO8601DateFormatter().string(from: Date()))
+      date: ISO8601DateFormatter().string(from: Date()), ranks: ranks)
   }
 }

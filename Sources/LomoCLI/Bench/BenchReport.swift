@@ -20,7 +20,15 @@ enum BenchReport {
              r.modelFLOPsPerStep / 1e12, r.achievedGFLOPS, r.mfu * 100, r.peak.gflops, r.peak.source),
       "  peak RSS     \(Format.mebibytes(r.peakRSSBytes)) MiB",
     ]
-    let ledger = zip(MemoryCategory.allCases, ledgerColumns(r)).map { ($0.rawValue, "\($1) MiB") }
+    if let ranks = r.ranks {
+      lines.append("  ranks        \(ranks.count) (ZeRO-3), each \(c.shape): peak RSS per rank "
+        + ranks.peakRSSBytes.map(Format.mebibytes).joined(separator: ", ") + " MiB")
+      lines.append(String(format: "  sent         %.1f MiB per step and rank (3Ψ of one backward pass: %.1f MiB)",
+                          ranks.sentBytesPerStep / 1_048_576, ranks.zeroBytesPerStep / 1_048_576))
+    }
+    let ledger = zip(MemoryCategory.allCases, ledgerColumns(r))
+      .filter { $0.0.isReported(peak: r.ledgerPeakBytes[$0.0.rawValue] ?? 0) }
+      .map { ($0.rawValue, "\($1) MiB") }
     lines.append(TextTable.keyValue(ledger, indent: "    ", separator: " ", keyWidth: 15))
     return lines.joined(separator: "\n")
   }
