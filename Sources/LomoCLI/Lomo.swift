@@ -24,8 +24,8 @@ public struct Lomo: ParsableCommand {
       exit()
     } catch {
       guard Communicator.isRunning else { exit(withError: error) }
-      let world = Communicator.world
-      Diagnostics.note(fullMessage(for: error), from: "rank \(world.rank) of \(world.size) on \(world.hostName)")
+      let world = Communicator.world, message = fullMessage(for: error)
+      if !message.isEmpty { Diagnostics.note(message, from: "rank \(world.rank) of \(world.size) on \(world.hostName)") }
       Communicator.abort(exitCode(for: error).rawValue)
     }
   }

@@ -190,19 +190,55 @@ public final class Trainer {
 
   // MARK: Checkpoints
 
-  /// Checkpoints hold whole tensors of one process; a run over several ranks has none yet.
-  func refuseShardedCheckpoint(_ directory: URL) throws {
-    guard model.parameters.isSharded else { return }
-    throw TrainingError.checkpoint(
-      path: directory.path,
-      problem: "runs over several ranks (mpirun) cannot write or resume checkpoints yet; run with fewer steps or in one process")
+  /// Where this rank's part of the checkpoint `directory` is: the directory itself in one
+  /// process; over N ranks each rank's shards, optimizer state and a copy of the run's state
+  /// in `rank-R-of-N/` (on a rank's own machine when the ranks do not share a disk).
+  public func checkpointFolder(_ directory: URL) -> URL {
+    let world = model.parameters.communicator
+    guard world.isDistributed else { return directory }
+    return directory.appendingPathComponent(Self.rankFolderName(rank: world.rank, ranks: world.size))
+  }
+
+  static func rankFolderName(rank: Int, ranks: Int) -> String { "rank-\(rank)-of-\(ranks)" }
+
+  /// The checkpoint folder of this rank, or why `directory` does not hold one for this run's
+  /// number of ranks (written by another number of ranks, or by one process).
+  func resumableFolder(_ directory: URL) throws -> URL {
+    let mine = checkpointFolder(directory)
+    if FileManager.default.fileExists(atPath: mine.appendingPathComponent(ResumeCheckpoint.stateFile).path) {
+      return mine
+    }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    let written = names.compactMap { name -> Int? in
+      let parts = name.split(separator: "-")
+      return parts.count == 4 && parts[0] == "rank" && parts[2] == "of" ? Int(parts[3]) : nil
+    }.max()
+    let ranks = model.parameters.communicator.size
+    if let written, written != ranks {
+      throw TrainingError.checkpoint(path: directory.path, problem: "it was written by \(written) ranks; resume it with mpirun -n \(written)")
+    }
+    if ranks > 1, names.contains(ResumeCheckpoint.stateFile) {
+      throw TrainingError.checkpoint(path: directory.path, problem: "it was written by one process; resume it without mpirun")
+    }
+    return mine
   }
 
   /// Writes a resumable checkpoint (atomically; an existing directory only with `overwrite`):
   /// the position, options and loss scaler, the optimizer's state (taken once: for AdamW it
   /// copies both moments), and the parameters beside them.
+  ///
+  /// Over several ranks every rank writes its part (`checkpointFolder`); the ranks then agree
+  /// that all parts were written (a rank whose write failed makes every rank throw).
   public func saveCheckpoint(to directory: URL, overwrite: Bool = false) throws {
-    try refuseShardedCheckpoint(directory)
+    let world = model.parameters.communicator
+    var failure: Error?
+    do { try writeCheckpoint(to: checkpointFolder(directory), overwrite: overwrite) } catch { failure = error }
+    guard world.all(failure == nil) else {
+      throw failure ?? TrainingError.checkpoint(path: directory.path, problem: "another rank could not write its part")
+    }
+  }
+
+  private func writeCheckpoint(to directory: URL, overwrite: Bool) throws {
     let optimizerState = optimizer.state()
     let state = TrainingState(
       step: step, epoch: epoch, position: position, dataSeed: options.seed, options: options,
@@ -218,8 +254,10 @@ public final class Trainer {
   /// rate, clipping and evaluation cadence may differ): checks every field of its state against
   /// this run and its tensors against their checksums, then loads its parameters into the model
   /// and restores the position, optimizer and loss scaler.
-  public func resume(from directory: URL) throws {
-    try refuseShardedCheckpoint(directory)
+  ///
+  /// Over several ranks each rank reads its own part, written by a run of as many ranks.
+  public func resume(from checkpoint: URL) throws {
+    let directory = try resumableFolder(checkpoint)
     let path = directory.path
     let stored = try ResumeCheckpoint.loadState(from: directory)
     var mine = options

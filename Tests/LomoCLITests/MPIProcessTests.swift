@@ -197,6 +197,49 @@ extension ShardedTrainingTests {
     XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/final").path))
   }
 
+  /// SIGUSR1 to mpirun (which forwards it to the ranks) stops a 2-rank run with a checkpoint of
+  /// every rank's part; resuming it on 2 ranks ends bit-identical to an uninterrupted run, and
+  /// another number of ranks is refused naming the right one.
+  func testAnInterruptedRunOfTwoRanksResumesBitExactly() throws {
+    let arguments = ["train", "--model", model, "--data", data, "--max-steps", "3000", "--batch-size", "3",
+                     "--max-seq-len", "64", "--threads", "1", "--save-format", "safetensors", "--lr", "0.001"]
+    func mpirun(_ ranks: Int, _ extra: [String], whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
+      try launch(URL(fileURLWithPath: "/usr/bin/env"),
+                 ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments + extra,
+                 in: directory, environment: mpiEnvironment, whileRunning: whileRunning)
+    }
+    let interrupted = try mpirun(2, ["--output", "run"]) { mpirun, stderr in
+      var seen = Data()
+      while !String(decoding: seen, as: UTF8.self).contains("step 20/") {
+        let chunk = stderr.availableData
+        if chunk.isEmpty { return }
+        seen += chunk
+      }
+      kill(mpirun.processIdentifier, SIGUSR1)
+    }
+    XCTAssertEqual(interrupted.status, 130, interrupted.stderr)
+    XCTAssertTrue(interrupted.stderr.contains("resume with the same options plus: --resume"), interrupted.stderr)
+    let checkpoint = directory.appendingPathComponent("run/checkpoint")
+    for rank in 0..<2 {
+      XCTAssertTrue(FileManager.default.fileExists(
+        atPath: checkpoint.appendingPathComponent("rank-\(rank)-of-2/state.json").path))
+    }
+    let wrongRanks = try launch(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      ["mpirun", "--oversubscribe", "-n", "3", lomoExecutable.path] + arguments
+        + ["--batch-size", "2", "--output", "run", "--resume", checkpoint.path],
+      in: directory, environment: mpiEnvironment)
+    XCTAssertNotEqual(wrongRanks.status, 0)
+    XCTAssertTrue(wrongRanks.stderr.contains("it was written by 2 ranks; resume it with mpirun -n 2"), wrongRanks.stderr)
+
+    let resumed = try mpirun(2, ["--output", "run", "--resume", checkpoint.path])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    let whole = try mpirun(2, ["--output", "whole"])
+    XCTAssertEqual(whole.status, 0, whole.stderr)
+    XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("run/final/model.safetensors")),
+                   try Data(contentsOf: directory.appendingPathComponent("whole/final/model.safetensors")))
+  }
+
   /// The process ids whose parent is `parent` (from /proc).
   static func children(of parent: Int32) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

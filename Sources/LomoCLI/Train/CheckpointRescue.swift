@@ -8,10 +8,12 @@ struct CheckpointRescue {
   let trainer: Trainer
   let output: TrainingOutput
 
-  /// Where a rescue checkpoint is tried, in order.
+  /// Where a rescue checkpoint is tried, in order. Over several ranks every rank must write
+  /// to the same place: the output folder only.
   var places: [URL] {
-    [output.checkpoint,
-     FileManager.default.temporaryDirectory.appendingPathComponent("lomo-checkpoint-\(getpid())")]
+    guard !trainer.model.parameters.isSharded else { return [output.checkpoint] }
+    return [output.checkpoint,
+            FileManager.default.temporaryDirectory.appendingPathComponent("lomo-checkpoint-\(getpid())")]
   }
 
   /// Writes the checkpoint to the first place that takes it: that place (nil when none did)
