@@ -19,6 +19,12 @@ public enum ModelCatalog {
     ("llama-13b", LlamaConfig(
       layers: 40, hiddenSize: 5120, intermediateSize: 13824, heads: 40, kvHeads: 40,
       vocabSize: 32000, ropeTheta: 10_000, rmsEps: 1e-6, tiedEmbeddings: false, maxContext: 2048)),
+    ("llama-30b", LlamaConfig(
+      layers: 60, hiddenSize: 6656, intermediateSize: 17920, heads: 52, kvHeads: 52,
+      vocabSize: 32000, ropeTheta: 10_000, rmsEps: 1e-6, tiedEmbeddings: false, maxContext: 2048)),
+    ("llama-65b", LlamaConfig(
+      layers: 80, hiddenSize: 8192, intermediateSize: 22016, heads: 64, kvHeads: 64,
+      vocabSize: 32000, ropeTheta: 10_000, rmsEps: 1e-5, tiedEmbeddings: false, maxContext: 2048)),
   ]
 
   public static var names: [String] { entries.map(\.name) }

@@ -24,7 +24,8 @@ import LomoModel
 /// and optimizer state of its `RowShard` of every tensor (AdaLomo's column state stays whole),
 /// gathered weights of two whole layers, the [V, C] table and the final norm, and one more
 /// gradient buffer for this rank's part of a reduce-scattered gradient; activations and the
-/// whole-tensor gradient buffers are those of one process with this rank's batch.
+/// whole-tensor gradient buffers are those of one process with this rank's batch. Open MPI's
+/// reduce-scatter keeps a temporary copy of the largest whole f32 gradient (in the overhead).
 ///
 /// `processBytes` adds what the ledger of a model does not see: the kernels' own scratch
 /// (cross-entropy chunk, GEMM packing) and the runtime (code, allocator, tokenizer).
@@ -106,6 +107,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     // Cross-entropy keeps a logits chunk of at most its budget plus packed rows; GEMM packing
     // and attention scratch are of the order of one [N, C] activation.
     overheadBytes = Self.runtimeOverheadBytes + CrossEntropy.scratchBudgetBytes + 4 * n * C * f
+      + (ranks > 1 ? (counts.max() ?? 0) * f : 0)
   }
 
   /// The breakdown as aligned text lines, largest category first.

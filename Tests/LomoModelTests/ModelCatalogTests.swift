@@ -9,7 +9,8 @@ final class ModelCatalogTests: XCTestCase {
   func testParameterCountsMatchThePublishedModels() throws {
     let expected = [
       "smollm2-135m": 134_515_008, "smollm2-360m": 361_821_120, "tinyllama-1.1b": 1_100_048_384,
-      "llama-7b": 6_738_415_616, "llama-13b": 13_015_864_320,
+      "llama-7b": 6_738_415_616, "llama-13b": 13_015_864_320, "llama-30b": 32_528_943_616,
+      "llama-65b": 65_285_660_672,
     ]
     XCTAssertEqual(Set(ModelCatalog.names), Set(expected.keys))
     for (name, count) in expected {

@@ -26,6 +26,11 @@ struct Bench: ParsableCommand {
       f32 and bf16, with norm clipping) and inference on --model at --batch-size × --seq-len, \
       each case in a fresh process so that its peak RSS is its own, and prints a Markdown table. \
       --with-7b adds llama-7b (bf16, checkpointing, B=1) training and inference.
+
+      Under `mpirun -n N` the case runs sharded (ZeRO-3) with --batch-size sequences per rank.
+      --dry-run prints the memory plan of the case on each of --ranks ranks (default: this job's)
+      and exits without allocating the model: e.g. `lomo bench --model llama-65b --dtype bf16 \
+      --activation-checkpointing --batch-size 1 --ranks 8 --dry-run`.
       """)
 
   @Option(help: "Architecture name (random weights) or a .gguf file / Hugging Face folder.")
@@ -50,6 +55,11 @@ struct Bench: ParsableCommand {
   @Option(parsing: .unconditional, help: "Clip gradients to this global norm (LOMO: a second backward pass); 0 is off.")
   var clipGradNorm: Float = 0
 
+  @Flag(help: "Print the per-rank memory plan of the case and exit, allocating nothing.")
+  var dryRun = false
+  @Option(help: "With --dry-run: plan for this many ranks (default: the ranks of this job).")
+  var ranks: Int?
+
   @Flag(help: "Print JSON instead of a table.") var json = false
   @Flag(help: "Run the comparison matrix and print a Markdown table.") var matrix = false
   @Flag(name: .customLong("with-7b"), help: "With --matrix: add the llama-7b cases (about 14 GiB and several minutes).")
@@ -67,6 +77,10 @@ struct Bench: ParsableCommand {
       throw ValidationError("--gradient-accumulation-steps must be ≥ 1, and 1 for inference")
     }
     if !(clipGradNorm >= 0 && clipGradNorm.isFinite) { throw ValidationError("--clip-grad-norm must be finite and ≥ 0") }
+    if let ranks, ranks < 1 || !dryRun { throw ValidationError("--ranks needs --dry-run and at least 1 rank") }
+    if dryRun && ModelCatalog.config(named: model) == nil {
+      throw ValidationError("--dry-run plans an architecture by name (\(ModelCatalog.names.joined(separator: ", ")))")
+    }
     if ModelCatalog.config(named: model) == nil && !FileManager.default.fileExists(atPath: model) {
       throw ValidationError("--model '\(model)' is neither a known architecture (\(ModelCatalog.names.joined(separator: ", "))) nor an existing file or folder")
     }
@@ -83,6 +97,10 @@ struct Bench: ParsableCommand {
   func run() throws {
     threads.apply()
     let world = Communicator.world
+    if dryRun {
+      if world.rank == 0 { print(plan(ranks: ranks ?? world.size)) }
+      return
+    }
     if matrix {
       guard !world.isDistributed else { throw CommandError("--matrix runs its cases one after the other in one process; run it without mpirun") }
       try BenchMatrix(base: self).run()
@@ -116,16 +134,37 @@ struct Bench: ParsableCommand {
       progress("loading \(c.model)")
       return try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype, shardedOver: world)
     }
+    let estimate = Trainer.estimate(config: config, options: planOptions(c), maxSeqLen: c.seqLen, ranks: world.size)
+    try estimate.check()
+    let perRank = world.isDistributed ? " per rank (\(world.size) ranks)" : ""
+    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))\(perRank)")
+    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1, shardedOver: world)
+  }
+
+  /// The memory plan of this case on each of `ranks` ranks (rank 0's, the largest shards).
+  func plan(ranks: Int) -> String {
+    let c = benchCase, config = ModelCatalog.config(named: c.model)!
+    let estimate = Trainer.estimate(config: config, options: planOptions(c), maxSeqLen: c.seqLen, ranks: ranks)
+    let available = MachineMemory.availableBytes
+    var lines = [
+      "memory plan: \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters), \(c.label), \(c.shape) per rank, on \(ranks) rank\(ranks == 1 ? "" : "s") (nothing allocated)",
+      estimate.table.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"),
+      "  whole job: \(ranks) × \(Format.bytes(estimate.processBytes)) = \(Format.bytes(ranks * estimate.processBytes))",
+    ]
+    if let available {
+      lines.append("  this machine has \(Format.bytes(available)) available: one rank \(estimate.processBytes <= available ? "fits" : "does not fit")")
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// The training options a case's memory estimate uses.
+  func planOptions(_ c: BenchCase) -> TrainingOptions {
     var options = c.trainingOptions ?? TrainingOptions()
     options.dtype = c.dtype
     options.batchSize = c.batchSize
     // Inference keeps less than a checkpointed training step: an over-estimate, on the safe side.
     if c.mode == .inference { options.activationCheckpointing = true }
-    let estimate = Trainer.estimate(config: config, options: options, maxSeqLen: c.seqLen, ranks: world.size)
-    try estimate.check()
-    let perRank = world.isDistributed ? " per rank (\(world.size) ranks)" : ""
-    progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))\(perRank)")
-    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1, shardedOver: world)
+    return options
   }
 
   private func progress(_ message: String) {
