@@ -161,6 +161,7 @@ extension LlamaModel {
                             inDim: w.shape[1], outDim: w.shape[0], bf16Operands: bf16,
                             accumulate: sink.accumulates, scratch: gemm)
       sink.finished(w)
+      sharded?.progress()
     }
     func normGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
                       rstd: UnsafePointer<Float>) {
@@ -201,6 +202,7 @@ extension LlamaModel {
                        v: a.v.pointer, out: a.attention.pointer, lse: a.lse.pointer,
                        batch: s.batch, time: s.time, heads: c.heads, kvHeads: c.kvHeads,
                        headDim: c.headDim, scratch: attention)
+    sharded?.progress()
     RoPE.backward(b.dQ.pointer, table: rope, batch: s.batch, time: s.time, heads: c.heads,
                   headDim: c.headDim)
     RoPE.backward(b.dK.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,

@@ -215,6 +215,7 @@ public final class LlamaModel {
                    inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
     MatMul.forward(out: a.v.pointer, inp: a.norm1.pointer, weight: weight(p.value), rows: n,
                    inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
+    sharded?.progress()
     RoPE.forward(a.q.pointer, table: rope, batch: s.batch, time: s.time, heads: c.heads,
                  headDim: c.headDim)
     RoPE.forward(a.k.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,
@@ -222,6 +223,7 @@ public final class LlamaModel {
     Attention.forward(out: a.attention.pointer, lse: a.lse.pointer, q: a.q.pointer,
                       k: a.k.pointer, v: a.v.pointer, batch: s.batch, time: s.time,
                       heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scratch: attention)
+    sharded?.progress()
     a.mid.pointer.update(from: input, count: n * c.hiddenSize)
     MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output),
                    rows: n, inDim: c.queryDim, outDim: c.hiddenSize, accumulate: true,
@@ -234,6 +236,7 @@ public final class LlamaModel {
                    inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
     SwiGLU.forward(out: a.swiglu.pointer, gate: a.gate.pointer, up: a.up.pointer,
                    count: n * c.intermediateSize)
+    sharded?.progress()
     guard let output else { return }
     output.update(from: a.mid.pointer, count: n * c.hiddenSize)
     MatMul.forward(out: output, inp: a.swiglu.pointer, weight: weight(p.down), rows: n,

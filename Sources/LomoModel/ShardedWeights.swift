@@ -78,6 +78,15 @@ final class ShardedWeights {
     return norm.tensors[0]
   }
 
+  /// Lets MPI advance the gathers in flight: Open MPI moves a nonblocking collective only
+  /// inside MPI calls, so the model calls this between kernels to overlap a prefetch with the
+  /// current layer's compute.
+  func progress() {
+    for slot in layerSlots + [table] where !slot.pending.isEmpty {
+      if slot.pending.allSatisfy(\.isComplete) { slot.pending = [] }
+    }
+  }
+
   /// Forgets every gathered copy of `id` after its shard changed.
   func changed(_ id: ParameterID) {
     for slot in layerSlots + [table, norm] where slot.holds.map({ Self.sameGroup($0, id) }) == true {

@@ -33,6 +33,39 @@ final class MPIProcessTests: XCTestCase {
     XCTAssertEqual(check.stdout.components(separatedBy: "world of").count, 2, "only rank 0 prints")
   }
 
+  /// `lomo eval` of the default model sharded over 2 ranks scores as one process does.
+  func testEvalOnTwoRanksScoresAsOneProcess() throws {
+    _ = try TestModels.defaultSource()
+    let lines = (0..<6).map { i in
+      "{\"prompt\": \"Is \(100 + 7 * i) even or odd? Answer:\", \"choices\": [\" even\", \" odd\"], \"label\": \((100 + 7 * i) % 2)}"
+    }
+    let data = try scratch.write(lines.joined(separator: "\n"), "mc.jsonl")
+    let one = try launch(lomoExecutable, ["eval", "--data", data, "--threads", "1"], in: directory)
+    let two = try mpirun(2, ["eval", "--data", data, "--threads", "1"])
+    XCTAssertEqual(one.status, 0, one.stderr)
+    XCTAssertEqual(two.status, 0, two.stderr)
+    let accuracy = { (o: Outcome) in o.stdout.split(separator: "\n").first { $0.contains("accuracy") } }
+    XCTAssertNotNil(accuracy(one))
+    XCTAssertEqual(accuracy(one), accuracy(two), "only rank 0 prints, the same score")
+  }
+
+  /// The multi-host check: SmolLM2 trained on 2 pretend hosts over TCP equals one process
+  /// (`scripts/cluster-train.sh`). Needs root, iproute2, the cluster scripts beside the
+  /// repository (../shared/cluster) and the default model.
+  func testSmolLM2OnTwoPretendHostsEqualsOneProcess() throws {
+    _ = try TestModels.defaultSource()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let cluster = root.deletingLastPathComponent().appendingPathComponent("shared/cluster")
+    guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"),
+          FileManager.default.fileExists(atPath: cluster.appendingPathComponent("netns-cluster.sh").path)
+    else { throw XCTSkip("needs root, iproute2 and \(cluster.path)") }
+    let run = try launch(URL(fileURLWithPath: "/bin/bash"), [root.appendingPathComponent("scripts/cluster-train.sh").path],
+                         in: directory, environment: ["LOMO_CLUSTER": cluster.path])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("2 hosts equal one process"), run.stderr)
+  }
+
   /// A rank that fails ends the job: its error names the rank, and mpirun's status is not 0.
   func testAFailingRankEndsEveryRank() throws {
     let start = Date()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LomoDistributed
 import Foundation
 import LomoCore
 import LomoKernels
@@ -46,7 +47,10 @@ struct Eval: ParsableCommand {
     guard dataset.isMultipleChoice else {
       throw CommandError("\(data.data): the \(dataset.format.rawValue) format has no answer choices to score; use a SuperGLUE file with --task or {\"prompt\", \"choices\", \"label\"}")
     }
-    let loaded = try model.load(dtype: storage.dtype)
+    // Under mpirun the model is sharded over the ranks (for a model larger than one machine):
+    // every rank scores every item (the layer gathers keep them in step), rank 0 reports.
+    let world = Communicator.world
+    let loaded = try model.load(dtype: storage.dtype, shardedOver: world)
     var builder = try loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
     let items = try dataset.evaluationItems(&builder)
     if builder.truncatedCount > 0 {
@@ -60,11 +64,12 @@ struct Eval: ParsableCommand {
       options: EvaluationOptions(batchSize: batchSize, lengthNormalize: lengthNormalize,
                                  padToken: loaded.padToken))
     let result = try evaluator.evaluate(items) { p in
-      guard Diagnostics.isTerminal else { return }
+      guard Diagnostics.isTerminal, world.rank == 0 else { return }
       let eta = p.etaSeconds.map { Format.duration($0, .compact) } ?? "?"
       let rate = p.elapsedSeconds > 0 ? Double(p.tokens) / p.elapsedSeconds : 0
       Diagnostics.write("\r\u{1B}[K\(taskName): \(p.sequencesDone)/\(p.sequencesTotal) sequences, \(Int(rate)) tokens/s, ETA \(eta)")
     }
+    guard world.rank == 0 else { return }
     if Diagnostics.isTerminal { Diagnostics.write("\r\u{1B}[K") }
     let metrics = result.metrics(task: dataset.task)
     let correct = zip(result.predictions, result.labels).filter { $0 == $1 }.count
@@ -81,6 +86,7 @@ struct Eval: ParsableCommand {
   }
 
   private func warn(_ message: String) {
+    guard Communicator.world.rank == 0 else { return }
     Diagnostics.note(message, from: "lomo eval")
   }
 
