@@ -1,3 +1,4 @@
+import Dispatch
 import LomoCore
 import LomoDistributed
 
@@ -21,6 +22,8 @@ final class ShardedWeights {
     /// The layer (or tensor) held, nil when none or stale.
     var holds: ParameterID?
     var pending: [CollectiveRequest] = []
+    /// Seconds spent blocked in `wait()` so far.
+    var waited = 0.0
 
     init(shapes: [[Int]], dtype: DType, ledger: MemoryLedger) {
       storage = shapes.map {
@@ -29,8 +32,11 @@ final class ShardedWeights {
     }
 
     func wait() {
+      guard !pending.isEmpty else { return }
+      let start = DispatchTime.now().uptimeNanoseconds
       for r in pending { r.wait() }
       pending = []
+      waited += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
   }
 
@@ -86,6 +92,10 @@ final class ShardedWeights {
       if slot.pending.allSatisfy(\.isComplete) { slot.pending = [] }
     }
   }
+
+  /// Seconds the model has waited for gathers to complete (the communication that did not
+  /// overlap compute).
+  var waitedSeconds: Double { (layerSlots + [table, norm]).reduce(0) { $0 + $1.waited } }
 
   /// Forgets every gathered copy of `id` after its shard changed.
   func changed(_ id: ParameterID) {

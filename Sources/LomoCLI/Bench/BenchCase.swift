@@ -133,6 +133,9 @@ struct RankReport: Codable, Sendable {
   /// ZeRO's 3Ψ for one backward pass, per rank: Ψ parameters gathered twice in the storage
   /// dtype and reduce-scattered once in f32, each (N − 1)/N of the whole.
   var zeroBytesPerStep: Double
+  /// Seconds per timed step that rank 0 waited for weight gathers (communication not hidden
+  /// behind compute; reduce-scatters block and are not counted).
+  var gatherWaitSecondsPerStep: Double
 }
 
 /// Runs a `BenchCase` on random-initialised or loaded weights.
@@ -147,7 +150,7 @@ struct BenchRunner {
   func run(parameters: LlamaParameters) -> BenchResult {
     let c = benchCase, world = parameters.communicator
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
-    var sentBefore = world.traffic.bytes
+    var sentBefore = world.traffic.bytes, waitedBefore = 0.0
     let (tokens, targets) = BenchCase.tokenBatch(batch: c.sequencesPerStep, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
     let training = c.trainingOptions
@@ -166,7 +169,7 @@ struct BenchRunner {
       }
       let warm = i < warmupSteps
       if !warm { seconds.append(s) }
-      if i + 1 == warmupSteps { sentBefore = world.traffic.bytes }
+      if i + 1 == warmupSteps { (sentBefore, waitedBefore) = (world.traffic.bytes, model.gatherWaitSeconds) }
       progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
     }
     let median = seconds.median, n = world.size
@@ -184,7 +187,8 @@ struct BenchRunner {
       let psi = Double(parameters.config.parameterCount), share = Double(n - 1) / Double(n)
       ranks = RankReport(count: n, peakRSSBytes: rss.map(Int.init),
                          sentBytesPerStep: (world.traffic.bytes - sentBefore) / Double(steps),
-                         zeroBytesPerStep: psi * Double(2 * c.dtype.byteSize + 4) * share)
+                         zeroBytesPerStep: psi * Double(2 * c.dtype.byteSize + 4) * share,
+                         gatherWaitSecondsPerStep: (model.gatherWaitSeconds - waitedBefore) / Double(steps))
     }
     return BenchResult(
       benchCase: c, parameterCount: parameters.config.parameterCount, warmupSteps: warmupSteps,
