@@ -50,14 +50,7 @@ extension Communicator {
   /// [Σ counts].
   public func allGather<T: CollectiveElement>(_ mine: UnsafePointer<T>, into full: UnsafeMutablePointer<T>,
                                               counts: [Int]) {
-    let layout = PartLayout(counts: counts, ranks: size)
-    guard let comm, size > 1 else {
-      full.update(from: mine, count: counts[0])
-      return
-    }
-    traffic.add(Double(layout.total * MemoryLayout<T>.stride) * fraction)
-    MPI_Allgatherv(mine, layout.counts[rank], T.datatype, full, layout.counts, layout.offsets,
-                   T.datatype, comm)
+    startAllGather(mine, into: full, counts: counts).wait()
   }
 
   /// Starts `allGather(_:into:counts:)` and returns at once; the buffers must stay untouched

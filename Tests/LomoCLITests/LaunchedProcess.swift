@@ -12,6 +12,17 @@ var lomoExecutable: URL {
   URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lomo")
 }
 
+/// Reads `stderr` until `marker` has appeared in it: true, or false when the stream ended first.
+func read(_ stderr: FileHandle, until marker: String) -> Bool {
+  var seen = Data()
+  while !String(decoding: seen, as: UTF8.self).contains(marker) {
+    let chunk = stderr.availableData
+    if chunk.isEmpty { return false }
+    seen += chunk
+  }
+  return true
+}
+
 /// Runs `executable arguments` in `directory` with `environment` added to this process's, and
 /// waits for it; `whileRunning` may read its stderr and signal it meanwhile.
 func launch(_ executable: URL, _ arguments: [String], in directory: URL,

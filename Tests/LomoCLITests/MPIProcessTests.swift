@@ -211,12 +211,7 @@ extension ShardedTrainingTests {
        "--max-steps", "1000000", "--batch-size", "3", "--max-seq-len", "64", "--threads", "1", "--output", "run"],
       in: directory, environment: mpiEnvironment
     ) { mpirun, stderr in
-      var seen = Data()
-      while !String(decoding: seen, as: UTF8.self).contains("step 20/") {
-        let chunk = stderr.availableData
-        if chunk.isEmpty { return }
-        seen += chunk
-      }
+      guard read(stderr, until: "step 20/") else { return }
       // mpirun's children are the two ranks; kill the younger one.
       let ranks = Self.children(of: mpirun.processIdentifier)
       guard let victim = ranks.max() else { return XCTFail("no ranks under mpirun") }
@@ -242,13 +237,7 @@ extension ShardedTrainingTests {
                  in: directory, environment: mpiEnvironment, whileRunning: whileRunning)
     }
     let interrupted = try mpirun(2, ["--output", "run"]) { mpirun, stderr in
-      var seen = Data()
-      while !String(decoding: seen, as: UTF8.self).contains("step 20/") {
-        let chunk = stderr.availableData
-        if chunk.isEmpty { return }
-        seen += chunk
-      }
-      kill(mpirun.processIdentifier, SIGUSR1)
+      if read(stderr, until: "step 20/") { kill(mpirun.processIdentifier, SIGUSR1) }
     }
     XCTAssertEqual(interrupted.status, 130, interrupted.stderr)
     XCTAssertTrue(interrupted.stderr.contains("resume with the same options plus: --resume"), interrupted.stderr)

@@ -11,17 +11,6 @@ import XCTest
 /// same output, leftovers of dead runs, a final save that fails, a full disk, and folders or
 /// files in the wrong place.
 extension ProcessTests {
-  /// Reads `stderr` until it holds `marker` (false when the process closed it first).
-  func wait(for marker: String, in stderr: FileHandle) -> Bool {
-    var seen = Data()
-    while !String(decoding: seen, as: UTF8.self).contains(marker) {
-      let chunk = stderr.availableData
-      if chunk.isEmpty { return false }
-      seen += chunk
-    }
-    return true
-  }
-
   func trainArguments(_ data: String, steps: Int, output: String = "run") -> [String] {
     ["train", "--data", data, "--output", output, "--max-steps", "\(steps)", "--batch-size", "1",
      "--lr", "0.01", "--threads", "1"]
@@ -43,7 +32,7 @@ extension ProcessTests {
     var firstPID: Int32 = 0
     let first = try lomo(trainArguments(data, steps: 40) + ["--overwrite"]) { process, stderr in
       firstPID = process.processIdentifier
-      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      guard read(stderr, until: "step 10/40") else { return }
       second = try? self.lomo(self.trainArguments(data, steps: 40) + ["--overwrite"])
     }
     XCTAssertEqual(first.status, 0, first.stderr)
@@ -82,7 +71,7 @@ extension ProcessTests {
     let data = try writeData(count: 8)
     let arguments = trainArguments(data, steps: 40) + ["--model", model]
     let failed = try lomo(arguments) { _, stderr in
-      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      guard read(stderr, until: "step 10/40") else { return }
       try? FileManager.default.removeItem(atPath: model)
     }
     let checkpoint = scratch("run/checkpoint")
@@ -107,7 +96,7 @@ extension ProcessTests {
     let data = try writeData(count: 8)
     let arguments = trainArguments(data, steps: 40) + ["--model", model, "--eval-data", data, "--eval-every", "20"]
     let failed = try lomo(arguments) { _, stderr in
-      guard self.wait(for: "step 10/40", in: stderr) else { return }
+      guard read(stderr, until: "step 10/40") else { return }
       try? FileManager.default.removeItem(atPath: model)
     }
     XCTAssertEqual(failed.status, 1, failed.stderr)

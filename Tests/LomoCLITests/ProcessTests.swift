@@ -103,13 +103,7 @@ final class ProcessTests: XCTestCase {
                      "--lr", "0.01", "--threads", "1"]
     let interrupted = try lomo(arguments) { process, stderr in
       // Progress lines come every 10 steps when stderr is not a terminal.
-      var seen = Data()
-      while !String(decoding: seen, as: UTF8.self).contains("step 10/40") {
-        let chunk = stderr.availableData
-        if chunk.isEmpty { return }
-        seen += chunk
-      }
-      kill(process.processIdentifier, SIGINT)
+      if read(stderr, until: "step 10/40") { kill(process.processIdentifier, SIGINT) }
     }
     XCTAssertEqual(interrupted.status, 130, interrupted.stderr)
     XCTAssertTrue(interrupted.stderr.contains("--resume"), interrupted.stderr)

@@ -21,6 +21,12 @@ struct Train: ParsableCommand {
       --dtype storage type, tokenizer metadata copied from a GGUF --model). With safetensors \
       they are Hugging Face folders (config.json, model.safetensors, tokenizer files) that \
       transformers loads. Either loads back with lomo eval --model.
+
+      Over several processes or machines: mpirun -n N lomo train ... (check the ranks first \
+      with mpirun -n N lomo cluster-check). The parameters are sharded over the ranks \
+      (ZeRO-3), each step takes N × --batch-size examples, rank 0 writes the output folder. \
+      Stop such a run with kill -USR1 on mpirun (Ctrl-C ends every rank without a checkpoint); \
+      each rank writes its part to OUTPUT/checkpoint/rank-R-of-N, resumed with the same N.
       """)
 
   @OptionGroup(title: "Model") var model: ModelOption
