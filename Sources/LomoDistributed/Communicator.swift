@@ -77,6 +77,25 @@ public final class Communicator: @unchecked Sendable {
     exit(status)
   }
 
+  /// Every rank's host name, in rank order (a collective).
+  public func hostNames() -> [String] {
+    let width = 64
+    var mine = [UInt8](repeating: 0, count: width)
+    for (i, byte) in hostName.utf8.prefix(width - 1).enumerated() { mine[i] = byte }
+    var all = [UInt8](repeating: 0, count: width * size)
+    allGather(mine, into: &all, counts: Array(repeating: width, count: size))
+    return (0..<size).map { r in
+      String(decoding: all[r * width..<(r + 1) * width].prefix { $0 != 0 }, as: UTF8.self)
+    }
+  }
+
+  /// How many ranks run on this rank's machine, this one included (a collective): they share
+  /// its memory.
+  public func ranksOnThisHost() -> Int {
+    let name = hostName
+    return hostNames().filter { $0 == name }.count
+  }
+
   /// The name of the machine this rank runs on.
   public var hostName: String {
     var buffer = [CChar](repeating: 0, count: 256)

@@ -142,9 +142,11 @@ public enum MachineMemory {
 
 extension MemoryEstimate {
   /// Throws `TrainingError.insufficientMemory` (showing the estimate) when the run would need
-  /// more than `availableBytes` (default: MemAvailable; no check where it is unknown).
-  public func check(availableBytes: Int? = MachineMemory.availableBytes) throws {
-    guard let available = availableBytes else { return }
+  /// more than `availableBytes` (default: MemAvailable; no check where it is unknown), shared
+  /// evenly by `ranksOnThisHost` ranks of one job (then the estimate is per rank and the
+  /// refusal shows one rank's share).
+  public func check(availableBytes: Int? = MachineMemory.availableBytes, ranksOnThisHost: Int = 1) throws {
+    guard let available = availableBytes.map({ $0 / max(ranksOnThisHost, 1) }) else { return }
     if processBytes > available {
       throw TrainingError.insufficientMemory(estimate: self, availableBytes: available)
     }

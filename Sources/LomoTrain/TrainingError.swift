@@ -7,6 +7,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case invalidOptions([String])
   case io(path: String, problem: String)
   case checkpoint(path: String, problem: String)
+  /// Over several ranks on one machine: the estimate is one rank's, the bytes its share.
   case insufficientMemory(estimate: MemoryEstimate, availableBytes: Int)
   case noExamples
   /// Step `step` (1-based) met a non-finite value and was stopped (`NonFiniteStep`); no

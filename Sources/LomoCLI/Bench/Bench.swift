@@ -135,7 +135,7 @@ struct Bench: ParsableCommand {
       return try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype, shardedOver: world)
     }
     let estimate = Trainer.estimate(config: config, options: planOptions(c), maxSeqLen: c.seqLen, ranks: world.size)
-    try estimate.check()
+    try estimate.check(ranksOnThisHost: world.ranksOnThisHost())
     let perRank = world.isDistributed ? " per rank (\(world.size) ranks)" : ""
     progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))\(perRank)")
     return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1, shardedOver: world)

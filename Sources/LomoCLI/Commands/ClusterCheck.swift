@@ -33,7 +33,7 @@ struct ClusterCheck: ParsableCommand {
 
   func run() throws {
     let world = Communicator.world
-    let hosts = CollectiveCheck.hostNames(world)
+    let hosts = world.hostNames()
     if world.rank == 0 {
       print("world of \(world.size) rank\(world.size == 1 ? "" : "s"):")
       for (r, host) in hosts.enumerated() { print("  rank \(r) on \(host)") }
@@ -56,18 +56,6 @@ struct ClusterCheck: ParsableCommand {
 
 /// The checks and timings of `lomo cluster-check`.
 enum CollectiveCheck {
-  /// Every rank's host name, in rank order.
-  static func hostNames(_ world: Communicator) -> [String] {
-    let width = 64
-    var mine = [UInt8](repeating: 0, count: width)
-    for (i, byte) in world.hostName.utf8.prefix(width - 1).enumerated() { mine[i] = byte }
-    var all = [UInt8](repeating: 0, count: width * world.size)
-    world.allGather(mine, into: &all, counts: Array(repeating: width, count: world.size))
-    return (0..<world.size).map { r in
-      String(decoding: all[r * width..<(r + 1) * width].prefix { $0 != 0 }, as: UTF8.self)
-    }
-  }
-
   /// Runs every collective on known values; returns what differed on this rank.
   static func run(_ world: Communicator) -> [String] {
     let n = world.size, r = world.rank

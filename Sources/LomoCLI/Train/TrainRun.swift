@@ -55,7 +55,7 @@ struct TrainRun {
     let trainer = try Trainer(model: llama, examples: examples, padToken: pad, options: options)
     let longest = max(trainer.maxSequenceLength, evaluation?.maxSequenceLength ?? 0)
     let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest, ranks: world.size)
-    try estimate.check()
+    try estimate.check(ranksOnThisHost: world.ranksOnThisHost())
     let name = trainSet.task?.rawValue ?? trainSet.format.rawValue
     let stepShape = options.gradientAccumulationSteps == 1
       ? "\(options.batchSize)" : "\(options.gradientAccumulationSteps) × \(options.batchSize)"
