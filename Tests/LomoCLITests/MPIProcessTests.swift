@@ -66,6 +66,35 @@ final class MPIProcessTests: XCTestCase {
     XCTAssertTrue(run.stderr.contains("2 hosts equal one process"), run.stderr)
   }
 
+  /// A failed save of final/ on 2 ranks (the source GGUF, whose metadata the export copies,
+  /// removed mid-run): every rank keeps its part in OUTPUT/checkpoint, rank 0 names the cause,
+  /// and the job ends instead of waiting.
+  func testAFailedFinalSaveOnTwoRanksKeepsTheirCheckpoint() throws {
+    let source = try TestModels.defaultSource().path
+    let model = directory.appendingPathComponent("model.gguf").path
+    try FileManager.default.copyItem(atPath: source, toPath: model)
+    let lines = (0..<8).map { i in
+      "{\"input_ids\": [" + (0..<12).map { "\(100 + (i * 7 + $0 * 13) % 500)" }.joined(separator: ", ") + "]}"
+    }
+    let data = try scratch.write(lines.joined(separator: "\n"), "train.jsonl")
+    let failed = try launch(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      ["mpirun", "--oversubscribe", "-n", "2", lomoExecutable.path, "train", "--model", model, "--data", data,
+       "--max-steps", "40", "--batch-size", "1", "--lr", "0.01", "--threads", "1", "--output", "run"],
+      in: directory, environment: mpiEnvironment
+    ) { _, stderr in
+      if read(stderr, until: "step 10/40") { try? FileManager.default.removeItem(atPath: model) }
+    }
+    XCTAssertNotEqual(failed.status, 0)
+    XCTAssertTrue(failed.stderr.contains("rank 0 of 2 on"), failed.stderr)
+    XCTAssertTrue(failed.stderr.contains("model.gguf: No such file or directory"), failed.stderr)
+    for rank in 0..<2 {
+      XCTAssertTrue(FileManager.default.fileExists(
+        atPath: directory.appendingPathComponent("run/checkpoint/rank-\(rank)-of-2/state.json").path))
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/final").path))
+  }
+
   /// A rank that fails ends the job: its error names the rank, and mpirun's status is not 0.
   func testAFailingRankEndsEveryRank() throws {
     let start = Date()

@@ -102,7 +102,10 @@ struct TrainRun {
     } }
     progress.finish()
     interrupt.stop()
-    if let bestSaveError { throw rescue.failure(saving: "the best model \(output.best.path)", bestSaveError) }
+    // Rank 0 saves best/; every rank takes the rescue path together when it failed.
+    if world.any(bestSaveError != nil) {
+      throw reportedByRankZero(rescue.failure(saving: "the best model \(output.best.path)", bestSaveError ?? Self.failedOnRankZero))
+    }
 
     if summary.interrupted {
       let (place, failures) = try rescue.saveOrThrow(
@@ -112,19 +115,20 @@ struct TrainRun {
         interrupted at step \(summary.steps)/\(summary.totalSteps); saved \(place.path)
         resume with the same options plus: --resume \(place.path)
         """)
-      throw ExitCode(130)
+      throw reportedByRankZero(ExitCode(130))
     }
-    let saved: ModelExporter.Summary
+    var exported: ModelExporter.Summary?, finalSaveError: Error?
     do {
-      let whole = try llama.parameters.exportingWhole {
+      exported = try llama.parameters.exportingWhole {
         try output.save(llama.parameters, to: output.final, overwrite: out.overwrite || out.resume != nil)
       }
-      // The other ranks' part ends here: rank 0 reports.
-      guard let whole else { return }
-      saved = whole
-    } catch {
-      throw rescue.failure(saving: "the final model \(output.final.path)", error)
+    } catch { finalSaveError = error }
+    // Every rank takes the rescue path together when rank 0 could not save final/.
+    if world.any(finalSaveError != nil) {
+      throw reportedByRankZero(rescue.failure(saving: "the final model \(output.final.path)", finalSaveError ?? Self.failedOnRankZero))
     }
+    // The other ranks' part ends here: rank 0 reports.
+    guard let saved = exported else { return }
     for missing in saved.missing { progress.message("warning: the saved model lacks \(missing)") }
     var models = [("final model", output.loadablePath(output.final))]
     if summary.bestScore != nil, FileManager.default.fileExists(atPath: output.best.path) {
@@ -145,12 +149,12 @@ struct TrainRun {
       guard case .nonFinite = error else { throw error }
       progress.finish()
       let (place, _) = try rescue.saveOrThrow("\(error)\nand no checkpoint of the last good weights could be written:\n")
-      throw CommandError("""
+      throw reportedByRankZero(CommandError("""
         \(error)
         saved a checkpoint of the weights after step \(rescue.trainer.step) to \(place.path): \
         resume with a lower --lr or --clip-grad-norm plus --resume \(place.path) \
         (finite is not good: if the steps before already went far off, start over instead)
-        """)
+        """))
     }
   }
 
@@ -165,6 +169,18 @@ struct TrainRun {
     }
     return result
   }
+
+  /// `error`, the end of the run that every rank reached together (a failed save, an
+  /// interrupt, a divergence): on ranks other than 0 this first waits in a barrier that rank 0
+  /// never enters, so rank 0 prints the message and its MPI_Abort ends the job (otherwise a
+  /// faster rank's abort could cut rank 0's message short). Itself in one process.
+  private func reportedByRankZero(_ error: Error) -> Error {
+    if world.rank != 0 { world.barrier() }
+    return error
+  }
+
+  /// What the other ranks report when rank 0's save failed (rank 0 says why).
+  static let failedOnRankZero = CommandError("rank 0 could not save the model (see its message)")
 
   /// The note for what `AtomicDirectory.removeStale` did in the output folder.
   static func describe(_ leftover: AtomicDirectory.Leftover) -> String {
