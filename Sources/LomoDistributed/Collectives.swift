@@ -1,4 +1,5 @@
 import CMPI
+import Dispatch
 
 /// The collectives. Buffers hold elements (not bytes); a rank's part of a gathered or
 /// scattered buffer is given by `counts` (one entry per rank, the same on every rank), and the
@@ -25,7 +26,7 @@ extension Communicator {
                                              _ reduction: Reduction = .sum) {
     guard let comm, size > 1 else { return }
     traffic.add(2 * Double(count * MemoryLayout<T>.stride) * fraction)
-    MPI_Allreduce(lomo_mpi_in_place(), buffer, Self.int32(count), T.datatype, reduction.op, comm)
+    blocking { MPI_Allreduce(lomo_mpi_in_place(), buffer, Self.int32(count), T.datatype, reduction.op, comm) }
   }
 
   /// The sum of `value` over the ranks.
@@ -80,7 +81,7 @@ extension Communicator {
       return
     }
     traffic.add(Double(layout.total * MemoryLayout<T>.stride) * fraction)
-    MPI_Reduce_scatter(full, mine, layout.counts, T.datatype, lomo_mpi_sum(), comm)
+    blocking { MPI_Reduce_scatter(full, mine, layout.counts, T.datatype, lomo_mpi_sum(), comm) }
   }
 
   /// Every rank's `mine` [counts[rank]] concatenated in rank order into `full` [Σ counts] of
@@ -95,6 +96,13 @@ extension Communicator {
     traffic.add(Double(counts[rank] * MemoryLayout<T>.stride))
     MPI_Gatherv(mine, layout.counts[rank], T.datatype, full, layout.counts, layout.offsets,
                 T.datatype, Int32(root), comm)
+  }
+
+  /// Runs a blocking collective, adding its time to `traffic.blockedSeconds`.
+  func blocking(_ call: () -> Int32) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    _ = call()
+    traffic.blockedSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
   }
 
   /// (N − 1)/N: the share of a gathered or scattered buffer each rank sends.

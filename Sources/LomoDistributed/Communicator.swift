@@ -1,4 +1,5 @@
 import CMPI
+import Dispatch
 import Foundation
 
 /// The processes of one training job and the collective operations between them (MPI).
@@ -112,6 +113,9 @@ public final class Communicator: @unchecked Sendable {
 public struct Traffic: Sendable, Equatable {
   public var bytes: Double = 0
   public var operations = 0
+  /// Seconds spent inside the blocking all-reduces and reduce-scatters (waiting for the other
+  /// ranks included).
+  public var blockedSeconds: Double = 0
 
   public init() {}
 

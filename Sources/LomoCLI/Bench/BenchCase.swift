@@ -136,6 +136,8 @@ struct RankReport: Codable, Sendable {
   /// Seconds per timed step that rank 0 waited for weight gathers (communication not hidden
   /// behind compute; reduce-scatters block and are not counted).
   var gatherWaitSecondsPerStep: Double
+  /// Seconds per timed step rank 0 spent in blocking all-reduces and reduce-scatters.
+  var blockedSecondsPerStep: Double
 }
 
 /// Runs a `BenchCase` on random-initialised or loaded weights.
@@ -150,7 +152,7 @@ struct BenchRunner {
   func run(parameters: LlamaParameters) -> BenchResult {
     let c = benchCase, world = parameters.communicator
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
-    var sentBefore = world.traffic.bytes, waitedBefore = 0.0
+    var sentBefore = world.traffic.bytes, waitedBefore = 0.0, blockedBefore = 0.0
     let (tokens, targets) = BenchCase.tokenBatch(batch: c.sequencesPerStep, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
     let training = c.trainingOptions
@@ -169,7 +171,9 @@ struct BenchRunner {
       }
       let warm = i < warmupSteps
       if !warm { seconds.append(s) }
-      if i + 1 == warmupSteps { (sentBefore, waitedBefore) = (world.traffic.bytes, model.gatherWaitSeconds) }
+      if i + 1 == warmupSteps {
+        (sentBefore, waitedBefore, blockedBefore) = (world.traffic.bytes, model.gatherWaitSeconds, world.traffic.blockedSeconds)
+      }
       progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
     }
     let median = seconds.median, n = world.size
@@ -188,7 +192,8 @@ struct BenchRunner {
       ranks = RankReport(count: n, peakRSSBytes: rss.map(Int.init),
                          sentBytesPerStep: (world.traffic.bytes - sentBefore) / Double(steps),
                          zeroBytesPerStep: psi * Double(2 * c.dtype.byteSize + 4) * share,
-                         gatherWaitSecondsPerStep: (model.gatherWaitSeconds - waitedBefore) / Double(steps))
+                         gatherWaitSecondsPerStep: (model.gatherWaitSeconds - waitedBefore) / Double(steps),
+                         blockedSecondsPerStep: (world.traffic.blockedSeconds - blockedBefore) / Double(steps))
     }
     return BenchResult(
       benchCase: c, parameterCount: parameters.config.parameterCount, warmupSteps: warmupSteps,

@@ -25,8 +25,8 @@ enum BenchReport {
         + ranks.peakRSSBytes.map(Format.mebibytes).joined(separator: ", ") + " MiB")
       lines.append(String(format: "  sent         %.1f MiB per step and rank (3Ψ of one backward pass: %.1f MiB)",
                           ranks.sentBytesPerStep / 1_048_576, ranks.zeroBytesPerStep / 1_048_576))
-      lines.append(String(format: "  waited       %.3f s per step for weight gathers (not hidden behind compute)",
-                          ranks.gatherWaitSecondsPerStep))
+      lines.append(String(format: "  waited       %.3f s per step for weight gathers (not hidden behind compute), %.3f s in all-reduces and reduce-scatters",
+                          ranks.gatherWaitSecondsPerStep, ranks.blockedSecondsPerStep))
     }
     let ledger = zip(MemoryCategory.allCases, ledgerColumns(r))
       .filter { $0.0.isReported(peak: r.ledgerPeakBytes[$0.0.rawValue] ?? 0) }
