@@ -55,6 +55,12 @@ public final class Communicator: @unchecked Sendable {
   /// Whether MPI is running in this process (a launcher started it and `world` was used).
   public static var isRunning: Bool { initialized }
 
+  /// The ranks the launcher started on this machine, as it told this process (Open MPI's
+  /// OMPI_COMM_WORLD_LOCAL_SIZE), without any MPI call; 1 without a launcher.
+  public static var launchedRanksOnThisHost: Int {
+    ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init).map { max($0, 1) } ?? 1
+  }
+
   /// Whether `environment` is that of a process an MPI launcher started.
   static func launchedByMPI(_ environment: [String: String]) -> Bool {
     ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }

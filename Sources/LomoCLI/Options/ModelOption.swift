@@ -27,10 +27,10 @@ struct ThreadsOption: ParsableArguments {
   /// More threads than this is a mistake, not a machine (libgomp crashes on huge counts).
   static let maximum = 1024
 
-  @Option(parsing: .unconditional, help: "Worker threads. (default: all \(Threads.hardwareCount) cores)")
+  @Option(parsing: .unconditional, help: "Worker threads. (default: all \(Threads.hardwareCount) cores, shared evenly by the ranks of an mpirun job on this machine)")
   var threads: Int?
 
-  var count: Int { threads ?? Threads.hardwareCount }
+  var count: Int { threads ?? max(1, Threads.hardwareCount / Communicator.launchedRanksOnThisHost) }
 
   func validate() throws {
     if let threads, !(1...Self.maximum).contains(threads) {
