@@ -13,7 +13,12 @@ import LomoKernels
 /// inputs and backward goes layer by layer from the top: each micro-batch recomputes the layer
 /// and adds its weight gradients into a `GradientSum` of one layer, which is handed over after
 /// the last micro-batch; the LM head and embedding gradients sum in their [V, C] buffer. The
-/// gradient is that of one [K·B, T] batch. Not thread-safe: one model, one caller.
+/// gradient is that of one [K·B, T] batch.
+///
+/// With parameters sharded over several ranks (`LlamaParameters(shardedOver:)`, ZeRO-3) the
+/// whole weights come from `ShardedWeights` (gathered per layer) and every gradient goes through
+/// `ShardedHandOff` (reduce-scattered, the shard to the updater); every rank must run the same
+/// calls in the same order. Not thread-safe: one model, one caller.
 public final class LlamaModel {
   public let config: LlamaConfig
   public let parameters: LlamaParameters
