@@ -18,12 +18,13 @@ struct ModelComparison {
       let u = p.floats, v = q.floats
       var largest: Float = 0, worst: Float = 0
       for i in u.indices {
+        let difference = abs(u[i] - v[i])
+        // A NaN (which max() would skip) or an inf anywhere makes the comparison fail.
+        guard difference.isFinite else { return ("\(p.id)", .infinity) }
         largest = max(largest, abs(u[i]), abs(v[i]))
-        worst = max(worst, abs(u[i] - v[i]))
+        worst = max(worst, difference)
       }
-      // A NaN anywhere makes the comparison fail.
-      let relative = worst.isNaN || largest.isNaN ? Double.infinity : largest > 0 ? Double(worst / largest) : 0
-      return ("\(p.id)", relative)
+      return ("\(p.id)", largest > 0 ? Double(worst / largest) : 0)
     }
   }
 
