@@ -27,14 +27,17 @@ extension LlamaModel {
     let b = backwardScratch
       ?? BackwardScratch(config: config, rows: rows, microBatches: s.microBatches, ledger: ledger)
     backwardScratch = b
-    let tokenCount = parameters.communicator.sum(
-      (0..<s.microBatches * rows).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) })
-    let scale = gradScale ?? (tokenCount > 0 ? 1 / Float(tokenCount) : 0)
+    // The mean's token count (summed over the ranks) only when the caller gave no scale.
+    let scale = gradScale ?? {
+      let tokenCount = parameters.communicator.sum(
+        (0..<s.microBatches * rows).reduce(0) { $0 + (s.targets.pointer[$1] >= 0 ? 1 : 0) })
+      return tokenCount > 0 ? 1 / Float(tokenCount) : 0
+    }()
 
     let result = reducedOverRanks(headBackward(s, scratch: b, buffers: buffers, gradScale: scale))
     // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
     guard result.lossSum.isFinite else { return result }
-    if config.tiedEmbeddings == false { updater.update(headWeights, gradient: buffers.vocabulary.pointer) }
+    if !config.tiedEmbeddings { updater.update(headWeights, gradient: buffers.vocabulary.pointer) }
     buffers.sum.handOver(to: updater)
 
     sharded?.prefetch(config.layers - 1)

@@ -68,11 +68,11 @@ public final class LlamaModel {
   /// The LM head [V, C] (the embedding when tied), whole.
   var headWeights: ParameterTensor { sharded?.vocabulary(.lmHead) ?? parameters.lmHead }
 
-  /// Seconds spent waiting for weight gathers that had not completed when needed (0 unsharded).
-  public var gatherWaitSeconds: Double { sharded?.waitedSeconds ?? 0 }
-
   /// The final norm's scale [C], whole.
   var finalNormWeights: ParameterTensor { sharded?.finalNorm() ?? parameters.finalNorm }
+
+  /// Seconds spent waiting for weight gathers that had not completed when needed (0 unsharded).
+  public var gatherWaitSeconds: Double { sharded?.waitedSeconds ?? 0 }
 
   /// Rows of one micro-batch (B·T).
   var rows: Int { state?.rows ?? 0 }

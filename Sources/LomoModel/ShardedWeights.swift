@@ -148,11 +148,8 @@ final class ShardedWeights {
 
   /// Whether `a` and `b` are in the same gathered group: the same layer, or the same tensor.
   static func sameGroup(_ a: ParameterID, _ b: ParameterID) -> Bool {
-    switch (a, b) {
-    case (.layer(let l, _), .layer(let m, _)): l == m
-    case (.embedding, .lmHead), (.lmHead, .embedding): false
-    default: a == b
-    }
+    if let l = a.layer, let m = b.layer { return l == m }
+    return a == b
   }
 }
 

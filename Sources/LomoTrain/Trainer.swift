@@ -52,6 +52,10 @@ public final class Trainer {
     if options.optimizer == .adamw && options.clipGradValue > 0 {
       problems.append("AdamW does not clip by value; use clip-grad-norm")
     }
+    let ranks = model.parameters.communicator.size
+    if ranks > 1 && (options.optimizer == .sgd || options.optimizer == .adamw) {
+      problems.append("the \(options.optimizer) baseline runs in one process; over \(ranks) ranks use lomo or adalomo")
+    }
     guard problems.isEmpty else { throw TrainingError.invalidOptions(problems) }
     guard !examples.isEmpty, examples.allSatisfy({ !$0.tokens.isEmpty }) else {
       throw TrainingError.noExamples
@@ -67,10 +71,6 @@ public final class Trainer {
     model.activationCheckpointing = options.activationCheckpointing
     lengths = examples.map(\.tokens.count)
     fingerprint = TrainingState.fingerprint(examples)
-    let ranks = model.parameters.communicator.size
-    if ranks > 1 && (options.optimizer == .sgd || options.optimizer == .adamw) {
-      throw TrainingError.invalidOptions(["the \(options.optimizer) baseline runs in one process; over \(ranks) ranks use lomo or adalomo"])
-    }
     stepExamples = options.sequencesPerStep * ranks
     batchesPerEpoch = (examples.count + stepExamples - 1) / stepExamples
     switch options.length {

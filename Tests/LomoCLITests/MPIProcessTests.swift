@@ -17,11 +17,8 @@ final class MPIProcessTests: XCTestCase {
     }
   }
 
-  /// `mpirun -n ranks lomo arguments` on localhost (as root too; more ranks than cores).
   func mpirun(_ ranks: Int, _ arguments: [String]) throws -> Outcome {
-    try launch(URL(fileURLWithPath: "/usr/bin/env"),
-               ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments,
-               in: directory, environment: mpiEnvironment)
+    try mpirunLomo(ranks, arguments, in: directory)
   }
 
   func testEveryCollectiveAgreesOnThreeRanks() throws {
@@ -77,11 +74,10 @@ final class MPIProcessTests: XCTestCase {
       "{\"input_ids\": [" + (0..<12).map { "\(100 + (i * 7 + $0 * 13) % 500)" }.joined(separator: ", ") + "]}"
     }
     let data = try scratch.write(lines.joined(separator: "\n"), "train.jsonl")
-    let failed = try launch(
-      URL(fileURLWithPath: "/usr/bin/env"),
-      ["mpirun", "--oversubscribe", "-n", "2", lomoExecutable.path, "train", "--model", model, "--data", data,
-       "--max-steps", "40", "--batch-size", "1", "--lr", "0.01", "--threads", "1", "--output", "run"],
-      in: directory, environment: mpiEnvironment
+    let failed = try mpirunLomo(
+      2, ["train", "--model", model, "--data", data, "--max-steps", "40", "--batch-size", "1", "--lr", "0.01",
+          "--threads", "1", "--output", "run"],
+      in: directory
     ) { _, stderr in
       if read(stderr, until: "step 10/40") { try? FileManager.default.removeItem(atPath: model) }
     }
@@ -134,9 +130,7 @@ final class ShardedTrainingTests: XCTestCase {
     let arguments = ["train", "--model", model, "--data", data, "--max-steps", "3", "--batch-size", "\(perRank)",
                      "--max-seq-len", "64", "--threads", "1", "--save-format", format, "--output", output] + options
     guard let ranks else { return try launch(lomoExecutable, arguments, in: directory) }
-    return try launch(URL(fileURLWithPath: "/usr/bin/env"),
-                      ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments,
-                      in: directory, environment: mpiEnvironment)
+    return try mpirunLomo(ranks, arguments, in: directory)
   }
 
   func finalParameters(_ output: String) throws -> LlamaParameters {
@@ -234,11 +228,10 @@ extension ShardedTrainingTests {
   /// appears.
   func testARankKilledMidStepEndsTheOthers() throws {
     var killedAt: Date?
-    let run = try launch(
-      URL(fileURLWithPath: "/usr/bin/env"),
-      ["mpirun", "--oversubscribe", "-n", "2", lomoExecutable.path, "train", "--model", model, "--data", data,
-       "--max-steps", "1000000", "--batch-size", "3", "--max-seq-len", "64", "--threads", "1", "--output", "run"],
-      in: directory, environment: mpiEnvironment
+    let run = try mpirunLomo(
+      2, ["train", "--model", model, "--data", data, "--max-steps", "1000000", "--batch-size", "3",
+          "--max-seq-len", "64", "--threads", "1", "--output", "run"],
+      in: directory
     ) { mpirun, stderr in
       guard read(stderr, until: "step 20/") else { return }
       // mpirun's children are the two ranks; kill the younger one.
@@ -261,9 +254,7 @@ extension ShardedTrainingTests {
     let arguments = ["train", "--model", model, "--data", data, "--max-steps", "3000", "--batch-size", "3",
                      "--max-seq-len", "64", "--threads", "1", "--save-format", "safetensors", "--lr", "0.001"]
     func mpirun(_ ranks: Int, _ extra: [String], whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
-      try launch(URL(fileURLWithPath: "/usr/bin/env"),
-                 ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments + extra,
-                 in: directory, environment: mpiEnvironment, whileRunning: whileRunning)
+      try mpirunLomo(ranks, arguments + extra, in: directory, whileRunning: whileRunning)
     }
     let interrupted = try mpirun(2, ["--output", "run"]) { mpirun, stderr in
       if read(stderr, until: "step 20/") { kill(mpirun.processIdentifier, SIGUSR1) }
@@ -275,11 +266,7 @@ extension ShardedTrainingTests {
       XCTAssertTrue(FileManager.default.fileExists(
         atPath: checkpoint.appendingPathComponent("rank-\(rank)-of-2/state.json").path))
     }
-    let wrongRanks = try launch(
-      URL(fileURLWithPath: "/usr/bin/env"),
-      ["mpirun", "--oversubscribe", "-n", "3", lomoExecutable.path] + arguments
-        + ["--batch-size", "2", "--output", "run", "--resume", checkpoint.path],
-      in: directory, environment: mpiEnvironment)
+    let wrongRanks = try mpirun(3, ["--batch-size", "2", "--output", "run", "--resume", checkpoint.path])
     XCTAssertNotEqual(wrongRanks.status, 0)
     XCTAssertTrue(wrongRanks.stderr.contains("it was written by 2 ranks; resume it with mpirun -n 2"), wrongRanks.stderr)
 
@@ -303,6 +290,13 @@ extension ShardedTrainingTests {
   }
 }
 
-/// Open MPI as root, more ranks than cores, shared memory or TCP between them.
-let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-                      "OMPI_MCA_btl": "self,vader,tcp"]
+/// `mpirun -n ranks lomo arguments` in `directory` on localhost: Open MPI as root too, more
+/// ranks than cores, shared memory or TCP between them; `whileRunning` as for `launch`.
+func mpirunLomo(_ ranks: Int, _ arguments: [String], in directory: URL,
+                whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
+  try launch(URL(fileURLWithPath: "/usr/bin/env"),
+             ["mpirun", "--oversubscribe", "-n", "\(ranks)", lomoExecutable.path] + arguments, in: directory,
+             environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                           "OMPI_MCA_btl": "self,vader,tcp"],
+             whileRunning: whileRunning)
+}
