@@ -14,15 +14,20 @@
 /// `mmap`, page-aligned, zero pages until first written) and unmapped on deinit, so freeing a
 /// large buffer always returns its memory and the ledger tracks what the process can hold;
 /// smaller ones come from the allocator and are zero-filled.
+///
+/// A view (`init(viewing:count:owner:)`) presents memory another object owns, e.g. a tensor
+/// inside a memory-mapped file: it is neither accounted nor freed, and keeps its owner alive.
 public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
   public let count: Int
   public let category: MemoryCategory
   public let pointer: UnsafeMutablePointer<Element>
-  private let ledger: MemoryLedger
+  /// nil for a view.
+  private let ledger: MemoryLedger?
 
   public static var alignment: Int { 64 }
   public static var directMappingBytes: Int { 1 << 20 }
-  private let mapped: Bool
+  private enum Ownership { case allocated, mapped, view(AnyObject) }
+  private let ownership: Ownership
 
   public var byteCount: Int { count * MemoryLayout<Element>.stride }
 
@@ -33,7 +38,8 @@ public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable 
     let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
     precondition(!overflow, "buffer of \(count) elements overflows Int")
     var raw: UnsafeMutableRawPointer?
-    mapped = bytes >= Self.directMappingBytes
+    let mapped = bytes >= Self.directMappingBytes
+    ownership = mapped ? .mapped : .allocated
     if mapped {
       let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
       precondition(p != MAP_FAILED && p != nil, "out of memory mapping \(bytes) bytes")
@@ -58,12 +64,25 @@ public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable 
     _ = UnsafeMutableBufferPointer(start: pointer, count: count).initialize(from: values)
   }
 
+  /// `count` elements at `pointer`, which `owner` keeps valid (and 64-byte aligned) for as
+  /// long as it lives.
+  public init(viewing pointer: UnsafeMutablePointer<Element>, count: Int, category: MemoryCategory,
+              owner: AnyObject) {
+    precondition(count >= 0, "negative view size \(count)")
+    precondition(Int(bitPattern: pointer) % Self.alignment == 0, "view at an unaligned address")
+    self.count = count
+    self.category = category
+    self.pointer = pointer
+    ledger = nil
+    ownership = .view(owner)
+  }
+
   deinit {
-    ledger.release(byteCount, as: category)
-    if mapped {
-      munmap(pointer, byteCount)
-    } else {
-      free(pointer)
+    ledger?.release(byteCount, as: category)
+    switch ownership {
+    case .mapped: munmap(pointer, byteCount)
+    case .allocated: free(pointer)
+    case .view: break
     }
   }
 

@@ -40,10 +40,11 @@ extension LlamaModel {
     if !config.tiedEmbeddings { updater.update(headWeights, gradient: buffers.vocabulary.pointer) }
     buffers.sum.handOver(to: updater)
 
-    sharded?.prefetch(config.layers - 1)
+    let writing = handOff.changesParameters
+    prefetchLayer(config.layers - 1, writing: writing)
     for l in stride(from: config.layers - 1, through: 0, by: -1) {
-      let p = layerWeights(l)
-      sharded?.prefetch(l - 1)
+      let p = layerWeights(l, writing: writing)
+      prefetchLayer(l - 1, writing: writing)
       buffers.sum.begin()
       for k in 0..<s.microBatches {
         let input = s.residual.read(l, microBatch: k)

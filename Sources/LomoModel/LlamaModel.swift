@@ -18,7 +18,9 @@ import LomoKernels
 /// With parameters sharded over several ranks (`LlamaParameters(shardedOver:)`, ZeRO-3) the
 /// whole weights come from `ShardedWeights` (gathered per layer) and every gradient goes through
 /// `ShardedHandOff` (reduce-scattered, the shard to the updater); every rank must run the same
-/// calls in the same order. Not thread-safe: one model, one caller.
+/// calls in the same order. With the layers streamed from disk (`LlamaParameters.streamed`)
+/// each layer is brought into memory before it runs and the next one read meanwhile.
+/// Not thread-safe: one model, one caller.
 public final class LlamaModel {
   public let config: LlamaConfig
   public let parameters: LlamaParameters
@@ -59,8 +61,20 @@ public final class LlamaModel {
 
   // MARK: Whole weights (gathered from the ranks' shards when sharded)
 
-  /// Block `l`'s tensors, whole.
-  func layerWeights(_ l: Int) -> LayerParameters { sharded?.layer(l) ?? parameters.layers[l] }
+  /// Block `l`'s tensors, whole and in memory; `writing` when the caller's updater may change
+  /// them.
+  func layerWeights(_ l: Int, writing: Bool = false) -> LayerParameters {
+    if let sharded { return sharded.layer(l) }
+    parameters.streamed?.use(l, writing: writing)
+    return parameters.layers[l]
+  }
+
+  /// Starts bringing block `l`'s weights in (gathered or read from disk) while the current one
+  /// computes. No-op outside 0..<layers and for weights in memory.
+  func prefetchLayer(_ l: Int, writing: Bool = false) {
+    sharded?.prefetch(l)
+    parameters.streamed?.prefetch(l, writing: writing)
+  }
 
   /// The embedding table [V, C], whole.
   var embeddingTable: ParameterTensor { sharded?.vocabulary(.embedding) ?? parameters.embedding }
@@ -188,7 +202,7 @@ public final class LlamaModel {
     }
     for l in 0..<c.layers {
       let p = layerWeights(l)
-      sharded?.prefetch(l + 1)
+      prefetchLayer(l + 1)
       for k in 0..<s.microBatches {
         layerForward(p, input: stream.read(l, microBatch: k),
                      output: stream.destination(l + 1, microBatch: k),

@@ -27,7 +27,11 @@ public struct LayerParameters: Sendable {
 
 /// Every parameter of a LLaMA model in one storage dtype (norm scales included): whole, or
 /// this rank's `RowShard` of every tensor when sharded over a communicator of several ranks
-/// (ZeRO-3: `LlamaModel` gathers each layer before it runs).
+/// (ZeRO-3: `LlamaModel` gathers each layer before it runs), or with the transformer blocks
+/// in a file on disk (`streamed`: only the layers in use are in memory).
+///
+/// Code that reads or writes the values of every tensor goes through `forEachTensor`, which
+/// brings each streamed layer into memory before its tensors are seen.
 public final class LlamaParameters: @unchecked Sendable {
   public let config: LlamaConfig
   public let dtype: DType
@@ -38,17 +42,36 @@ public final class LlamaParameters: @unchecked Sendable {
   public let finalNorm: ParameterTensor
   /// nil when the LM head is tied to `embedding`.
   public let untiedLMHead: ParameterTensor?
+  /// The file the layers' weights live in, nil when they are in memory.
+  public let streamed: StreamedLayers?
 
-  /// Zero-filled parameters, each rank of `communicator` holding its `RowShard` of every
-  /// tensor. - Precondition: `config.problems` is empty.
+  /// Zero-filled parameters with the layers' weights in a new file in `folder` (the
+  /// embedding, LM head and final norm stay in memory), or in memory when `folder` is nil,
+  /// each rank of `communicator` then holding its `RowShard` of every tensor.
+  /// - Precondition: `config.problems` is empty; not both sharded and streamed.
+  public static func zeros(config: LlamaConfig, dtype: DType, shardedOver communicator: Communicator = Communicator(),
+                           streamingLayersIn folder: String?, ledger: MemoryLedger = .shared) throws(LayerFileError) -> LlamaParameters {
+    var streamed: StreamedLayers?
+    if let folder { streamed = try StreamedLayers(config: config, dtype: dtype, folder: folder, ledger: ledger) }
+    return LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, streamed: streamed, ledger: ledger)
+  }
+
+  /// Zero-filled parameters, sharded over `communicator` or with the layers in `streamed`.
+  /// - Precondition: `config.problems` is empty; not both sharded and streamed.
   public init(config: LlamaConfig, dtype: DType, shardedOver communicator: Communicator = Communicator(),
-              ledger: MemoryLedger = .shared) {
+              streamed: StreamedLayers? = nil, ledger: MemoryLedger = .shared) {
     precondition(config.problems.isEmpty, "invalid config: \(config.problems.joined(separator: "; "))")
+    precondition(streamed == nil || !communicator.isDistributed, "streamed layers are not sharded")
     self.config = config
     self.dtype = dtype
     self.communicator = communicator
+    self.streamed = streamed
     func make(_ id: ParameterID) -> ParameterTensor {
       let shape = id.shape(in: config)
+      if let streamed, case .layer(let l, let p) = id {
+        return ParameterTensor(id: id, shape: shape,
+                               sharing: streamed.storage(layer: l, p, count: shape.reduce(1, *), dtype: dtype))
+      }
       return ParameterTensor(id: id, shape: shape, dtype: dtype,
                              shard: RowShard(fullShape: shape, rank: communicator.rank, ranks: communicator.size),
                              ledger: ledger)
@@ -86,6 +109,18 @@ public final class LlamaParameters: @unchecked Sendable {
   /// Whether the tensors are shards over several ranks.
   public var isSharded: Bool { communicator.isDistributed }
 
+  /// Calls `body` with every tensor in `all` order, each streamed layer brought into memory
+  /// first (the next one read meanwhile); `writing` when `body` changes the values.
+  public func forEachTensor(writing: Bool, _ body: (ParameterTensor) throws -> Void) rethrows {
+    for tensor in all {
+      if let streamed, let l = tensor.id.layer {
+        streamed.use(l, writing: writing)
+        streamed.prefetch(l + 1, writing: writing)
+      }
+      try body(tensor)
+    }
+  }
+
   /// Hugging Face's LLaMA initialisation: linear and embedding weights from N(0, std²),
   /// norm scales 1. Deterministic for a seed whatever the thread count: each block of
   /// `randomBlock` elements has its own generator, seeded from (seed, tensor, block), and the
@@ -94,10 +129,15 @@ public final class LlamaParameters: @unchecked Sendable {
   /// whole model.
   public static func random(
     config: LlamaConfig, dtype: DType, seed: UInt64, std: Float = 0.02,
-    shardedOver communicator: Communicator = Communicator(), ledger: MemoryLedger = .shared
+    shardedOver communicator: Communicator = Communicator(), streamed: StreamedLayers? = nil,
+    ledger: MemoryLedger = .shared
   ) -> LlamaParameters {
-    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, ledger: ledger)
-    for (index, tensor) in params.all.enumerated() {
+    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, streamed: streamed,
+                                 ledger: ledger)
+    var next = 0
+    params.forEachTensor(writing: true) { tensor in
+      let index = next
+      next += 1
       let held = tensor.shard.elements, total = tensor.shard.fullCount
       let first = held.lowerBound / randomBlock
       let blocks = held.isEmpty ? 0 : (held.upperBound + randomBlock - 1) / randomBlock - first

@@ -17,9 +17,10 @@ extension LlamaParameters {
   /// when the whole model is finite. One read of every weight: check a model before it is
   /// exported or used, since a diverged run or a corrupt file can hold such values.
   public func firstNonFinite() -> (parameter: ParameterID, index: Int)? {
-    for p in all {
-      if let i = p.firstNonFiniteIndex() { return (p.id, i) }
+    var found: (parameter: ParameterID, index: Int)?
+    forEachTensor(writing: false) { p in
+      if found == nil, let i = p.firstNonFiniteIndex() { found = (p.id, i) }
     }
-    return nil
+    return found
   }
 }

@@ -23,8 +23,14 @@ extension LlamaParameters {
   }
 
   /// The whole values of `tensor` (one of `all`) as f32 into `out` [tensor.shard.fullCount]:
-  /// gathered from every rank when sharded (rank 0, inside `exportingWhole`).
+  /// gathered from every rank when sharded (rank 0, inside `exportingWhole`), read from the
+  /// file when its layer is streamed (the next layer read meanwhile, for writers that go in
+  /// `all` order).
   public func copyWholeAsFloat(_ tensor: ParameterTensor, into out: UnsafeMutablePointer<Float>) {
+    if let streamed, let l = tensor.id.layer {
+      streamed.use(l, writing: false)
+      streamed.prefetch(l + 1, writing: false)
+    }
     guard isSharded else { return tensor.copyAsFloat(into: out) }
     precondition(communicator.rank == 0, "whole tensors are assembled on rank 0")
     guard let index = all.firstIndex(where: { $0 === tensor }) else {

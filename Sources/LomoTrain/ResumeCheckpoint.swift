@@ -52,7 +52,7 @@ public enum ResumeCheckpoint {
                                      byteCount: raw.count, checksum: Checksum64(raw).description))
           try bin.write(raw)
         }
-        for p in parameters.all {
+        try parameters.forEachTensor(writing: false) { p in
           try withRawBytes(p) { try append(p.id.description, p.dtype, p.shape, $0) }
         }
         for (name, values) in optimizerArrays.sorted(by: { $0.key < $1.key }) {
@@ -152,8 +152,8 @@ public enum ResumeCheckpoint {
     }
     try accept(m.state, arrays)
     // Everything is checked: only now does the model change.
-    for p in parameters.all {
-      guard let e = byName[p.id.description] else { continue }
+    parameters.forEachTensor(writing: true) { p in
+      guard let e = byName[p.id.description] else { return }
       withMutableRawBytes(p) { dest in
         dest.copyMemory(from: UnsafeRawBufferPointer(rebasing: data[e.offset..<(e.offset + e.byteCount)]))
       }

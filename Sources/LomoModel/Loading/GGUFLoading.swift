@@ -67,12 +67,14 @@ extension LlamaParameters {
   /// rotate-half order, so both formats give the same model.
   public static func load(
     config: LlamaConfig, from file: GGUFFile, dtype: DType,
-    shardedOver communicator: Communicator = Communicator(), ledger: MemoryLedger = .shared
+    shardedOver communicator: Communicator = Communicator(), streamingLayersIn folder: String? = nil,
+    ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
     try TensorInventory(gguf: file).check(config)
-    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, ledger: ledger)
+    let params = try LlamaParameters.zeros(config: config, dtype: dtype, shardedOver: communicator,
+                                           streamingLayersIn: folder, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
-    for tensor in params.all {
+    try params.forEachTensor(writing: true) { tensor in
       let name = tensor.id.ggufName, shape = tensor.shard.fullShape, count = tensor.shard.fullCount
       let info = try file.tensor(name)
       guard info.shape == shape else {

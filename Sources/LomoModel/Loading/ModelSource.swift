@@ -56,18 +56,19 @@ public enum ModelSource: Equatable, Sendable {
 
   /// Reads the config and every parameter, stored as `dtype` (this rank's shards when
   /// `communicator` has several ranks: each tensor is read whole, one at a time, and only the
-  /// shard kept).
+  /// shard kept), or with the layers streamed through a file in `streamingLayersIn`.
   public func loadParameters(dtype: DType, shardedOver communicator: Communicator = Communicator(),
+                             streamingLayersIn folder: String? = nil,
                              ledger: MemoryLedger = .shared) throws -> LlamaParameters {
     switch self {
     case .gguf(let path):
       let file = try GGUFFile(path: path)
       return try LlamaParameters.load(config: try LlamaConfig(gguf: file), from: file, dtype: dtype,
-                                      shardedOver: communicator, ledger: ledger)
+                                      shardedOver: communicator, streamingLayersIn: folder, ledger: ledger)
     case .huggingFace(let dir):
       let config = try LlamaConfig(huggingFaceConfig: (dir as NSString).appendingPathComponent("config.json"))
       return try LlamaParameters.load(config: config, from: try SafetensorsCheckpoint(directory: dir), dtype: dtype,
-                                      shardedOver: communicator, ledger: ledger)
+                                      shardedOver: communicator, streamingLayersIn: folder, ledger: ledger)
     }
   }
 }

@@ -10,12 +10,14 @@ extension LlamaParameters {
   /// error.
   public static func load(
     config: LlamaConfig, from checkpoint: SafetensorsCheckpoint, dtype: DType,
-    shardedOver communicator: Communicator = Communicator(), ledger: MemoryLedger = .shared
+    shardedOver communicator: Communicator = Communicator(), streamingLayersIn folder: String? = nil,
+    ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
     try TensorInventory(checkpoint: checkpoint, tied: config.tiedEmbeddings).check(config)
-    let params = LlamaParameters(config: config, dtype: dtype, shardedOver: communicator, ledger: ledger)
+    let params = try LlamaParameters.zeros(config: config, dtype: dtype, shardedOver: communicator,
+                                           streamingLayersIn: folder, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
-    for tensor in params.all {
+    try params.forEachTensor(writing: true) { tensor in
       let values = staging.pointer(count: tensor.shard.fullCount)
       try checkpoint.readFloats(tensor.id.description, expectedShape: tensor.shard.fullShape, into: values)
       tensor.assign(values)

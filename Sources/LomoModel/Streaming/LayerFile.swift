@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Foundation
+import LomoCore
+
+/// Why the layer weights cannot be streamed through a file in `folder`.
+public struct LayerFileError: Error, CustomStringConvertible {
+  public let folder: String
+  public let problem: String
+  public var description: String { "streamed weights in \(folder): \(problem)" }
+}
+
+/// The transformer blocks' weights of one model in one file, in the storage dtype, mapped
+/// shared into memory: the tensors' storage is the mapping, so the kernel reads a page from
+/// the file when it is first touched and writes it back when it changed. `StreamedLayers`
+/// decides which layers are in memory; this type does the I/O of one layer at a time.
+///
+/// Layout: layer after layer, each layer's nine tensors in `ParameterID.LayerParameter`
+/// order, every tensor starting on a page boundary (so each layer is a whole range of pages).
+/// The file is created in `folder`, its blocks reserved with `posix_fallocate` (a full disk is
+/// an error now, never a fault at a later write) and unlinked at once: it holds working
+/// copies only, and disappears when the process ends, however it ends.
+final class LayerFile: @unchecked Sendable {
+  let folder: String
+  let byteCount: Int
+  /// Byte range of each layer in the file. [layers]
+  let layerRanges: [Range<Int>]
+  /// File offset of each tensor, [layer][`LayerParameter` order].
+  private let offsets: [[Int]]
+  private let descriptor: Int32
+  private let base: UnsafeMutableRawPointer
+
+  static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+  init(config: LlamaConfig, dtype: DType, folder: String) throws(LayerFileError) {
+    self.folder = folder
+    func fail(_ problem: String) -> LayerFileError { LayerFileError(folder: folder, problem: problem) }
+    let page = Self.pageSize
+    func pageAligned(_ n: Int) -> Int { (n + page - 1) / page * page }
+    var offsets: [[Int]] = [], ranges: [Range<Int>] = []
+    var end = 0
+    for l in 0..<config.layers {
+      let start = end
+      offsets.append(ParameterID.LayerParameter.allCases.map { p in
+        let at = end
+        end += pageAligned(ParameterID.layer(l, p).count(in: config) * dtype.byteSize)
+        return at
+      })
+      ranges.append(start..<end)
+    }
+    self.offsets = offsets
+    layerRanges = ranges
+    byteCount = end
+
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+      throw fail("no such folder; create it or name another with --stream-dir")
+    }
+    var template = Array((folder as NSString).appendingPathComponent(".lomo-streamed-layers-XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else { throw fail("cannot create a file there: \(String(cString: strerror(errno)))") }
+    unlink(String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    let reserved = posix_fallocate(fd, 0, off_t(max(end, 1)))
+    guard reserved == 0 else {
+      close(fd)
+      let free = Self.freeBytes(folder).map { ", \(Format.bytes($0)) are free there" } ?? ""
+      throw fail("cannot reserve \(Format.bytes(end)) on its disk (\(String(cString: strerror(reserved)))\(free)); free space or name a folder on a larger disk with --stream-dir")
+    }
+    guard let mapping = mmap(nil, max(end, 1), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
+      let reason = String(cString: strerror(errno))
+      close(fd)
+      throw fail("cannot map \(Format.bytes(end)): \(reason)")
+    }
+    descriptor = fd
+    base = mapping
+  }
+
+  deinit {
+    munmap(base, max(byteCount, 1))
+    close(descriptor)
+  }
+
+  /// The storage of tensor `p` of layer `l` (`count` elements of `dtype`): a view of the mapping.
+  func storage(layer l: Int, _ p: ParameterID.LayerParameter, count: Int, dtype: DType) -> ParameterTensor.Storage {
+    let at = base + offsets[l][ParameterID.LayerParameter.allCases.firstIndex(of: p)!]
+    switch dtype {
+    case .f32: return .f32(AlignedBuffer(viewing: at.assumingMemoryBound(to: Float.self), count: count,
+                                         category: .parameters, owner: self))
+    case .bf16: return .bf16(AlignedBuffer(viewing: at.assumingMemoryBound(to: BFloat16.self), count: count,
+                                           category: .parameters, owner: self))
+    case .f16: return .f16(AlignedBuffer(viewing: at.assumingMemoryBound(to: Float16.self), count: count,
+                                         category: .parameters, owner: self))
+    }
+  }
+
+  // MARK: One layer's I/O (blocking; `StreamedLayers` runs it on its I/O thread)
+
+  /// Maps every page of layer `l`, reading from the file what is not in the page cache;
+  /// `writing` maps them writable (dirty), so updating the layer takes no page faults.
+  func load(_ l: Int, writing: Bool) {
+    // MADV_POPULATE_READ / _WRITE (Linux 5.14). On an older kernel this fails and the pages
+    // load on first touch instead: slower, the same values.
+    _ = madvise(base + layerRanges[l].lowerBound, layerRanges[l].count, writing ? 23 : 22)
+  }
+
+  /// Writes layer `l`'s changed pages to the file and waits for them, then drops the layer
+  /// from the process and from the page cache, so the next `load` reads the file.
+  func evict(_ l: Int) {
+    let range = layerRanges[l], start = base + range.lowerBound
+    // A failed write of a reserved file is a failing disk; the pages then stay dirty in the
+    // page cache, and dropping them below is refused by the kernel, so no value is lost.
+    _ = msync(start, range.count, MS_SYNC)
+    _ = madvise(start, range.count, MADV_DONTNEED)
+    _ = posix_fadvise(descriptor, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
+  }
+
+  static func freeBytes(_ folder: String) -> Int? {
+    var info = statvfs()
+    guard statvfs(folder, &info) == 0 else { return nil }
+    return Int(info.f_bavail) * Int(info.f_frsize)
+  }
+}

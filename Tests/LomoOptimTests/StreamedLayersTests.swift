@@ -1,0 +1,87 @@
+import Foundation
+import LomoCore
+import LomoModel
+import LomoOptim
+import LomoTestSupport
+import XCTest
+
+/// Layers streamed from a file (`LlamaParameters.streamed`) train to exactly the parameters of
+/// the same run in memory: SmolLM2-135M with 2 of its 30 layers in memory at once, LOMO with
+/// clipping (two backward passes) in bf16 with stochastic rounding and in f32, and AdaLomo.
+final class StreamedLayersTests: XCTestCase {
+  /// One fixed 64-token sequence of SmolLM2's vocabulary.
+  static let tokens: [Int32] = (0..<64).map { Int32(($0 * 7919 + 13) % 49_152) }
+  static var targets: [Int32] { Array(tokens.dropFirst()) + [-1] }
+
+  func testSmolLM2LOMOBF16AndF32AreBitIdenticalToInMemory() throws {
+    let source = try TestModels.defaultSource()
+    for dtype in [DType.bf16, .f32] {
+      try assertSameTraining(source: source, dtype: dtype, clipping: .globalNorm(1.0)) { _ in LOMO() }
+    }
+  }
+
+  func testSmolLM2AdaLomoIsBitIdenticalToInMemory() throws {
+    let source = try TestModels.defaultSource()
+    try assertSameTraining(source: source, dtype: .bf16, clipping: .none) { AdaLomo(parameters: $0) }
+  }
+
+  /// Three steps of the same optimizer on the model in memory and on the model streamed with
+  /// two resident layers, then every tensor compared bit for bit.
+  func assertSameTraining(source: ModelSource, dtype: DType, clipping: GradientClipping,
+                          optimizer: (LlamaParameters) -> any StepOptimizer) throws {
+    let folder = try TemporaryDirectory("streamed")
+    let ledger = MemoryLedger()
+    let inMemory = try source.loadParameters(dtype: dtype)
+    let streamed = try source.loadParameters(dtype: dtype, streamingLayersIn: folder.path, ledger: ledger)
+    let layers = try XCTUnwrap(streamed.streamed)
+    XCTAssertEqual(TemporaryDirectory.contents(of: folder.path), [], "the file is unlinked at once")
+    let time = Self.tokens.count
+    for parameters in [inMemory, streamed] {
+      let driver = LomoStep(model: LlamaModel(parameters: parameters), optimizer: optimizer(parameters),
+                            clipping: clipping)
+      for _ in 0..<3 {
+        let r = driver.step(tokens: Self.tokens, targets: Self.targets, batch: 1, time: time, learningRate: 1e-2)
+        XCTAssertTrue(r.loss.isFinite)
+      }
+    }
+    let reference = inMemory.all
+    var index = 0, differing: [ParameterID] = []
+    streamed.forEachTensor(writing: false) { t in
+      if t.floats != reference[index].floats { differing.append(t.id) }
+      index += 1
+    }
+    XCTAssertEqual(differing, [], "\(dtype): tensors that differ from the in-memory run")
+    // The budget held: the embedding, norm and at most two layers were ever in memory.
+    let resident = streamed.embedding.count * dtype.byteSize + streamed.finalNorm.count * dtype.byteSize
+    XCTAssertLessThanOrEqual(ledger.usage.peak[.parameters] ?? 0, resident + 2 * layers.layerBytes)
+    // Every step read each layer in forward and in each backward pass, and wrote it back.
+    XCTAssertGreaterThan(layers.statistics.bytesRead, 3 * 2 * layers.fileBytes)
+    XCTAssertGreaterThan(layers.statistics.bytesWritten, 2 * layers.fileBytes)
+  }
+
+  func testOneResidentLayerAndInferenceMatch() throws {
+    let folder = try TemporaryDirectory("streamed")
+    let inMemory = try TestModels.tinyLlama(dtype: .bf16)
+    let streamed = try ModelSource.huggingFace(TestModels.tinyLlamaDirectory)
+      .loadParameters(dtype: .bf16, streamingLayersIn: folder.path)
+    streamed.streamed?.residentLayers = 1
+    let tokens: [Int32] = (0..<16).map { Int32($0 * 11 % 256) }
+    let targets = Array(tokens.dropFirst()) + [-1]
+    for parameters in [inMemory, streamed] {
+      let driver = LomoStep(model: LlamaModel(parameters: parameters, activationCheckpointing: true),
+                            optimizer: LOMO())
+      _ = driver.step(tokens: tokens, targets: targets, batch: 2, time: 8, learningRate: 0.1)
+    }
+    let a = LlamaModel(parameters: inMemory).logits(tokens: tokens, batch: 1, time: 16)
+    let b = LlamaModel(parameters: streamed).logits(tokens: tokens, batch: 1, time: 16)
+    XCTAssertEqual(a, b)
+  }
+
+  func testAFolderThatCannotHoldTheFileIsAnErrorNamingIt() throws {
+    let config = try TestModels.tinyLlama().config
+    XCTAssertThrowsError(try LlamaParameters.zeros(config: config, dtype: .f32, streamingLayersIn: "/nonexistent/x")) {
+      XCTAssertTrue("\($0)".contains("/nonexistent/x"), "\($0)")
+      XCTAssertTrue("\($0)".contains("--stream-dir"), "\($0)")
+    }
+  }
+}
