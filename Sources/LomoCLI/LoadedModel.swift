@@ -28,9 +28,10 @@ struct LoadedModel {
                    vocabularySize: parameters.config.vocabSize)
   }
 
-  init(_ argument: String?, dtype: DType, shardedOver communicator: Communicator = Communicator()) throws {
+  init(_ argument: String?, dtype: DType, shardedOver communicator: Communicator = Communicator(),
+       streamingLayersIn folder: String? = nil) throws {
     source = try ModelSource.resolve(argument)
-    parameters = try source.loadParameters(dtype: dtype, shardedOver: communicator)
+    parameters = try source.loadParameters(dtype: dtype, shardedOver: communicator, streamingLayersIn: folder)
     tokenizer = try Self.tokenizer(for: source)
     chatTemplate = tokenizer.chatTemplate
   }

@@ -11,16 +11,27 @@ public enum ProcessMemory {
   /// Peak resident set size (VmHWM) in bytes, or nil where /proc is unavailable.
   public static var peakResidentBytes: Int? { statusField("VmHWM:") }
 
-  private static func statusField(_ name: String) -> Int? {
-    guard let file = fopen("/proc/self/status", "r") else { return nil }
+  /// Bytes this process has made the storage layer read and write so far (`read_bytes` and
+  /// `write_bytes` of Linux `/proc/self/io`: disk traffic, not page-cache hits), or nil
+  /// where it is unavailable.
+  public static var storageBytes: (read: Int, written: Int)? {
+    guard let read = field("read_bytes:", of: "/proc/self/io", scale: 1),
+          let written = field("write_bytes:", of: "/proc/self/io", scale: 1) else { return nil }
+    return (read, written)
+  }
+
+  private static func statusField(_ name: String) -> Int? { field(name, of: "/proc/self/status", scale: 1024) }
+
+  /// The number after `name` on its line of `path`, times `scale` ("VmRSS:  12345 kB").
+  private static func field(_ name: String, of path: String, scale: Int) -> Int? {
+    guard let file = fopen(path, "r") else { return nil }
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 256)
     while fgets(&line, Int32(line.count), file) != nil {
       let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       guard text.hasPrefix(name) else { continue }
-      // "VmRSS:     12345 kB"
       let digits = text.dropFirst(name.count).filter(\.isNumber)
-      return Int(digits).map { $0 * 1024 }
+      return Int(digits).map { $0 * scale }
     }
     return nil
   }

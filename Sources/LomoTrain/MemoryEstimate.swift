@@ -27,12 +27,20 @@ import LomoModel
 /// whole-tensor gradient buffers are those of one process with this rank's batch. Open MPI's
 /// reduce-scatter keeps a temporary copy of the largest whole f32 gradient (in the overhead).
 ///
+/// With the layers streamed from disk (`residentLayers` set, one process) the parameters are
+/// the embedding, LM head and final norm plus that many layers (`StreamedLayers.layerBytes`).
+///
 /// `processBytes` adds what the ledger of a model does not see: the kernels' own scratch
 /// (cross-entropy chunk, GEMM packing) and the runtime (code, allocator, tokenizer).
 public struct MemoryEstimate: Sendable, Equatable {
   public var bytes: [MemoryCategory: Int]
   /// Kernel scratch and runtime, outside the model's ledger.
   public var overheadBytes: Int
+  /// Layers in memory when the layers stream from disk; nil when every layer is in memory.
+  public var residentLayers: Int?
+  /// For a run in memory in one process: `processBytes` of the same run with its layers
+  /// streamed from disk, two of them in memory (the least that overlaps reading and compute).
+  public var streamedAlternativeBytes: Int?
 
   /// What the ledger of the model and optimizer should peak at.
   public var ledgerBytes: Int { bytes.values.reduce(0, +) }
@@ -41,9 +49,11 @@ public struct MemoryEstimate: Sendable, Equatable {
 
   public static let runtimeOverheadBytes = 192 << 20
 
-  /// `batchSize` sequences per micro-batch, `microBatches` K per step, on each of `ranks`.
+  /// `batchSize` sequences per micro-batch, `microBatches` K per step, on each of `ranks`;
+  /// `residentLayers` of the layers in memory when they stream from disk.
   public init(config c: LlamaConfig, dtype: DType, optimizer: OptimizerKind, batchSize: Int,
-              maxSeqLen: Int, activationCheckpointing: Bool, microBatches: Int = 1, ranks: Int = 1) {
+              maxSeqLen: Int, activationCheckpointing: Bool, microBatches: Int = 1, ranks: Int = 1,
+              residentLayers: Int? = nil) {
     let f = 4  // f32 bytes
     let ids = ParameterID.all(for: c)
     let counts = ids.map { $0.shape(in: c).reduce(1, *) }
@@ -61,6 +71,12 @@ public struct MemoryEstimate: Sendable, Equatable {
     let forwardState = (recomputes ? 1 : c.layers) * perLayer + n * C + n + 2 * K * n
     var b: [MemoryCategory: Int] = [:]
     b[.parameters] = heldCount * dtype.byteSize
+    if let residentLayers {
+      let layerCounts = zip(ids, shardCounts).filter { $0.0.layer != nil }.map(\.1).reduce(0, +)
+      b[.parameters] = (heldCount - layerCounts) * dtype.byteSize
+        + residentLayers * StreamedLayers.layerBytes(config: c, dtype: dtype)
+    }
+    self.residentLayers = residentLayers
     b[.activations] = residualBytes + forwardState * f
 
     let direct = zip(ids, counts).filter { !(c.tiedEmbeddings && $0.0 == .embedding) }.map(\.1)
@@ -108,6 +124,10 @@ public struct MemoryEstimate: Sendable, Equatable {
     // and attention scratch are of the order of one [N, C] activation.
     overheadBytes = Self.runtimeOverheadBytes + CrossEntropy.scratchBudgetBytes + 4 * n * C * f
       + (ranks > 1 ? (counts.max() ?? 0) * f : 0)
+    if ranks == 1 && residentLayers == nil {
+      let layers = zip(ids, counts).filter { $0.0.layer != nil }.map(\.1).reduce(0, +) * dtype.byteSize
+      streamedAlternativeBytes = processBytes - layers + 2 * StreamedLayers.layerBytes(config: c, dtype: dtype)
+    }
   }
 
   /// The breakdown as aligned text lines, largest category first.

@@ -87,12 +87,13 @@ public final class Trainer {
 
   /// The predicted peak memory of this run on each of `ranks` (see `MemoryEstimate`).
   public static func estimate(config: LlamaConfig, options: TrainingOptions, maxSeqLen: Int,
-                              ranks: Int = 1) -> MemoryEstimate
+                              ranks: Int = 1, residentLayers: Int? = nil) -> MemoryEstimate
   {
     MemoryEstimate(config: config, dtype: options.dtype, optimizer: options.optimizer,
                    batchSize: options.batchSize, maxSeqLen: maxSeqLen,
                    activationCheckpointing: options.activationCheckpointing,
-                   microBatches: options.gradientAccumulationSteps, ranks: ranks)
+                   microBatches: options.gradientAccumulationSteps, ranks: ranks,
+                   residentLayers: residentLayers)
   }
 
   /// The batches of `epoch` (indices into `examples`), one per optimizer step: with gradient

@@ -27,6 +27,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .insufficientMemory(let e, let available):
       "this run needs about \(Format.bytes(e.processBytes)) but only "
         + "\(Format.bytes(available)) is available:\n\(e.table)"
+        + (e.streamedAlternativeBytes.map { $0 <= available ? "\nwith --stream-weights (the layers' weights read from disk as they are needed) it needs about \(Format.bytes($0))" : "" } ?? "")
     case .noExamples: "no training examples"
     case .nonFinite(let step, let lr, let failure): Self.describe(step: step, learningRate: lr, failure)
     case .nonFiniteWeights(let path, let parameter, let index):

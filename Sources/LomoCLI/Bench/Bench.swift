@@ -28,6 +28,11 @@ struct Bench: ParsableCommand {
       --with-7b adds llama-7b (bf16, checkpointing, B=1) training and inference.
 
       Under `mpirun -n N` the case runs sharded (ZeRO-3) with --batch-size sequences per rank.
+      --stream-weights runs the case with the layers' weights in a file (--stream-dir, default \
+      the current folder) and --stream-budget of them in memory, and reports the bytes read and \
+      written per step (the process's disk traffic, /proc/self/io) and the seconds waited for \
+      layers not yet read.
+
       --dry-run prints the memory plan of the case on each of --ranks ranks (default: this job's)
       and exits without allocating the model: e.g. `lomo bench --model llama-65b --dtype bf16 \
       --activation-checkpointing --batch-size 1 --ranks 8 --dry-run`.
@@ -65,6 +70,7 @@ struct Bench: ParsableCommand {
   @Flag(name: .customLong("with-7b"), help: "With --matrix: add the llama-7b cases (about 14 GiB and several minutes).")
   var with7b = false
 
+  @OptionGroup(title: "Models larger than memory") var streaming: StreamingOptions
   @OptionGroup var threads: ThreadsOption
 
   @Option(parsing: .unconditional, help: .hidden) var peakGflops: Double?
@@ -78,6 +84,7 @@ struct Bench: ParsableCommand {
     }
     if !(clipGradNorm >= 0 && clipGradNorm.isFinite) { throw ValidationError("--clip-grad-norm must be finite and ≥ 0") }
     if let ranks, ranks < 1 || !dryRun { throw ValidationError("--ranks needs --dry-run and at least 1 rank") }
+    if streaming.streamWeights && (matrix || dryRun) { throw ValidationError("--stream-weights runs one case, not --matrix or --dry-run") }
     if dryRun && ModelCatalog.config(named: model) == nil {
       throw ValidationError("--dry-run plans an architecture by name (\(ModelCatalog.names.joined(separator: ", ")))")
     }
@@ -130,15 +137,30 @@ struct Bench: ParsableCommand {
   /// weights of a checkpoint.
   private func loadParameters(_ c: BenchCase) throws -> LlamaParameters {
     let world = Communicator.world
+    let folder = streaming.folder(default: FileManager.default.currentDirectoryPath)
+    if folder != nil { try StreamingPlan.check(optimizer: c.mode.optimizer, ranks: world.size) }
     guard let config = ModelCatalog.config(named: c.model) else {
       progress("loading \(c.model)")
-      return try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype, shardedOver: world)
+      let parameters = try ModelSource.resolve(c.model).loadParameters(dtype: c.dtype, shardedOver: world,
+                                                                        streamingLayersIn: folder)
+      try planStreaming(parameters.streamed, config: parameters.config, c).check()
+      return parameters
     }
-    let estimate = Trainer.estimate(config: config, options: planOptions(c), maxSeqLen: c.seqLen, ranks: world.size)
+    let streamed = try folder.map { (f) throws(LayerFileError) in try StreamedLayers(config: config, dtype: c.dtype, folder: f) }
+    let estimate = try planStreaming(streamed, config: config, c)
     try estimate.check(ranksOnThisHost: world.ranksOnThisHost())
     let perRank = world.isDistributed ? " per rank (\(world.size) ranks)" : ""
     progress("random-initialising \(c.model) (\(String(format: "%.2f", Double(config.parameterCount) / 1e9))B parameters, \(c.dtype)); estimated peak \(Format.bytes(estimate.processBytes))\(perRank)")
-    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1, shardedOver: world)
+    return LlamaParameters.random(config: config, dtype: c.dtype, seed: 1, shardedOver: world, streamed: streamed)
+  }
+
+  /// The case's memory estimate; with `streamed` layers, after setting how many stay in memory.
+  private func planStreaming(_ streamed: StreamedLayers?, config: LlamaConfig, _ c: BenchCase) throws -> MemoryEstimate {
+    let estimate = try StreamingPlan.estimate(config: config, options: planOptions(c), maxSeqLen: c.seqLen,
+                                              ranks: Communicator.world.size, streamed: streamed,
+                                              streamBudget: streaming.streamBudget)
+    if let streamed { progress(StreamingPlan.describe(streamed, of: config)) }
+    return estimate
   }
 
   /// The memory plan of this case on each of `ranks` ranks (rank 0's, the largest shards).

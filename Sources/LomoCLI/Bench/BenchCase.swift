@@ -119,6 +119,24 @@ struct BenchResult: Codable, Sendable {
   var date: String
   /// Over several ranks (mpirun): what each rank held and sent; nil in one process.
   var ranks: RankReport? = nil
+  /// With the layers streamed from disk: what they cost; nil in memory.
+  var streaming: StreamingReport? = nil
+}
+
+/// A bench case with its layers streamed from a file (`--stream-weights`), per timed step.
+struct StreamingReport: Codable, Sendable {
+  var folder: String
+  var fileBytes: Int
+  var residentLayers: Int
+  var layers: Int
+  /// The process's disk traffic (/proc/self/io read_bytes and write_bytes; nil where unknown).
+  var diskReadBytesPerStep: Double?
+  var diskWrittenBytesPerStep: Double?
+  /// Layer bytes `StreamedLayers` read from the file and wrote back.
+  var layerBytesReadPerStep: Double
+  var layerBytesWrittenPerStep: Double
+  /// Seconds the model waited for layers not yet read (I/O not hidden behind compute).
+  var waitSecondsPerStep: Double
 }
 
 /// A bench case on N ranks (ZeRO-3): tokens/s, FLOPs and the peak above are of the whole
@@ -153,6 +171,7 @@ struct BenchRunner {
     let c = benchCase, world = parameters.communicator
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
     var sentBefore = world.traffic.bytes, waitedBefore = 0.0, blockedBefore = 0.0
+    var streamedBefore = parameters.streamed?.statistics, diskBefore = ProcessMemory.storageBytes
     let (tokens, targets) = BenchCase.tokenBatch(batch: c.sequencesPerStep, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
     let training = c.trainingOptions
@@ -173,6 +192,7 @@ struct BenchRunner {
       if !warm { seconds.append(s) }
       if i + 1 == warmupSteps {
         (sentBefore, waitedBefore, blockedBefore) = (world.traffic.bytes, model.gatherWaitSeconds, world.traffic.blockedSeconds)
+        (streamedBefore, diskBefore) = (parameters.streamed?.statistics, ProcessMemory.storageBytes)
       }
       progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
     }
@@ -195,6 +215,18 @@ struct BenchRunner {
                          gatherWaitSecondsPerStep: (model.gatherWaitSeconds - waitedBefore) / Double(steps),
                          blockedSecondsPerStep: (world.traffic.blockedSeconds - blockedBefore) / Double(steps))
     }
+    var streaming: StreamingReport?
+    if let layers = parameters.streamed, let before = streamedBefore {
+      let now = layers.statistics, disk = ProcessMemory.storageBytes, perStep = 1 / Double(steps)
+      streaming = StreamingReport(
+        folder: layers.folder, fileBytes: layers.fileBytes, residentLayers: layers.residentLayers,
+        layers: parameters.config.layers,
+        diskReadBytesPerStep: disk.flatMap { d in diskBefore.map { Double(d.read - $0.read) * perStep } },
+        diskWrittenBytesPerStep: disk.flatMap { d in diskBefore.map { Double(d.written - $0.written) * perStep } },
+        layerBytesReadPerStep: Double(now.bytesRead - before.bytesRead) * perStep,
+        layerBytesWrittenPerStep: Double(now.bytesWritten - before.bytesWritten) * perStep,
+        waitSecondsPerStep: (now.waitSeconds - before.waitSeconds) * perStep)
+    }
     return BenchResult(
       benchCase: c, parameterCount: parameters.config.parameterCount, warmupSteps: warmupSteps,
       stepSeconds: seconds, medianStepSeconds: median,
@@ -203,6 +235,6 @@ struct BenchRunner {
       peakRSSBytes: ProcessMemory.peakResidentBytes ?? 0,
       ledgerPeakBytes: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, ledger[$0] ?? 0) }),
       threads: threads, machine: MachinePeak.machineDescription(threads: threads),
-      date: ISO8601DateFormatter().string(from: Date()), ranks: ranks)
+      date: ISO8601DateFormatter().string(from: Date()), ranks: ranks, streaming: streaming)
   }
 }

@@ -28,6 +28,16 @@ enum BenchReport {
       lines.append(String(format: "  waited       %.3f s per step for weight gathers (not hidden behind compute), %.3f s in all-reduces and reduce-scatters",
                           ranks.gatherWaitSecondsPerStep, ranks.blockedSecondsPerStep))
     }
+    if let s = r.streaming {
+      let seconds = r.medianStepSeconds
+      func rate(_ bytes: Double?) -> String {
+        bytes.map { String(format: "%.2f GB (%.2f GB/s over the step)", $0 / 1e9, $0 / 1e9 / seconds) } ?? "unknown"
+      }
+      lines.append("  streamed     \(s.residentLayers) of \(s.layers) layers in memory, the rest in a \(Format.bytes(s.fileBytes)) file in \(s.folder)")
+      lines.append("  disk         read \(rate(s.diskReadBytesPerStep)), written \(rate(s.diskWrittenBytesPerStep)) per step (/proc/self/io)")
+      lines.append(String(format: "  layer I/O    %.2f GB read, %.2f GB written back per step; waited %.3f s per step for layers (not hidden behind compute)",
+                          s.layerBytesReadPerStep / 1e9, s.layerBytesWrittenPerStep / 1e9, s.waitSecondsPerStep))
+    }
     let ledger = zip(MemoryCategory.allCases, ledgerColumns(r))
       .filter { $0.0.isReported(peak: r.ledgerPeakBytes[$0.0.rawValue] ?? 0) }
       .map { ($0.rawValue, "\($1) MiB") }

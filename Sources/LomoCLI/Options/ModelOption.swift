@@ -9,10 +9,12 @@ struct ModelOption: ParsableArguments {
   @Option(help: "A .gguf file, a Hugging Face folder, or '\(ModelSource.defaultName)' (fetched by scripts/setup.sh).")
   var model: String = ModelSource.defaultName
 
-  /// The model with its tokenizer and chat template, its weights stored as `dtype`.
-  /// The model, its tensors sharded over `communicator`'s ranks when it has several.
-  func load(dtype: DType, shardedOver communicator: Communicator = Communicator()) throws -> LoadedModel {
-    try LoadedModel(model, dtype: dtype, shardedOver: communicator)
+  /// The model with its tokenizer and chat template, its weights stored as `dtype`, its
+  /// tensors sharded over `communicator`'s ranks when it has several, or its layers streamed
+  /// through a file in `streamingLayersIn`.
+  func load(dtype: DType, shardedOver communicator: Communicator = Communicator(),
+            streamingLayersIn folder: String? = nil) throws -> LoadedModel {
+    try LoadedModel(model, dtype: dtype, shardedOver: communicator, streamingLayersIn: folder)
   }
 }
 

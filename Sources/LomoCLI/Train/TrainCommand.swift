@@ -27,6 +27,11 @@ struct Train: ParsableCommand {
       (ZeRO-3), each step takes N × --batch-size examples, rank 0 writes the output folder. \
       Stop such a run with kill -USR1 on mpirun (Ctrl-C ends every rank without a checkpoint); \
       each rank writes its part to OUTPUT/checkpoint/rank-R-of-N, resumed with the same N.
+
+      A model larger than memory trains with --stream-weights: the layers' weights live in a \
+      file (in the output folder, or --stream-dir) and only --stream-budget of them in memory; \
+      each layer is read before it runs, the next one meanwhile, and written back after its \
+      update. The results are bit-identical to training in memory.
       """)
 
   @OptionGroup(title: "Model") var model: ModelOption
@@ -35,6 +40,7 @@ struct Train: ParsableCommand {
   @OptionGroup(title: "Training") var training: TrainingArguments
   @OptionGroup(title: "Storage") var storage: DTypeOption
   @OptionGroup(title: "Output") var output: OutputOptions
+  @OptionGroup(title: "Models larger than memory") var streaming: StreamingOptions
   @OptionGroup var threads: ThreadsOption
 
   @Option(help: "Read options from a YAML or JSON file; command-line options override it. (default: none)")

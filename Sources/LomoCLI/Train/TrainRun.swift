@@ -41,7 +41,9 @@ struct TrainRun {
         throw CommandError("\(directory.appendingPathComponent(name).path) exists; add --overwrite to replace it")
       }
     }
-    let loaded = try command.model.load(dtype: options.dtype, shardedOver: world)
+    let streamFolder = command.streaming.folder(default: out.output)
+    if streamFolder != nil { try StreamingPlan.check(optimizer: options.optimizer, ranks: world.size) }
+    let loaded = try command.model.load(dtype: options.dtype, shardedOver: world, streamingLayersIn: streamFolder)
     let output = TrainingOutput(directory: directory, format: out.saveFormat ?? .matching(loaded.source),
                                 source: loaded.source)
     let trainSet = try command.data.load(seed: options.seed)
@@ -54,13 +56,16 @@ struct TrainRun {
     let pad = loaded.padToken
     let trainer = try Trainer(model: llama, examples: examples, padToken: pad, options: options)
     let longest = max(trainer.maxSequenceLength, evaluation?.maxSequenceLength ?? 0)
-    let estimate = Trainer.estimate(config: llama.config, options: options, maxSeqLen: longest, ranks: world.size)
+    let estimate = try StreamingPlan.estimate(config: llama.config, options: options, maxSeqLen: longest,
+                                              ranks: world.size, streamed: llama.parameters.streamed,
+                                              streamBudget: command.streaming.streamBudget)
     try estimate.check(ranksOnThisHost: world.ranksOnThisHost())
     let name = trainSet.task?.rawValue ?? trainSet.format.rawValue
     let stepShape = options.gradientAccumulationSteps == 1
       ? "\(options.batchSize)" : "\(options.gradientAccumulationSteps) × \(options.batchSize)"
     let ranks = world.size > 1 ? " over \(world.size) ranks (\(world.size) × \(stepShape) per step, parameters sharded)" : ""
     progress.message("\(name): \(examples.count) examples, \(trainer.totalSteps) steps of \(stepShape)\(ranks); estimated peak memory \(Format.bytes(estimate.processBytes))")
+    if let layers = llama.parameters.streamed { progress.message(StreamingPlan.describe(layers, of: llama.config)) }
     if let comparison = MemoryEstimate.accumulationComparison(config: llama.config, options: options,
                                                                maxSeqLen: longest) {
       progress.message(comparison)

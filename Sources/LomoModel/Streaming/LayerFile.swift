@@ -33,25 +33,30 @@ final class LayerFile: @unchecked Sendable {
 
   static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-  init(config: LlamaConfig, dtype: DType, folder: String) throws(LayerFileError) {
-    self.folder = folder
-    func fail(_ problem: String) -> LayerFileError { LayerFileError(folder: folder, problem: problem) }
-    let page = Self.pageSize
-    func pageAligned(_ n: Int) -> Int { (n + page - 1) / page * page }
-    var offsets: [[Int]] = [], ranges: [Range<Int>] = []
+  /// Where each tensor and each layer lies in the file: every tensor starts on a page.
+  static func layout(config: LlamaConfig, dtype: DType) -> (offsets: [[Int]], layers: [Range<Int>]) {
+    let page = pageSize
+    var offsets: [[Int]] = [], layers: [Range<Int>] = []
     var end = 0
     for l in 0..<config.layers {
       let start = end
       offsets.append(ParameterID.LayerParameter.allCases.map { p in
-        let at = end
-        end += pageAligned(ParameterID.layer(l, p).count(in: config) * dtype.byteSize)
-        return at
+        defer { end += (ParameterID.layer(l, p).count(in: config) * dtype.byteSize + page - 1) / page * page }
+        return end
       })
-      ranges.append(start..<end)
+      layers.append(start..<end)
     }
-    self.offsets = offsets
-    layerRanges = ranges
-    byteCount = end
+    return (offsets, layers)
+  }
+
+  init(config: LlamaConfig, dtype: DType, folder: String) throws(LayerFileError) {
+    self.folder = folder
+    func fail(_ problem: String) -> LayerFileError { LayerFileError(folder: folder, problem: problem) }
+    let layout = Self.layout(config: config, dtype: dtype)
+    offsets = layout.offsets
+    layerRanges = layout.layers
+    byteCount = layout.layers.last?.upperBound ?? 0
+    let end = byteCount
 
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {

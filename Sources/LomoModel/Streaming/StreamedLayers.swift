@@ -20,6 +20,11 @@ public final class StreamedLayers: @unchecked Sendable {
   public var fileBytes: Int { file.byteCount }
   /// Bytes of one layer in memory.
   public let layerBytes: Int
+
+  /// Bytes of one layer of `config` in `dtype` in memory (its tensors page-aligned).
+  public static func layerBytes(config: LlamaConfig, dtype: DType) -> Int {
+    LayerFile.layout(config: config, dtype: dtype).layers.first?.count ?? 0
+  }
   /// How many layers may be in memory at once (at least 1; 2 or more lets the next layer
   /// load while this one computes).
   public var residentLayers: Int {

@@ -1,0 +1,37 @@
+import LomoCore
+import LomoModel
+import LomoTrain
+
+/// What `--stream-weights` decides for `lomo train` and `lomo bench`: where it runs, how many
+/// layers stay in memory, and the line that says so.
+enum StreamingPlan {
+  /// Refuses streaming over several ranks (they shard the parameters instead) and with the
+  /// SGD/AdamW baselines (they hold a gradient of every parameter in memory anyway).
+  static func check(optimizer: OptimizerKind?, ranks: Int) throws {
+    guard ranks == 1 else {
+      throw CommandError("--stream-weights runs in one process; under mpirun the parameters are sharded over the ranks instead: drop one of the two")
+    }
+    if let optimizer, optimizer == .sgd || optimizer == .adamw {
+      throw CommandError("--stream-weights trains with --optimizer lomo or adalomo; the \(optimizer.rawValue) baseline holds a gradient of every parameter in memory")
+    }
+  }
+
+  /// The run's memory estimate. With streamed layers it first sets how many of them stay in
+  /// memory (`StreamingBudget`: `budget`, or what the available memory leaves).
+  static func estimate(config: LlamaConfig, options: TrainingOptions, maxSeqLen: Int, ranks: Int,
+                       streamed layers: StreamedLayers?, streamBudget budget: ByteCount?) throws -> MemoryEstimate {
+    guard let layers else {
+      return Trainer.estimate(config: config, options: options, maxSeqLen: maxSeqLen, ranks: ranks)
+    }
+    let withoutLayers = Trainer.estimate(config: config, options: options, maxSeqLen: maxSeqLen, residentLayers: 0)
+    layers.residentLayers = try StreamingBudget.residentLayers(
+      config: config, dtype: options.dtype, withoutLayers: withoutLayers, budgetBytes: budget?.bytes)
+    return Trainer.estimate(config: config, options: options, maxSeqLen: maxSeqLen, residentLayers: layers.residentLayers)
+  }
+
+  /// "layers streamed through ...": the file, its size and how many layers stay in memory.
+  static func describe(_ layers: StreamedLayers, of config: LlamaConfig) -> String {
+    "layers streamed through a \(Format.bytes(layers.fileBytes)) file in \(layers.folder) (removed at exit): "
+      + "\(layers.residentLayers) of \(config.layers) layers in memory (\(Format.bytes(layers.residentLayers * layers.layerBytes)))"
+  }
+}
