@@ -16,6 +16,13 @@ struct OutputOptions: ParsableArguments {
   @Option(help: "Continue bit-exactly from a checkpoint folder written by an earlier run with the same options. (default: none)")
   var resume: String?
 
+  @Option(parsing: .unconditional, help: "Also write the resumable checkpoint OUTPUT/checkpoint every N steps (replacing the previous one), so that a run killed outright or lost with its machine resumes from there. (default: only on Ctrl-C and failures)")
+  var saveEvery: Int?
+
   @Flag(help: "Replace existing outputs (without it, an existing final/ or best/ is never overwritten).")
   var overwrite = false
+
+  func validate() throws {
+    if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1 step") }
+  }
 }

@@ -96,6 +96,11 @@ struct TrainRun {
           progress.message("warning: \(error); no more metrics are written, training goes on")
         }
         progress.step(m)
+        if let every = out.saveEvery, m.step % every == 0, m.step < trainer.totalSteps {
+          do { try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true) } catch {
+            progress.message("warning: the checkpoint of step \(m.step) could not be written, training goes on: \(error)")
+          }
+        }
       case .evaluation(let r):
         let text = evaluation.map { $0.describe(r.score, metrics: $0.last?.metrics) } ?? ""
         progress.message("step \(r.step): \(text)\(r.isBest ? " (best)" : "")")

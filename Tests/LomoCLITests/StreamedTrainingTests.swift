@@ -1,0 +1,80 @@
+import Foundation
+import LomoModel
+import LomoTestSupport
+import XCTest
+
+/// `lomo train --stream-weights` on the default model (SmolLM2-135M, bf16, 4 of its 30 layers
+/// in memory): killed outright during a step, it resumes from its last periodic checkpoint
+/// (`--save-every`) to exactly the model of a run that was never interrupted.
+final class StreamedTrainingTests: XCTestCase {
+  var scratch: TemporaryDirectory!
+  var directory: URL { scratch.url }
+
+  override func setUpWithError() throws {
+    scratch = try temporaryDirectory("cli-streamed")
+    guard FileManager.default.isExecutableFile(atPath: lomoExecutable.path) else {
+      throw XCTSkip("no lomo executable at \(lomoExecutable.path); build it first (swift build)")
+    }
+    _ = try TestModels.defaultSource()
+  }
+
+  func lomo(_ arguments: [String], whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
+    try launch(lomoExecutable, arguments, in: directory, whileRunning: whileRunning)
+  }
+
+  func testKilledDuringAStepResumesToTheUninterruptedModel() throws {
+    let lines = (0..<8).map { i in
+      "{\"input_ids\": [" + (0..<48).map { "\(100 + (i * 7 + $0 * 13) % 900)" }.joined(separator: ", ") + "]}"
+    }
+    let data = try scratch.write(lines.joined(separator: "\n"), "train.jsonl")
+    let arguments = ["train", "--data", data, "--max-steps", "6", "--batch-size", "2", "--lr", "0.01",
+                     "--clip-grad-norm", "1", "--dtype", "bf16", "--threads", "1",
+                     "--stream-weights", "--stream-budget", "30MB"]
+    let whole = try lomo(arguments + ["--output", "whole"])
+    XCTAssertEqual(whole.status, 0, whole.stderr)
+    XCTAssertTrue(whole.stderr.contains("of 30 layers in memory"), whole.stderr)
+
+    let killedArguments = arguments + ["--output", "killed", "--save-every", "2", "--metrics", "metrics.jsonl"]
+    let metrics = directory.appendingPathComponent("metrics.jsonl").path
+    let killed = try lomo(killedArguments) { process, _ in
+      // Step 3 is logged after the checkpoint of step 2: the kill lands in step 4.
+      while process.isRunning {
+        let logged = (try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        if logged >= 3 {
+          kill(process.processIdentifier, SIGKILL)
+          break
+        }
+        usleep(5000)
+      }
+    }
+    XCTAssertEqual(killed.status, SIGKILL, "killed by SIGKILL: \(killed.stderr)")
+    let folder = directory.appendingPathComponent("killed").path
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/final"))
+    XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.hasPrefix(".lomo-streamed") },
+                   "the streamed weights file is never visible")
+
+    let resumed = try lomo(killedArguments + ["--resume", folder + "/checkpoint"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
+    let a = try Data(contentsOf: directory.appendingPathComponent("whole/final/model.gguf"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: folder + "/final/model.gguf"))
+    XCTAssertEqual(a.count, b.count)
+    XCTAssertTrue(a == b, "the resumed model differs from the uninterrupted one")
+  }
+
+  func testStreamingIsRefusedWhereItCannotRun() throws {
+    let data = try scratch.write("{\"input_ids\": [1, 2, 3, 4]}\n", "train.jsonl")
+    let adamw = try lomo(["train", "--data", data, "--output", "o", "--optimizer", "adamw", "--stream-weights"])
+    XCTAssertEqual(adamw.status, 1, adamw.stderr)
+    XCTAssertTrue(adamw.stderr.contains("--stream-weights trains with --optimizer lomo or adalomo"), adamw.stderr)
+    let budget = try lomo(["train", "--data", data, "--output", "o", "--stream-weights", "--stream-budget", "1kB"])
+    XCTAssertEqual(budget.status, 1, budget.stderr)
+    XCTAssertTrue(budget.stderr.contains("holds no layer"), budget.stderr)
+    let folder = try lomo(["train", "--data", data, "--output", "o", "--stream-weights", "--stream-dir", "/nonexistent/dir"])
+    XCTAssertEqual(folder.status, 1, folder.stderr)
+    XCTAssertTrue(folder.stderr.contains("/nonexistent/dir: no such folder"), folder.stderr)
+    let alone = try lomo(["train", "--data", data, "--output", "o", "--stream-budget", "1GB"])
+    XCTAssertEqual(alone.status, 64, alone.stderr)
+    XCTAssertTrue(alone.stderr.contains("need --stream-weights"), alone.stderr)
+  }
+}
