@@ -28,6 +28,7 @@ public struct CrossEntropyResult: Sendable, Equatable {
 public final class CrossEntropyScratch: @unchecked Sendable {
   let logits: ScratchBuffer<Float>          // [rowsChunk, V], or bf16 dlogits with row stride 2V
   let rowNLL: ScratchBuffer<Float>          // [rowsChunk]
+  let rowLSE: ScratchBuffer<Float>          // [rowsChunk] log Σ exp(logits)
   let rowIndex: ScratchBuffer<Int32>        // [N] rows whose target is not ignored
   let packedHidden: ScratchBuffer<Float>    // [rowsChunk, C] gathered rows (non-contiguous chunks)
   let packedDHidden: ScratchBuffer<Float>   // [rowsChunk, C] their gradient before scatter-add
@@ -36,6 +37,7 @@ public final class CrossEntropyScratch: @unchecked Sendable {
   public init(ledger: MemoryLedger = .shared) {
     logits = ScratchBuffer(ledger: ledger)
     rowNLL = ScratchBuffer(ledger: ledger)
+    rowLSE = ScratchBuffer(ledger: ledger)
     rowIndex = ScratchBuffer(ledger: ledger)
     packedHidden = ScratchBuffer(ledger: ledger)
     packedDHidden = ScratchBuffer(ledger: ledger)
@@ -91,15 +93,18 @@ public enum CrossEntropy {
   /// - hidden `[N, C]` (final-normed), weight `[V, C]` (LM head), targets `[N]`: the target
   ///   token of each row, or a negative value (e.g. −100) for an ignored row.
   /// - nll `[N]` (optional) is overwritten with each row's −log p(target), 0 for ignored rows.
+  /// - logSumExp `[N]` (optional) is overwritten with each unmasked row's log Σ_v exp(logit),
+  ///   the softmax normaliser `LMHeadSlices` needs (ignored rows untouched).
   /// - rowsPerChunk: nil picks `defaultRowsPerChunk`; tests pass small values.
   /// - Precondition: every target is < `vocab`.
   public static func forward(
-    nll: UnsafeMutablePointer<Float>?, hidden: UnsafePointer<Float>, weight: WeightPointer,
+    nll: UnsafeMutablePointer<Float>?, logSumExp: UnsafeMutablePointer<Float>? = nil,
+    hidden: UnsafePointer<Float>, weight: WeightPointer,
     targets: UnsafePointer<Int32>, rows: Int, channels: Int, vocab: Int,
     scratch: CrossEntropyScratch, rowsPerChunk: Int? = nil
   ) -> CrossEntropyResult {
-    run(backward: nil, nll: nll, hidden: hidden, weight: weight, targets: targets, rows: rows,
-        channels: channels, vocab: vocab, rowsPerChunk: rowsPerChunk, scratch: scratch)
+    run(backward: nil, nll: nll, logSumExp: logSumExp, hidden: hidden, weight: weight, targets: targets,
+        rows: rows, channels: channels, vocab: vocab, rowsPerChunk: rowsPerChunk, scratch: scratch)
   }
 
   /// Loss and gradients of `Loss = gradScale · Σ_unmasked nll` (gradScale nil → 1/tokenCount,
@@ -116,7 +121,7 @@ public enum CrossEntropy {
     targets: UnsafePointer<Int32>, rows: Int, channels: Int, vocab: Int, gradScale: Float?,
     accumulateWeight: Bool = false, scratch: CrossEntropyScratch, rowsPerChunk: Int? = nil
   ) -> CrossEntropyResult {
-    run(backward: (dHidden, dWeight, gradScale, accumulateWeight), nll: nll, hidden: hidden, weight: weight,
+    run(backward: (dHidden, dWeight, gradScale, accumulateWeight), nll: nll, logSumExp: nil, hidden: hidden, weight: weight,
         targets: targets, rows: rows, channels: channels, vocab: vocab,
         rowsPerChunk: rowsPerChunk, scratch: scratch)
   }
@@ -127,7 +132,8 @@ public enum CrossEntropy {
   )
 
   private static func run(
-    backward: Backward?, nll: UnsafeMutablePointer<Float>?, hidden: UnsafePointer<Float>,
+    backward: Backward?, nll: UnsafeMutablePointer<Float>?, logSumExp: UnsafeMutablePointer<Float>?,
+    hidden: UnsafePointer<Float>,
     weight: WeightPointer, targets: UnsafePointer<Int32>, rows: Int, channels: Int, vocab: Int,
     rowsPerChunk: Int?, scratch: CrossEntropyScratch
   ) -> CrossEntropyResult {
@@ -163,6 +169,7 @@ public enum CrossEntropy {
 
     let logits = scratch.logits.pointer(count: chunk * V)  // [chunk, V]
     let rowNLL = scratch.rowNLL.pointer(count: chunk)      // [chunk]
+    let rowLSE = scratch.rowLSE.pointer(count: chunk)      // [chunk]
     let hiddenBF16 = isBF16 ? scratch.hiddenBF16.pointer(count: chunk * C) : nil  // [chunk, C]
     // With bf16 weights, row r's bf16 dlogits overwrite the first half of its f32 logits:
     // a [chunk, V] bf16 matrix with leading dimension 2V, no extra buffer.
@@ -203,18 +210,14 @@ public enum CrossEntropy {
         for r in range {
           let row = logits + r * V
           let target = Int(targets[Int(rowIDs[r])])
-          if backward == nil {
-            rowNLL[r] = softmaxRow(row, vocab: V, target: target, mode: .lossOnly)
-          } else if isBF16 {
-            rowNLL[r] = softmaxRow(row, vocab: V, target: target, mode: .gradientBF16(scale))
-          } else {
-            rowNLL[r] = softmaxRow(row, vocab: V, target: target, mode: .gradientInPlace(scale))
-          }
+          let mode: RowMode = backward == nil ? .lossOnly : isBF16 ? .gradientBF16(scale) : .gradientInPlace(scale)
+          (rowNLL[r], rowLSE[r]) = softmaxRow(row, vocab: V, target: target, mode: mode)
         }
       }
       for r in 0..<n {
         lossSum += Double(rowNLL[r])
         nll?[Int(rowIDs[r])] = rowNLL[r]
+        logSumExp?[Int(rowIDs[r])] = rowLSE[r]
       }
 
       if let backward {
@@ -257,12 +260,13 @@ public enum CrossEntropy {
     case gradientBF16(Float)
   }
 
-  /// −log softmax(row)[target], and in the gradient modes the scaled softmax gradient.
-  /// Max and sum use SIMD16 accumulators (two each, to hide latency) and a vector exp.
+  /// −log softmax(row)[target] and log Σ exp(row), and in the gradient modes the scaled
+  /// softmax gradient. Max and sum use SIMD16 accumulators (two each, to hide latency) and a
+  /// vector exp.
   @inline(__always)
   static func softmaxRow(
     _ row: UnsafeMutablePointer<Float>, vocab V: Int, target: Int, mode: RowMode
-  ) -> Float {
+  ) -> (nll: Float, logSumExp: Float) {
     typealias V16 = SIMD16<Float>
     let raw = UnsafeMutableRawPointer(row)
     let store: Bool
@@ -313,7 +317,8 @@ public enum CrossEntropy {
       }
       j += n
     }
-    let nll = (Float(log(Double(sum))) + rowMax) - xTarget
+    let lse = Float(log(Double(sum))) + rowMax
+    let nll = lse - xTarget
 
     // Pass 3: gradient = scale · e / sum − scale · onehot.
     switch mode {
@@ -340,6 +345,6 @@ public enum CrossEntropy {
       raw.storeBytes(of: BFloat16(eTarget * (scale / sum) - scale), toByteOffset: target * 2,
                      as: BFloat16.self)
     }
-    return nll
+    return (nll, lse)
   }
 }

@@ -4,7 +4,8 @@ import LomoCore
 ///
 /// - `forward`:  out[N, C] = table[tokens[n], :]                 (overwrites out)
 /// - `backward`: dTable[tokens[n], :] += dOut[n, :] for every n   (accumulates; repeated
-///   tokens sum their rows)
+///   tokens sum their rows); with `tableRows` only the tokens in that range, into the slice
+///   dTable[token − tableRows.lowerBound] (the table's gradient one slice at a time)
 public enum Embedding {
   /// - Precondition: every token is in `0..<vocab` (validate untrusted ids before).
   public static func forward(
@@ -27,12 +28,15 @@ public enum Embedding {
   /// Parallel over channel slices, so rows with the same token never race.
   public static func backward(
     dTable: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, tokens: UnsafePointer<Int32>,
-    rows: Int, channels: Int
+    rows: Int, channels: Int, tableRows: Range<Int>? = nil
   ) {
+    let first = tableRows?.lowerBound ?? 0, end = tableRows?.upperBound ?? Int.max
     Threads.parallelFor(channels, minChunk: 64) { cols in
       for n in 0..<rows {
+        let token = Int(tokens[n])
+        guard token >= first && token < end else { continue }
         let src = dOut + n * channels
-        let dst = dTable + Int(tokens[n]) * channels
+        let dst = dTable + (token - first) * channels
         for c in cols { dst[c] += src[c] }
       }
     }

@@ -22,7 +22,8 @@ extension LlamaModel {
     guard let s = state, s.keepsLayerInputs else {
       preconditionFailure("backward needs a preceding forward(tokens:targets:batch:time:)")
     }
-    let buffers = prepareGradients(microBatches: s.microBatches)
+    let inSlices = handsOverVocabularyInSlices(handOff, microBatches: s.microBatches)
+    let buffers = prepareGradients(microBatches: s.microBatches, vocabularyInSlices: inSlices)
     let updater = sharded.map { ShardedHandOff(weights: $0, inner: handOff, part: shardGradient!) } ?? handOff
     let b = backwardScratch
       ?? BackwardScratch(config: config, rows: rows, microBatches: s.microBatches, ledger: ledger)
@@ -34,10 +35,20 @@ extension LlamaModel {
       return tokenCount > 0 ? 1 / Float(tokenCount) : 0
     }()
 
-    let result = reducedOverRanks(headBackward(s, scratch: b, buffers: buffers, gradScale: scale))
-    // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
-    guard result.lossSum.isFinite else { return result }
-    if !config.tiedEmbeddings { updater.update(headWeights, gradient: buffers.vocabulary.pointer) }
+    let result: CrossEntropyResult
+    if inSlices {
+      result = headLossWithNormalisers(s)
+      // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
+      guard result.lossSum.isFinite else { return result }
+      b.dNorm.fill(0)
+      handOverHeadInSlices(s, dHidden: b.dNorm.pointer, slice: buffers.vocabulary, gradScale: scale, to: updater)
+      buffers.sum.begin()
+      finalNormBackward(s, microBatch: 0, scratch: b, sum: buffers.sum)
+    } else {
+      result = reducedOverRanks(headBackward(s, scratch: b, buffers: buffers, gradScale: scale))
+      guard result.lossSum.isFinite else { return result }
+      if !config.tiedEmbeddings { updater.update(headWeights, gradient: buffers.vocabulary.pointer) }
+    }
     buffers.sum.handOver(to: updater)
 
     let writing = handOff.changesParameters
@@ -59,7 +70,11 @@ extension LlamaModel {
     }
 
     // Embedding: scatter-add every micro-batch's rows into the tied sum (which holds the
-    // LM-head part) or the zeroed vocabulary buffer.
+    // LM-head part) or the zeroed vocabulary buffer, or slice by slice.
+    if inSlices {
+      handOverEmbeddingInSlices(s, dOut: b.dResidual.pointer, slice: buffers.vocabulary, to: updater)
+      return result
+    }
     if tiedGradient == nil { buffers.vocabulary.pointer.update(repeating: 0, count: ParameterID.embedding.count(in: config)) }
     Embedding.backward(dTable: buffers.vocabulary.pointer, dOut: b.dResidual.pointer,
                        tokens: s.tokens.pointer, rows: s.microBatches * rows,
@@ -75,7 +90,7 @@ extension LlamaModel {
                     gradScale: Float) -> CrossEntropyResult {
     let c = config, n = rows
     var result = CrossEntropyResult(lossSum: 0, tokenCount: 0)
-    let head = headWeights, norm = finalNormWeights
+    let head = headWeights
     buffers.sum.begin()
     for k in 0..<s.microBatches {
       let input = s.residual.read(c.layers, microBatch: k)
@@ -89,14 +104,21 @@ extension LlamaModel {
         gradScale: gradScale, accumulateWeight: k > 0, scratch: crossEntropy)
       result = CrossEntropyResult(lossSum: result.lossSum + part.lossSum,
                                   tokenCount: result.tokenCount + part.tokenCount)
-      let dInput = b.dResidual(k)
-      dInput.update(repeating: 0, count: n * c.hiddenSize)
-      RMSNorm.backward(dInp: dInput, dWeight: buffers.sum.slot(for: norm),
-                       dOut: b.dNorm.pointer, inp: input,
-                       weight: normWeight(norm), rstd: s.finalRstd.pointer,
-                       rows: n, channels: c.hiddenSize, accumulateWeight: k > 0)
+      finalNormBackward(s, microBatch: k, scratch: b, sum: buffers.sum)
     }
     return result
+  }
+
+  /// Backward through the final norm of micro-batch `k` (whose normed output forward or
+  /// `headBackward` left in `finalNorm`): `dResidual(k)` = ∂L/∂(norm input) from
+  /// `dNorm` = ∂L/∂(norm output), the norm's gradient into (k = 0) or added to its slot of `sum`.
+  func finalNormBackward(_ s: ForwardState, microBatch k: Int, scratch b: BackwardScratch, sum: GradientSum) {
+    let n = rows, C = config.hiddenSize, norm = finalNormWeights
+    let dInput = b.dResidual(k)
+    dInput.update(repeating: 0, count: n * C)
+    RMSNorm.backward(dInp: dInput, dWeight: sum.slot(for: norm), dOut: b.dNorm.pointer,
+                     inp: s.residual.read(config.layers, microBatch: k), weight: normWeight(norm),
+                     rstd: s.finalRstd.pointer, rows: n, channels: C, accumulateWeight: k > 0)
   }
 
   /// `part` with the loss and token count summed over the ranks (itself in a world of one).
@@ -110,7 +132,8 @@ extension LlamaModel {
   /// The gradient buffers of a backward pass over `microBatches` micro-batches.
   struct GradientBuffers {
     /// The LM head's, then the embedding's gradient [V, C]: the tied sum, or the shared
-    /// buffer (untied: the largest tensor is at least [V, C]).
+    /// buffer (untied: the largest tensor is at least [V, C]); when they are handed over in
+    /// slices, one slice of them. [V, C] or [slice rows, C]
     let vocabulary: AlignedBuffer<Float>
     /// Where each layer tensor's gradient goes for an immediate hand-off; nil when
     /// accumulating (the layers sum in `sum`).
@@ -122,8 +145,10 @@ extension LlamaModel {
   /// The gradient buffers, allocated on first use: the gradient sum (sized for the final norm,
   /// or for one layer when accumulating), the [V, C] tied sum when the LM head is tied, and a
   /// buffer sized to the largest tensor that is handed off directly, where one is needed (not
-  /// when accumulating with a tied LM head: then every gradient has a sum of its own).
-  func prepareGradients(microBatches: Int) -> GradientBuffers {
+  /// when accumulating with a tied LM head: then every gradient has a sum of its own). With
+  /// the [V, C] gradients `vocabularyInSlices`, that buffer is sized to the largest layer
+  /// tensor and one slice buffer holds the [V, C] gradients' slices.
+  func prepareGradients(microBatches: Int, vocabularyInSlices: Bool = false) -> GradientBuffers {
     let accumulating = microBatches > 1
     let layerSize = ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }
     let capacity = max(ParameterID.finalNorm.count(in: config), accumulating ? layerSize : 0)
@@ -135,16 +160,25 @@ extension LlamaModel {
       tiedGradient = AlignedBuffer(count: ParameterID.embedding.count(in: config), category: .gradients,
                                    ledger: ledger)
     }
-    if gradient == nil && !(accumulating && config.tiedEmbeddings) {
-      let direct = ParameterID.all(for: config).filter { !(config.tiedEmbeddings && $0 == .embedding) }
-      gradient = AlignedBuffer<Float>(count: direct.map { $0.count(in: config) }.max() ?? 0,
-                                      category: .gradients, ledger: ledger)
+    if !(accumulating && config.tiedEmbeddings) {
+      let direct = ParameterID.all(for: config).filter {
+        vocabularyInSlices ? $0.layer != nil : !(config.tiedEmbeddings && $0 == .embedding)
+      }
+      let needed = direct.map { $0.count(in: config) }.max() ?? 0
+      if (gradient?.count ?? -1) < needed {
+        gradient = nil
+        gradient = AlignedBuffer<Float>(count: needed, category: .gradients, ledger: ledger)
+      }
+    }
+    if vocabularyInSlices && (vocabularySlice?.count ?? -1) < sliceRows * config.hiddenSize {
+      vocabularySlice = nil
+      vocabularySlice = AlignedBuffer(count: sliceRows * config.hiddenSize, category: .gradients, ledger: ledger)
     }
     if sharded != nil && shardGradient == nil {
       shardGradient = AlignedBuffer(count: parameters.largestCount, category: .gradients, ledger: ledger)
     }
-    // One of the two exists: tied has its sum, untied allocated `gradient` above.
-    let vocabulary = tiedGradient ?? gradient!
+    // One of them exists: tied has its sum, untied allocated `gradient` or the slice above.
+    let vocabulary = vocabularyInSlices ? vocabularySlice! : tiedGradient ?? gradient!
     return GradientBuffers(vocabulary: vocabulary, direct: accumulating ? nil : gradient,
                            sum: gradientSum!)
   }

@@ -40,6 +40,16 @@ public final class LlamaModel {
   var gradient: AlignedBuffer<Float>?
   /// Sum of LM-head and embedding gradients when tied. [V, C]
   var tiedGradient: AlignedBuffer<Float>?
+  /// One slice of the untied [V, C] gradients when they are handed over in slices.
+  /// [sliceRows · C]
+  var vocabularySlice: AlignedBuffer<Float>?
+  /// Rows per slice of the untied [V, C] gradients (a multiple of
+  /// `RowSlicedGradient.rowUnit(columns: C)`); nil: `RowSlicedGradient.defaultSliceRows`.
+  /// Tests set small slices to run the sliced hand-off on a small vocabulary.
+  public var vocabularySliceRows: Int?
+  /// Each row's log-sum-exp of the logits for the LM head's slices. [N]
+  let headLogSumExp = ScratchBuffer<Float>()
+  let headSlices = LMHeadSliceScratch()
   /// Per-layer gradient sums of accumulation (and the final norm's). [largest group]
   var gradientSum: GradientSum?
   /// The gathered whole layers when the parameters are shards over several ranks.

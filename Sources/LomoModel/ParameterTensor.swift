@@ -97,6 +97,20 @@ public final class ParameterTensor: @unchecked Sendable {
     }
   }
 
+  /// Rows `range` of this (whole) matrix, sharing its memory: e.g. one slice of a gradient
+  /// handed over in `RowSlicedGradient`s. The rows must start 64-byte aligned.
+  public func rows(_ range: Range<Int>) -> ParameterTensor {
+    precondition(shape.count == 2 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+                 "rows \(range) of a tensor of shape \(shape)")
+    let at = range.lowerBound * shape[1], n = range.count * shape[1]
+    let view: Storage = switch storage {
+    case .f32(let b): .f32(AlignedBuffer(viewing: b.pointer + at, count: n, category: b.category, owner: b))
+    case .bf16(let b): .bf16(AlignedBuffer(viewing: b.pointer + at, count: n, category: b.category, owner: b))
+    case .f16(let b): .f16(AlignedBuffer(viewing: b.pointer + at, count: n, category: b.category, owner: b))
+    }
+    return ParameterTensor(id: id, shape: [range.count, shape[1]], sharing: view)
+  }
+
   /// All values as f32 (a copy).
   public var floats: [Float] {
     [Float](unsafeUninitializedCapacity: count) { buffer, initialized in

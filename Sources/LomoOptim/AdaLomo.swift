@@ -155,68 +155,158 @@ public final class AdaLomo: StepOptimizer {
                        clipCoefficient: settings.clipCoefficient, divisor: settings.lossScale)
     Self.prepare(g, count: count, rule: prep)
 
-    let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2)
-    let eps1 = options.eps1
     if let rowState = state.rows, let colState = state.cols {
-      // m: this rank's rows; fullM: the whole tensor's.
-      let n = colState.count, m = rowState.count, fullM = Double(fullCount / max(n, 1))
-      let row = rowState.pointer, col = colState.pointer, acc = reduce.pointer
-      // Row means of s = g² + eps1, folded into the row state. [m]
-      Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
-        for i in r {
-          let gi = g + i * n
-          var s = 0.0
-          for j in 0..<n { s += Double(gi[j] * gi[j] + eps1) }
-          let mean = Float(s / Double(n))
-          row[i] = (row[i] * beta2).addingProduct(oneMinus, mean)
-        }
-      }
-      // Column sums, in column blocks so each thread owns its columns, then summed over the
-      // ranks' rows and folded into the column state as means. [n]
-      let colBlock = 64
-      Threads.parallelFor((n + colBlock - 1) / colBlock) { r in
-        for blk in r {
-          let lo = blk * colBlock, hi = min(lo + colBlock, n)
-          for j in lo..<hi { acc[j] = 0 }
-          for i in 0..<m {
-            let gi = g + i * n
-            for j in lo..<hi { acc[j] += Double(gi[j] * gi[j] + eps1) }
-          }
-        }
-      }
-      communicator.allReduce(acc, count: n)
-      for j in 0..<n { col[j] = (col[j] * beta2).addingProduct(oneMinus, Float(acc[j] / fullM)) }
-      var rowSum = 0.0
-      for i in 0..<m { rowSum += Double(row[i]) }
-      let rowMean = Float(communicator.sum(rowSum) / fullM)
-      let cf = colFactor.pointer
-      for j in 0..<n { cf[j] = 1 / col[j].squareRoot() }
-      // u = (rsqrt(row_i / mean(row)) · rsqrt(col_j)) · g, in place.
-      Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
-        for i in r {
-          let rf = 1 / (row[i] / rowMean).squareRoot()
-          let gi = g + i * n
-          for j in 0..<n { gi[j] = (rf * cf[j]) * gi[j] }
-        }
-      }
+      // m: this rank's rows; n: the columns.
+      let n = colState.count, m = rowState.count, row = rowState.pointer, acc = reduce.pointer
+      foldRowMeans(g, rows: m, columns: n, into: row)
+      acc.update(repeating: 0, count: n)
+      addColumnSums(g, rows: m, columns: n, into: acc)
+      let rowMean = foldColumns(colState, rows: rowState, fullRows: Double(fullCount / max(n, 1)))
+      scaleByMoments(g, rows: m, columns: n, row: row, rowMean: rowMean)
     } else if let v = state.full?.pointer {
+      let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2), eps1 = options.eps1
       for i in 0..<count {
         let s = g[i] * g[i] + eps1
         v[i] = (v[i] * beta2).addingProduct(oneMinus, s)
         g[i] = (1 / v[i].squareRoot()) * g[i]
       }
     }
-    // Update RMS clipping, then the parameter-scaled learning rate.
-    let rootCount = Double(fullCount).squareRoot()
-    let rmsU = Float(communicator.sum(UpdateKernel.sumOfSquares(g, count: count)).squareRoot() / rootCount)
-    let divisor = max(rmsU / options.clipThreshold, 1)
-    let rmsP = Float(communicator.sum(UpdateKernel.sumOfSquares(parameter)).squareRoot() / rootCount)
-    let lr = settings.learningRate * max(options.eps2, rmsP)
-    let rule = SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor)
+    let rule = updateRule(parameter, sumOfSquaresOfUpdate: UpdateKernel.sumOfSquares(g, count: count))
     guard updateGuard.admit(parameter.id, finite: communicator.all(UpdateKernel.staysFinite(
       rule, parameter, gradient: g))) else { return }
     let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
     UpdateKernel.apply(rule, to: parameter, gradient: g, rounding: rounding, seed: seed)
+  }
+
+  /// The final SGD-form rule for `parameter` (this rank's part) given Σu² of its update:
+  /// update RMS clipping, then the learning rate scaled by RMS(p).
+  func updateRule(_ parameter: ParameterTensor, sumOfSquaresOfUpdate sumU: Double) -> SGDRule {
+    let rootCount = Double(parameter.shard.fullCount).squareRoot()
+    let rmsU = Float(communicator.sum(sumU).squareRoot() / rootCount)
+    let divisor = max(rmsU / options.clipThreshold, 1)
+    let rmsP = Float(communicator.sum(UpdateKernel.sumOfSquares(parameter)).squareRoot() / rootCount)
+    let lr = settings!.learningRate * max(options.eps2, rmsP)
+    return SGDRule(learningRate: lr, weightDecay: options.weightDecay, divisor: divisor)
+  }
+
+  public var acceptsRowSlices: Bool { true }
+
+  /// The same update of a matrix whose gradient comes in row slices, in three passes that each
+  /// produce the slices again: (1) finiteness, the measured norm, the row means (staged until
+  /// every slice is finite) and the column sums; (2) Σu² for RMS(u); (3) the update, checked
+  /// and written slice by slice (a refusal leaves that slice and every later one unchanged).
+  /// The moments, RMS(u) and RMS(p) are the whole tensor's, summed in the same order. One
+  /// process only (the model slices only unsharded tensors).
+  public func update(_ parameter: ParameterTensor, slices gradient: RowSlicedGradient) {
+    guard let state = moments[parameter.id], let rowState = state.rows, let colState = state.cols else {
+      preconditionFailure("AdaLomo has no matrix state for \(parameter.id); build it from these parameters")
+    }
+    guard let settings else { preconditionFailure("AdaLomo.update outside beginStep/finishStep") }
+    precondition(parameter.shard.fullCount == parameter.count, "row slices of a sharded tensor")
+    guard updateGuard.isOpen else { return }
+    let n = gradient.columns, g = gradient.buffer, acc = reduce.pointer
+    let prep = SGDRule(learningRate: 0, clipValue: options.clipGradValue,
+                       clipCoefficient: settings.clipCoefficient, divisor: settings.lossScale)
+    /// Produces slice k as the whole update prepares it: clipped and scaled in place.
+    func prepared(_ k: Int) -> Int {
+      gradient.produce(k)
+      let count = gradient.slices[k].count * n
+      Self.prepare(g, count: count, rule: prep)
+      return count
+    }
+
+    let staged = AlignedBuffer<Float>(rowState.buffer, category: .scratch)
+    acc.update(repeating: 0, count: n)
+    var measured = 0.0, finite = true
+    for (k, rows) in gradient.slices.enumerated() where finite {
+      gradient.produce(k)
+      let part = parameter.rows(rows)
+      if settings.measuresNorm { measured += applied.sumOfSquares(part, gradient: g) }
+      finite = UpdateKernel.sumOfSquares(g, count: part.count).isFinite
+      guard finite else { break }
+      Self.prepare(g, count: part.count, rule: prep)
+      foldRowMeans(g, rows: rows.count, columns: n, into: staged.pointer + rows.lowerBound)
+      addColumnSums(g, rows: rows.count, columns: n, into: acc)
+    }
+    if settings.measuresNorm { applied.add(tensorSumOfSquares: measured) }
+    guard finite else { return updateGuard.refuse(parameter.id) }
+    rowState.pointer.update(from: staged.pointer, count: rowState.count)
+    let rowMean = foldColumns(colState, rows: rowState, fullRows: Double(rowState.count))
+
+    var sumU = 0.0
+    for (k, rows) in gradient.slices.enumerated() {
+      let count = prepared(k)
+      scaleByMoments(g, rows: rows.count, columns: n, row: rowState.pointer + rows.lowerBound, rowMean: rowMean)
+      sumU += UpdateKernel.sumOfSquares(g, count: count)
+    }
+    let rule = updateRule(parameter, sumOfSquaresOfUpdate: sumU)
+    let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
+    for (k, rows) in gradient.slices.enumerated() {
+      _ = prepared(k)
+      scaleByMoments(g, rows: rows.count, columns: n, row: rowState.pointer + rows.lowerBound, rowMean: rowMean)
+      let part = parameter.rows(rows)
+      guard updateGuard.admit(parameter.id, finite: UpdateKernel.staysFinite(rule, part, gradient: g),
+                              counts: k == 0) else { return }
+      UpdateKernel.apply(rule, to: part, gradient: g, rounding: rounding, seed: seed,
+                         firstBlock: rows.lowerBound * n / UpdateKernel.block)
+    }
+  }
+
+  // MARK: The factored moments of a matrix, for whole tensors and for row slices
+
+  /// row[i] = beta2·row[i] + (1 − beta2)·mean_j(g[i, j]² + eps1) for the m rows of g [m, n].
+  func foldRowMeans(_ g: UnsafePointer<Float>, rows m: Int, columns n: Int, into row: UnsafeMutablePointer<Float>) {
+    let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2), eps1 = options.eps1
+    Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
+      for i in r {
+        let gi = g + i * n
+        var s = 0.0
+        for j in 0..<n { s += Double(gi[j] * gi[j] + eps1) }
+        row[i] = (row[i] * beta2).addingProduct(oneMinus, Float(s / Double(n)))
+      }
+    }
+  }
+
+  /// acc[j] += Σ_i (g[i, j]² + eps1) over the m rows in order, in column blocks so each
+  /// thread owns its columns (a tensor's slices, added in turn, sum as the whole tensor).
+  func addColumnSums(_ g: UnsafePointer<Float>, rows m: Int, columns n: Int, into acc: UnsafeMutablePointer<Double>) {
+    let colBlock = 64, eps1 = options.eps1
+    Threads.parallelFor((n + colBlock - 1) / colBlock) { r in
+      for blk in r {
+        let lo = blk * colBlock, hi = min(lo + colBlock, n)
+        for i in 0..<m {
+          let gi = g + i * n
+          for j in lo..<hi { acc[j] += Double(gi[j] * gi[j] + eps1) }
+        }
+      }
+    }
+  }
+
+  /// Folds the column sums in `reduce` (summed over the ranks' rows) into the column state as
+  /// means over `fullRows`, sets `colFactor` to rsqrt(col), and returns mean(row) over the ranks.
+  func foldColumns(_ colState: AlignedBuffer<Float>, rows rowState: AlignedBuffer<Float>, fullRows: Double) -> Float {
+    let beta2 = Float(self.beta2), oneMinus = Float(1 - self.beta2)
+    let n = colState.count, col = colState.pointer, acc = reduce.pointer, cf = colFactor.pointer
+    communicator.allReduce(acc, count: n)
+    for j in 0..<n { col[j] = (col[j] * beta2).addingProduct(oneMinus, Float(acc[j] / fullRows)) }
+    var rowSum = 0.0
+    for i in 0..<rowState.count { rowSum += Double(rowState.pointer[i]) }
+    for j in 0..<n { cf[j] = 1 / col[j].squareRoot() }
+    return Float(communicator.sum(rowSum) / fullRows)
+  }
+
+  /// u = (rsqrt(row_i / rowMean) · colFactor_j) · g in place, for the m rows of g [m, n] whose
+  /// row state is `row`.
+  func scaleByMoments(_ g: UnsafeMutablePointer<Float>, rows m: Int, columns n: Int, row: UnsafePointer<Float>,
+                      rowMean: Float) {
+    let cf = colFactor.pointer
+    Threads.parallelFor(m, minChunk: max(1, 8192 / max(n, 1))) { r in
+      for i in r {
+        let rf = 1 / (row[i] / rowMean).squareRoot()
+        let gi = g + i * n
+        for j in 0..<n { gi[j] = (rf * cf[j]) * gi[j] }
+      }
+    }
   }
 
   /// g = clamp(g / divisor, ±clipValue) · clipCoefficient in place (the LOMO gradient prep).

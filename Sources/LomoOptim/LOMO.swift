@@ -95,6 +95,29 @@ public final class LOMO: StepOptimizer {
     UpdateKernel.apply(rule, to: parameter, gradient: gradient, rounding: rounding, seed: seed)
   }
 
+  public var acceptsRowSlices: Bool { true }
+
+  /// The same update slice by slice (each produced once): one rounding seed for the tensor,
+  /// each slice checked before it is written (a refusal leaves that slice and everything after
+  /// it unchanged; earlier slices stay updated).
+  public func update(_ parameter: ParameterTensor, slices gradient: RowSlicedGradient) {
+    guard let rule else { preconditionFailure("LOMO.update outside beginStep/finishStep") }
+    let (rounding, seed) = options.rounding.seed(for: parameter.dtype, from: &generator)
+    let measured = updateGuard.isOpen && measuresNorm
+    var sumOfSquares = 0.0
+    defer { if measured { applied.add(tensorSumOfSquares: sumOfSquares) } }
+    for (k, rows) in gradient.slices.enumerated() {
+      gradient.produce(k)
+      guard updateGuard.isOpen else { continue }
+      let part = parameter.rows(rows)
+      if measuresNorm { sumOfSquares += applied.sumOfSquares(part, gradient: gradient.buffer) }
+      guard updateGuard.admit(parameter.id, finite: UpdateKernel.staysFinite(rule, part, gradient: gradient.buffer),
+                              counts: k == 0) else { continue }
+      UpdateKernel.apply(rule, to: part, gradient: gradient.buffer, rounding: rounding, seed: seed,
+                         firstBlock: rows.lowerBound * gradient.columns / UpdateKernel.block)
+    }
+  }
+
   /// The random generator (`generator.0` ... `.3`), the only state LOMO has.
   public func state() -> OptimizerState { OptimizerState(generator: generator) }
 

@@ -21,8 +21,27 @@ public final class NormAccumulator: ParameterUpdater {
   }
 
   public func update(_ parameter: ParameterTensor, gradient: UnsafeMutablePointer<Float>) {
-    norm.add(tensorSumOfSquares: UpdateKernel.sumOfSquares(
-      gradient, count: parameter.count, divisor: lossScale))
+    norm.add(tensorSumOfSquares: sumOfSquares(parameter, gradient: gradient))
+  }
+
+  /// Adds one tensor's sum of squares (from `sumOfSquares`, over its slices) to `norm`.
+  func add(tensorSumOfSquares s: Double) { norm.add(tensorSumOfSquares: s) }
+
+  /// Σ (gradient / lossScale)² over `parameter`'s elements, not yet added to `norm`.
+  func sumOfSquares(_ parameter: ParameterTensor, gradient: UnsafePointer<Float>) -> Double {
+    UpdateKernel.sumOfSquares(gradient, count: parameter.count, divisor: lossScale)
+  }
+
+  public var acceptsRowSlices: Bool { true }
+
+  /// The same sum of squares, slice by slice, added as one tensor's.
+  public func update(_ parameter: ParameterTensor, slices gradient: RowSlicedGradient) {
+    var total = 0.0
+    for (k, rows) in gradient.slices.enumerated() {
+      gradient.produce(k)
+      total += sumOfSquares(parameter.rows(rows), gradient: gradient.buffer)
+    }
+    add(tensorSumOfSquares: total)
   }
 
   public func clipCoefficient(maxNorm: Float) -> Float { norm.clipCoefficient(maxNorm: maxNorm) }

@@ -20,13 +20,14 @@ struct UpdateGuard {
   var isOpen: Bool { refused == nil }
 
   /// Records the outcome of checking `parameter`'s update: `finite` counts it as applied (the
-  /// caller then writes it), otherwise it becomes the step's refusal.
-  mutating func admit(_ parameter: ParameterID, finite: Bool) -> Bool {
+  /// caller then writes it), otherwise it becomes the step's refusal. A parameter updated in
+  /// row slices is admitted slice by slice and counted at its first (`counts`).
+  mutating func admit(_ parameter: ParameterID, finite: Bool, counts: Bool = true) -> Bool {
     guard finite else {
       refuse(parameter)
       return false
     }
-    appliedCount += 1
+    if counts { appliedCount += 1 }
     return true
   }
 

@@ -38,10 +38,12 @@ enum UpdateKernel {
   static let block = 4096
 
   /// Applies `rule` to `parameter` with `gradient` [parameter.count] (not modified).
-  /// Stochastic rounding draws from generators seeded by `seed` and the block index.
+  /// Stochastic rounding draws from generators seeded by `seed` and the block index, counted
+  /// from `firstBlock` (a slice of a tensor that starts `firstBlock` blocks in draws what the
+  /// whole tensor's update would there).
   static func apply(
     _ rule: SGDRule, to parameter: ParameterTensor, gradient: UnsafePointer<Float>,
-    rounding: RoundingMode, seed: UInt64
+    rounding: RoundingMode, seed: UInt64, firstBlock: Int = 0
   ) {
     let count = parameter.count
     let lr = rule.learningRate, negLR = -rule.learningRate
@@ -103,7 +105,7 @@ enum UpdateKernel {
             i += 16
           }
           if stochastic {
-            var rng = blockGenerator(seed: seed, block: blk)
+            var rng = blockGenerator(seed: seed, block: firstBlock + blk)
             Convert.toBF16Stochastic(p + lo, values, count: n, rng: &rng)
           } else {
             Convert.toBF16(p + lo, values, count: n)
@@ -115,7 +117,7 @@ enum UpdateKernel {
     func applyF16(_ p: UnsafeMutablePointer<Float16>) {
       Threads.parallelFor(blocks, minChunk: 4) { r in
         for blk in r {
-          var rng = blockGenerator(seed: seed, block: blk)
+          var rng = blockGenerator(seed: seed, block: firstBlock + blk)
           var i = blk * block
           let end = min(i + block, count)
           while i < end {

@@ -14,8 +14,9 @@ import LomoModel
 ///   with activation checkpointing or K > 1);
 /// - gradients: LOMO/AdaLomo one buffer of the largest (non-tied) tensor plus the [V, C] sum
 ///   of a tied embedding and the final norm's sum; with K > 1 one layer's gradient sum instead
-///   of the largest tensor where the LM head is tied; SGD/AdamW additionally a full f32
-///   gradient per parameter;
+///   of the largest tensor where the LM head is tied; untied with K = 1 in one process, the
+///   largest layer tensor and one row slice of the [V, C] gradients (handed over in slices);
+///   SGD/AdamW additionally a full f32 gradient per parameter;
 /// - optimizer state: AdaLomo's factored second moments, AdamW's two f32 moments;
 /// - scratch: backward's activation gradients of one block (the residual gradient of every
 ///   micro-batch) and the optimizers' buffers.
@@ -79,13 +80,20 @@ public struct MemoryEstimate: Sendable, Equatable {
     self.residentLayers = residentLayers
     b[.activations] = residualBytes + forwardState * f
 
-    let direct = zip(ids, counts).filter { !(c.tiedEmbeddings && $0.0 == .embedding) }.map(\.1)
+    // LOMO and AdaLomo take the untied [V, C] gradients in row slices (one micro-batch, one
+    // process, a vocabulary of more than one slice): one slice buffer instead of [V, C].
+    let sliceRows = RowSlicedGradient.defaultSliceRows(columns: C)
+    let inSlices = !c.tiedEmbeddings && K == 1 && ranks == 1 && c.vocabSize > sliceRows
+      && (optimizer == .lomo || optimizer == .adalomo)
+    let direct = zip(ids, counts).filter {
+      inSlices ? $0.0.layer != nil : !(c.tiedEmbeddings && $0.0 == .embedding)
+    }.map(\.1)
     let layerCount = ParameterID.LayerParameter.allCases.reduce(0) {
       $0 + ParameterID.layer(0, $1).shape(in: c).reduce(1, *)
     }
     let sharedBuffer = K > 1 && c.tiedEmbeddings ? 0 : direct.max() ?? 0
     var gradients = sharedBuffer + (c.tiedEmbeddings ? c.vocabSize * C : 0)
-      + (K > 1 ? max(layerCount, C) : C)
+      + (K > 1 ? max(layerCount, C) : C) + (inSlices ? sliceRows * C : 0)
     if ranks > 1 {
       gradients += shardCounts.max() ?? 0
       b[.gatheredWeights] = (2 * layerCount + c.vocabSize * C + C) * dtype.byteSize
@@ -124,6 +132,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     // and attention scratch are of the order of one [N, C] activation.
     overheadBytes = Self.runtimeOverheadBytes + CrossEntropy.scratchBudgetBytes + 4 * n * C * f
       + (ranks > 1 ? (counts.max() ?? 0) * f : 0)
+      + (inSlices ? n * (10 * C + 4 * sliceRows + 8) : 0)  // `LMHeadSliceScratch`
     if ranks == 1 && residentLayers == nil {
       let layers = zip(ids, counts).filter { $0.0.layer != nil }.map(\.1).reduce(0, +) * dtype.byteSize
       streamedAlternativeBytes = processBytes - layers + 2 * StreamedLayers.layerBytes(config: c, dtype: dtype)

@@ -5,14 +5,18 @@ import LomoTestSupport
 import XCTest
 
 /// k steps of LOMO (plain, norm clipping, value clipping, weight decay) and AdaLomo on the
-/// tiny fixture model against PyTorch + lomo-optim 0.1.1 (scripts/make_optimizer_fixtures.py).
+/// tiny fixture model against PyTorch + lomo-optim 0.1.1 (scripts/make_optimizer_fixtures.py),
+/// with the untied LM head and embedding handed over whole and in row slices (`sliceRows`:
+/// 64 rows cut the tiny model's 256 into four).
 final class ReferenceRunTests: XCTestCase {
-  func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+  func check(_ name: String, sliceRows: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
     let fx = try OptimizerFixture.load()
     let run = try XCTUnwrap(fx.runs[name], "fixture has no run \(name)")
     let params = try OptimizerFixture.loadParameters()
     let initial = params.all.map { ($0.id, $0.floats) }
-    let model = LlamaModel(parameters: params)
+    let ledger = MemoryLedger()
+    let model = LlamaModel(parameters: params, ledger: ledger)
+    model.vocabularySliceRows = sliceRows
     let optimizer: any StepOptimizer
     switch run.kind {
     case "lomo":
@@ -54,6 +58,13 @@ final class ReferenceRunTests: XCTestCase {
       worst = max(worst, maxAbsDifference(actual, reference))
       moved = max(moved, maxAbsDifference(start, reference))
     }
+    // Sliced, no gradient buffer held the whole [V, C].
+    let vocabularyBytes = params.config.vocabSize * params.config.hiddenSize * 4
+    if sliceRows != nil {
+      XCTAssertLessThan(ledger.usage.peak[.gradients] ?? 0, vocabularyBytes, file: file, line: line)
+    } else {
+      XCTAssertGreaterThanOrEqual(ledger.usage.peak[.gradients] ?? 0, vocabularyBytes, file: file, line: line)
+    }
     // The comparison means something only if the run moved the weights far beyond tolerance.
     XCTAssertGreaterThan(moved, 1e-3, "\(name): reference barely moved", file: file, line: line)
     print("\(name): max |swift - torch| = \(worst), max |reference - initial| = \(moved)")
@@ -65,4 +76,10 @@ final class ReferenceRunTests: XCTestCase {
   func testLOMOWithWeightDecay() throws { try check("lomo_weightdecay") }
   func testAdaLomo() throws { try check("adalomo") }
   func testAdaLomoWithWeightDecay() throws { try check("adalomo_weightdecay") }
+
+  func testLOMOInVocabularySlices() throws { try check("lomo", sliceRows: 64) }
+  func testLOMOWithGlobalNormClippingInVocabularySlices() throws { try check("lomo_clipnorm", sliceRows: 64) }
+  func testLOMOWithWeightDecayInVocabularySlices() throws { try check("lomo_weightdecay", sliceRows: 64) }
+  func testAdaLomoInVocabularySlices() throws { try check("adalomo", sliceRows: 64) }
+  func testAdaLomoWithWeightDecayInVocabularySlices() throws { try check("adalomo_weightdecay", sliceRows: 64) }
 }

@@ -104,6 +104,72 @@ final class MemoryEstimateTests: XCTestCase {
     }
   }
 
+  /// llama-13b in bf16 does not fit 24 GiB in memory; the refusal says that streaming its layers
+  /// would, and the streamed plan holds the embedding, LM head and final norm plus the layers
+  /// the budget allows.
+  func testAModelLargerThanMemoryIsOfferedStreaming() throws {
+    let config = try XCTUnwrap(ModelCatalog.config(named: "llama-13b"))
+    var options = TrainingOptions()
+    options.dtype = .bf16
+    options.batchSize = 1
+    options.activationCheckpointing = true
+    let inMemory = Trainer.estimate(config: config, options: options, maxSeqLen: 512)
+    let available = 24 << 30
+    XCTAssertThrowsError(try inMemory.check(availableBytes: available)) { error in
+      XCTAssertTrue("\(error)".contains("with --stream-weights"), "\(error)")
+    }
+    let layer = StreamedLayers.layerBytes(config: config, dtype: .bf16)
+    // Each of the nine tensors starts on a page.
+    let unpadded = 2 * ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }
+    XCTAssertTrue((unpadded..<unpadded + 9 * 4096).contains(layer), "\(layer) bytes for \(unpadded)")
+    let none = Trainer.estimate(config: config, options: options, maxSeqLen: 512, residentLayers: 0)
+    let four = Trainer.estimate(config: config, options: options, maxSeqLen: 512, residentLayers: 4)
+    XCTAssertEqual(four.bytes[.parameters]! - none.bytes[.parameters]!, 4 * layer)
+    XCTAssertEqual(none.bytes[.parameters], 2 * (2 * config.vocabSize * config.hiddenSize + config.hiddenSize))
+    XCTAssertEqual(inMemory.streamedAlternativeBytes, Trainer.estimate(config: config, options: options, maxSeqLen: 512,
+                                                                      residentLayers: 2).processBytes)
+
+    // The default budget: what 90% of the available memory leaves, at least 2 layers, at most all.
+    let k = try StreamingBudget.residentLayers(config: config, dtype: .bf16, withoutLayers: none, budgetBytes: nil,
+                                               availableBytes: available)
+    XCTAssertEqual(k, (available - available / 10 - none.processBytes) / layer)
+    XCTAssertNoThrow(try Trainer.estimate(config: config, options: options, maxSeqLen: 512, residentLayers: k)
+      .check(availableBytes: available))
+    XCTAssertEqual(try StreamingBudget.residentLayers(config: config, dtype: .bf16, withoutLayers: none, budgetBytes: nil,
+                                                      availableBytes: 1 << 30), 2)
+    XCTAssertEqual(try StreamingBudget.residentLayers(config: config, dtype: .bf16, withoutLayers: none, budgetBytes: nil,
+                                                      availableBytes: 1 << 40), config.layers)
+    XCTAssertEqual(try StreamingBudget.residentLayers(config: config, dtype: .bf16, withoutLayers: none,
+                                                      budgetBytes: 3 * layer + 1), 3)
+    XCTAssertThrowsError(try StreamingBudget.residentLayers(config: config, dtype: .bf16, withoutLayers: none,
+                                                            budgetBytes: layer - 1)) {
+      XCTAssertTrue("\($0)".contains("holds no layer"), "\($0)")
+    }
+  }
+
+  /// llama-7b's untied [32000, 4096] gradients go to LOMO and AdaLomo in slices of 2048 rows:
+  /// the gradient buffers are the largest MLP matrix and one slice, not [V, C]; the baselines
+  /// and accumulation keep the whole buffer.
+  func testUntiedVocabularyGradientsAreEstimatedInSlices() throws {
+    let config = try XCTUnwrap(ModelCatalog.config(named: "llama-7b"))
+    var options = TrainingOptions()
+    options.dtype = .bf16
+    options.batchSize = 1
+    options.activationCheckpointing = true
+    let C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
+    XCTAssertEqual(RowSlicedGradient.defaultSliceRows(columns: C), 2048)
+    for optimizer in [OptimizerKind.lomo, .adalomo] {
+      options.optimizer = optimizer
+      XCTAssertEqual(Trainer.estimate(config: config, options: options, maxSeqLen: 512).bytes[.gradients],
+                     (F * C + 2048 * C + C) * 4, "\(optimizer)")
+    }
+    options.optimizer = .lomo
+    options.gradientAccumulationSteps = 2
+    XCTAssertEqual(Trainer.estimate(config: config, options: options, maxSeqLen: 512).bytes[.gradients],
+                   (V * C + ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }) * 4,
+                   "accumulation sums the head's gradient whole, and one layer's")
+  }
+
   func testMemAvailableIsParsedFromMeminfo() {
     let text = "MemTotal:       24576000 kB\nMemFree:         1000 kB\nMemAvailable:   20000000 kB\n"
     XCTAssertEqual(MachineMemory.parse(meminfo: text, field: "MemAvailable"), 20_000_000 * 1024)
