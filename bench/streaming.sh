@@ -22,12 +22,12 @@ run() {
   echo "exit $? $(date -u +%FT%T)" >> "$O/log.txt"
 }
 S="bench --dtype bf16 --activation-checkpointing --batch-size 1 --seq-len 512 --steps 2 --warmup-steps 1 --threads 2"
-if [[ "${PARTS:-7b 13b}" == *7b* ]] && [[ "${PARTS:-7b 13b}" != 13b ]]; then
+if [[ " ${PARTS:-7b 13b} " == *" 7b "* ]]; then
   run llama7b-memory $S --model llama-7b
   run llama7b-streamed-2GB $S --model llama-7b --stream-weights --stream-dir "$D" --stream-budget 2GB
   run llama7b-inference $S --model llama-7b --optimizer inference
 fi
-if [[ "${PARTS:-7b 13b}" == *13b* ]]; then
+if [[ " ${PARTS:-7b 13b} " == *" 13b "* ]]; then
   run llama13b-streamed $S --model llama-13b --stream-weights --stream-dir "$D"
   run llama13b-streamed-2GB $S --model llama-13b --stream-weights --stream-dir "$D" --stream-budget 2GB
 fi

@@ -20,6 +20,15 @@ public enum ProcessMemory {
     return (read, written)
   }
 
+  /// CPU seconds this process has spent so far, in user code and in the kernel on its behalf
+  /// (`getrusage`, every thread).
+  public static var cpuSeconds: (user: Double, system: Double) {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return (0, 0) }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return (seconds(usage.ru_utime), seconds(usage.ru_stime))
+  }
+
   private static func statusField(_ name: String) -> Int? { field(name, of: "/proc/self/status", scale: 1024) }
 
   /// The number after `name` on its line of `path`, times `scale` ("VmRSS:  12345 kB").

@@ -7,7 +7,9 @@ import LomoKernels
 /// passes over the saved activations (two for LOMO's measure-then-update gradient clipping).
 /// Backward hands each parameter's gradient to a `ParameterUpdater` as soon as it is final,
 /// so gradient memory is one buffer the size of the largest tensor (plus the [V, C] sum buffer
-/// of a tied embedding).
+/// of a tied embedding); an untied LM head and embedding go to an updater that takes them in
+/// row slices (`LlamaModel+VocabularySlices.swift`), so the buffer is the largest layer
+/// tensor's plus one slice.
 ///
 /// With K > 1 micro-batches (gradient accumulation) forward keeps every micro-batch's layer
 /// inputs and backward goes layer by layer from the top: each micro-batch recomputes the layer

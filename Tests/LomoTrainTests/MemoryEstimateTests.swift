@@ -104,15 +104,21 @@ final class MemoryEstimateTests: XCTestCase {
     }
   }
 
+  /// How the README's large models train: bf16, checkpointing, one sequence per step.
+  static var largeModelOptions: TrainingOptions {
+    var options = TrainingOptions()
+    options.dtype = .bf16
+    options.batchSize = 1
+    options.activationCheckpointing = true
+    return options
+  }
+
   /// llama-13b in bf16 does not fit 24 GiB in memory; the refusal says that streaming its layers
   /// would, and the streamed plan holds the embedding, LM head and final norm plus the layers
   /// the budget allows.
   func testAModelLargerThanMemoryIsOfferedStreaming() throws {
     let config = try XCTUnwrap(ModelCatalog.config(named: "llama-13b"))
-    var options = TrainingOptions()
-    options.dtype = .bf16
-    options.batchSize = 1
-    options.activationCheckpointing = true
+    let options = Self.largeModelOptions
     let inMemory = Trainer.estimate(config: config, options: options, maxSeqLen: 512)
     let available = 24 << 30
     XCTAssertThrowsError(try inMemory.check(availableBytes: available)) { error in
@@ -152,10 +158,7 @@ final class MemoryEstimateTests: XCTestCase {
   /// and accumulation keep the whole buffer.
   func testUntiedVocabularyGradientsAreEstimatedInSlices() throws {
     let config = try XCTUnwrap(ModelCatalog.config(named: "llama-7b"))
-    var options = TrainingOptions()
-    options.dtype = .bf16
-    options.batchSize = 1
-    options.activationCheckpointing = true
+    var options = Self.largeModelOptions
     let C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
     XCTAssertEqual(RowSlicedGradient.defaultSliceRows(columns: C), 2048)
     for optimizer in [OptimizerKind.lomo, .adalomo] {

@@ -111,6 +111,10 @@ struct BenchResult: Codable, Sendable {
   /// Model FLOP utilisation: achieved / peak of the storage type's GEMMs.
   var mfu: Double
   var peakRSSBytes: Int
+  /// CPU seconds per timed step in user code and in the kernel (every thread; nil in results
+  /// written before they were measured).
+  var userSecondsPerStep: Double? = nil
+  var systemSecondsPerStep: Double? = nil
   /// The ledger's peak bytes per category (parameters, gradients, optimizerState, activations,
   /// scratch).
   var ledgerPeakBytes: [String: Int]
@@ -172,6 +176,7 @@ struct BenchRunner {
     let model = LlamaModel(parameters: parameters, activationCheckpointing: c.activationCheckpointing)
     var sentBefore = world.traffic.bytes, waitedBefore = 0.0, blockedBefore = 0.0
     var streamedBefore = parameters.streamed?.statistics, diskBefore = ProcessMemory.storageBytes
+    var cpuBefore = ProcessMemory.cpuSeconds
     let (tokens, targets) = BenchCase.tokenBatch(batch: c.sequencesPerStep, time: c.seqLen,
                                                  vocab: parameters.config.vocabSize)
     let training = c.trainingOptions
@@ -193,6 +198,7 @@ struct BenchRunner {
       if i + 1 == warmupSteps {
         (sentBefore, waitedBefore, blockedBefore) = (world.traffic.bytes, model.gatherWaitSeconds, world.traffic.blockedSeconds)
         (streamedBefore, diskBefore) = (parameters.streamed?.statistics, ProcessMemory.storageBytes)
+        cpuBefore = ProcessMemory.cpuSeconds
       }
       progress(String(format: "step %d/%d%@: %.2f s", i + 1, warmupSteps + steps, warm ? " (warm-up)" : "", s))
     }
@@ -215,6 +221,7 @@ struct BenchRunner {
                          gatherWaitSecondsPerStep: (model.gatherWaitSeconds - waitedBefore) / Double(steps),
                          blockedSecondsPerStep: (world.traffic.blockedSeconds - blockedBefore) / Double(steps))
     }
+    let cpu = ProcessMemory.cpuSeconds
     var streaming: StreamingReport?
     if let layers = parameters.streamed, let before = streamedBefore {
       let now = layers.statistics, disk = ProcessMemory.storageBytes, perStep = 1 / Double(steps)
@@ -233,6 +240,8 @@ struct BenchRunner {
       tokensPerSecond: Double(c.tokensPerStep * n) / median, backwardPasses: passes,
       modelFLOPsPerStep: flops, achievedGFLOPS: gflops, peak: jobPeak, mfu: gflops / jobPeak.gflops,
       peakRSSBytes: ProcessMemory.peakResidentBytes ?? 0,
+      userSecondsPerStep: (cpu.user - cpuBefore.user) / Double(steps),
+      systemSecondsPerStep: (cpu.system - cpuBefore.system) / Double(steps),
       ledgerPeakBytes: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, ledger[$0] ?? 0) }),
       threads: threads, machine: MachinePeak.machineDescription(threads: threads),
       date: ISO8601DateFormatter().string(from: Date()), ranks: ranks, streaming: streaming)

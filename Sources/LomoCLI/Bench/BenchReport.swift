@@ -20,6 +20,9 @@ enum BenchReport {
              r.modelFLOPsPerStep / 1e12, r.achievedGFLOPS, r.mfu * 100, r.peak.gflops, r.peak.source),
       "  peak RSS     \(Format.mebibytes(r.peakRSSBytes)) MiB",
     ]
+    if let user = r.userSecondsPerStep, let system = r.systemSecondsPerStep {
+      lines.append(String(format: "  CPU          %.2f s user, %.2f s system per step (all threads)", user, system))
+    }
     if let ranks = r.ranks {
       lines.append("  ranks        \(ranks.count) (ZeRO-3), each \(c.shape): peak RSS per rank "
         + ranks.peakRSSBytes.map(Format.mebibytes).joined(separator: ", ") + " MiB")
