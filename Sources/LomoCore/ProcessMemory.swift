@@ -11,6 +11,16 @@ public enum ProcessMemory {
   /// Peak resident set size (VmHWM) in bytes, or nil where /proc is unavailable.
   public static var peakResidentBytes: Int? { statusField("VmHWM:") }
 
+  /// Resets the peak resident set size (VmHWM) to the current one (Linux: "5" written to
+  /// /proc/self/clear_refs), e.g. after a measurement whose buffers are freed, so that the
+  /// peak that follows is of what comes after. Whether it was reset.
+  @discardableResult
+  public static func resetPeakResident() -> Bool {
+    guard let file = fopen("/proc/self/clear_refs", "w") else { return false }
+    defer { fclose(file) }
+    return fputs("5", file) >= 0
+  }
+
   /// Bytes this process has made the storage layer read and write so far (`read_bytes` and
   /// `write_bytes` of Linux `/proc/self/io`: disk traffic, not page-cache hits), or nil
   /// where it is unavailable.

@@ -10,7 +10,10 @@ public enum WeightPointer {
 /// Reusable bf16 copies of activations for GEMMs with bf16 weights (two slots, because a
 /// weight-gradient product converts both of its operands).
 public final class GemmScratch: @unchecked Sendable {
-  public let first = ScratchBuffer<BFloat16>()
-  public let second = ScratchBuffer<BFloat16>()
-  public init() {}
+  public let first: ScratchBuffer<BFloat16>
+  public let second: ScratchBuffer<BFloat16>
+  public init(ledger: MemoryLedger = .shared) {
+    first = ScratchBuffer(ledger: ledger)
+    second = ScratchBuffer(ledger: ledger)
+  }
 }

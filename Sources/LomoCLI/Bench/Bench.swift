@@ -121,6 +121,8 @@ struct Bench: ParsableCommand {
     } else {
       progress("measuring the \(c.dtype == .bf16 ? "bf16" : "f32") peak")
       peak = MachinePeak.measure(for: c.dtype, threads: threadCount)
+      // Its GEMM operands are freed: the peak RSS reported is the case's own.
+      ProcessMemory.resetPeakResident()
     }
     let runner = BenchRunner(benchCase: c, warmupSteps: warmupSteps, steps: steps,
                              threads: threadCount, peak: peak, progress: progress)

@@ -13,7 +13,8 @@ enum BenchDType: String, CaseIterable, Codable, Sendable {
 /// and the `MatMul` calls that time its three products.
 ///
 /// Buffers are 64-byte aligned and first touched (zeroed, then filled) by the calling thread,
-/// as the C driver `bench/sgemm_c.c` does.
+/// as the C driver `bench/sgemm_c.c` does. They are accounted in a ledger of their own, so
+/// measuring the peak beside a loaded model leaves the model's ledger as it was.
 final class LinearBench {
   let layer: LinearLayer
   let rows: Int
@@ -24,20 +25,22 @@ final class LinearBench {
   private let dOut: AlignedBuffer<Float>  // [N, O]
   private let dInp: AlignedBuffer<Float>  // [N, I]
   private let dWeight: AlignedBuffer<Float>  // [O, I]
-  private let scratch = GemmScratch()
+  private let scratch: GemmScratch
 
   init(_ layer: LinearLayer, rows: Int, rng: inout Xoshiro256) {
     self.layer = layer
     self.rows = rows
     let (i, o) = (layer.inDim, layer.outDim)
-    inp = .random(count: rows * i, category: .activations, rng: &rng)
-    weight = .random(count: o * i, category: .parameters, rng: &rng)
-    dOut = .random(count: rows * o, category: .activations, rng: &rng)
-    weightBF16 = AlignedBuffer(count: o * i, category: .parameters)
+    let ledger = MemoryLedger()
+    inp = .random(count: rows * i, category: .activations, ledger: ledger, rng: &rng)
+    weight = .random(count: o * i, category: .parameters, ledger: ledger, rng: &rng)
+    dOut = .random(count: rows * o, category: .activations, ledger: ledger, rng: &rng)
+    weightBF16 = AlignedBuffer(count: o * i, category: .parameters, ledger: ledger)
     Convert.toBF16(weightBF16.pointer, weight.pointer, count: o * i)
-    out = AlignedBuffer(count: rows * o, category: .activations)
-    dInp = AlignedBuffer(count: rows * i, category: .activations)
-    dWeight = AlignedBuffer(count: o * i, category: .gradients)
+    out = AlignedBuffer(count: rows * o, category: .activations, ledger: ledger)
+    dInp = AlignedBuffer(count: rows * i, category: .activations, ledger: ledger)
+    dWeight = AlignedBuffer(count: o * i, category: .gradients, ledger: ledger)
+    scratch = GemmScratch(ledger: ledger)
   }
 
   /// Seconds of each of `repeats` calls of `layout` in `dtype`, after one warm-up call.
@@ -81,9 +84,9 @@ final class LinearBench {
 extension AlignedBuffer where Element == Float {
   /// A buffer of `count` values drawn uniformly from [-1, 1).
   fileprivate static func random(
-    count: Int, category: MemoryCategory, rng: inout Xoshiro256
+    count: Int, category: MemoryCategory, ledger: MemoryLedger, rng: inout Xoshiro256
   ) -> AlignedBuffer<Float> {
-    let b = AlignedBuffer<Float>(count: count, category: category)
+    let b = AlignedBuffer<Float>(count: count, category: category, ledger: ledger)
     for j in 0..<count { b.pointer[j] = Float.random(in: -1..<1, using: &rng) }
     return b
   }
