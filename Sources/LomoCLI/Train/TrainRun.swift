@@ -83,6 +83,8 @@ struct TrainRun {
     let metrics = try out.metrics.flatMap { world.rank == 0 ? try MetricsWriter(path: $0, append: out.resume != nil) : nil }
     var metricsFailed = false
 
+    var learning = LearningCheck(options: options, totalSteps: trainer.totalSteps,
+                                 warmupSteps: trainer.schedule.warmupSteps)
     let interrupt = InterruptSignal()
     var bestSaveError: Error?
     // The ranks stop together: at any rank's interrupt or rank 0's failure to save best/.
@@ -96,6 +98,7 @@ struct TrainRun {
           progress.message("warning: \(error); no more metrics are written, training goes on")
         }
         progress.step(m)
+        if let hint = learning.record(step: m.step, loss: m.loss) { progress.message("note: \(hint)") }
         if let every = out.saveEvery, m.step % every == 0, m.step < trainer.totalSteps {
           do { try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true) } catch {
             progress.message("warning: the checkpoint of step \(m.step) could not be written, training goes on: \(error)")
