@@ -17,6 +17,19 @@ final class ParsingTests: XCTestCase {
     XCTAssertFalse(train.output.overwrite)
   }
 
+  func testByteCountsTakeDecimalAndBinaryUnitsAndNothingElse() {
+    let good: [(String, Int)] = [("4096", 4096), ("500MB", 500_000_000), ("2GB", 2_000_000_000),
+                                 ("4GiB", 4 << 30), ("1.5gib", 3 << 29), ("64 KiB", 65536), ("1tb", 1_000_000_000_000)]
+    for (text, bytes) in good { XCTAssertEqual(ByteCount(argument: text)?.bytes, bytes, text) }
+    for text in ["", "abc", "-5GB", "0", "1e30GB", "5 parsecs", "GiB", "1.2.3MB", "nan", "1e3"] {
+      XCTAssertNil(ByteCount(argument: text), text)
+    }
+    XCTAssertThrowsError(try Train.parse(["--data", "d", "--output", "o", "--stream-weights", "--stream-budget", "lots"]))
+    let train = try? Train.parse(["--data", "d", "--output", "o", "--stream-weights", "--stream-budget", "3GiB"])
+    XCTAssertEqual(train?.streaming.streamBudget?.bytes, 3 << 30)
+    XCTAssertEqual(train?.streaming.folder(default: "o"), "o")
+  }
+
   func testTrainOptionsReachTrainingOptions() throws {
     let train = try Train.parse([
       "--data", "d.jsonl", "--output", "out", "--optimizer", "adalomo", "--lr", "0.03",

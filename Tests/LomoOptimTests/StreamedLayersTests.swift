@@ -79,6 +79,33 @@ final class StreamedLayersTests: XCTestCase {
     XCTAssertEqual(a, b)
   }
 
+  /// The residency window on the tiny model grown to 8 layers, 3 in memory. `random` leaves
+  /// the last 3 in memory, changed; a forward pass evicts them first (writing them back) and
+  /// reads every layer; the backward that follows finds the last 3 in memory and reads the
+  /// other 5 again, and a pass that changes nothing writes nothing back.
+  func testTheWindowKeepsTheMostRecentLayersAndWritesBackOnlyChangedOnes() throws {
+    var config = try TestModels.tinyLlama().config
+    config.layers = 8
+    let folder = try TemporaryDirectory("streamed")
+    let ledger = MemoryLedger()
+    let layers = try StreamedLayers(config: config, dtype: .bf16, folder: folder.path, residentLayers: 3, ledger: ledger)
+    let parameters = LlamaParameters.random(config: config, dtype: .bf16, seed: 3, streamed: layers, ledger: ledger)
+    XCTAssertEqual(layers.statistics.bytesWritten, 5 * layers.layerBytes, "random() wrote back what it evicted")
+    let model = LlamaModel(parameters: parameters, ledger: ledger)
+    let tokens: [Int32] = (0..<16).map { Int32($0 * 5 % 256) }
+    let targets = Array(tokens.dropFirst()) + [-1]
+    var before = layers.statistics
+    model.forward(tokens: tokens, targets: targets, batch: 1, time: 16)
+    XCTAssertEqual(layers.statistics.bytesRead - before.bytesRead, 8 * layers.layerBytes)
+    XCTAssertEqual(layers.statistics.bytesWritten - before.bytesWritten, 3 * layers.layerBytes)
+    before = layers.statistics
+    model.backward(updater: NormAccumulator())
+    XCTAssertEqual(layers.statistics.bytesRead - before.bytesRead, 5 * layers.layerBytes, "7, 6, 5 were in memory")
+    XCTAssertEqual(layers.statistics.bytesWritten, before.bytesWritten, "a measuring pass writes nothing back")
+    let others = (parameters.embedding.count + parameters.lmHead.count + parameters.finalNorm.count) * 2
+    XCTAssertEqual(ledger.usage.peak[.parameters]! - others, 3 * layers.layerBytes, "never more than 3 layers in memory")
+  }
+
   func testAFolderThatCannotHoldTheFileIsAnErrorNamingIt() throws {
     let config = try TestModels.tinyLlama().config
     XCTAssertThrowsError(try LlamaParameters.zeros(config: config, dtype: .f32, streamingLayersIn: "/nonexistent/x")) {
