@@ -103,10 +103,13 @@ final class LayerFile: @unchecked Sendable {
 
   /// Maps every page of layer `l`, reading from the file what is not in the page cache;
   /// `writing` maps them writable (dirty), so updating the layer takes no page faults.
-  func load(_ l: Int, writing: Bool) {
-    // MADV_POPULATE_READ / _WRITE (Linux 5.14). On an older kernel this fails and the pages
-    // load on first touch instead: slower, the same values.
-    _ = madvise(base + layerRanges[l].lowerBound, layerRanges[l].count, writing ? 23 : 22)
+  /// Returns why the read failed (the disk's error), nil when it did not.
+  func load(_ l: Int, writing: Bool) -> String? {
+    // MADV_POPULATE_READ / _WRITE (Linux 5.14). On an older kernel this fails with EINVAL and
+    // the pages load on first touch instead: slower, the same values.
+    guard madvise(base + layerRanges[l].lowerBound, layerRanges[l].count, writing ? 23 : 22) != 0,
+          errno != EINVAL else { return nil }
+    return String(cString: strerror(errno))
   }
 
   /// Writes layer `l`'s changed pages to the file and waits for them, then drops the layer

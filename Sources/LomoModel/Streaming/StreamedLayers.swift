@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LomoCore
+import Synchronization
 
 /// The transformer blocks of a model whose weights live in a `LayerFile` (models larger than
 /// memory): at most `residentLayers` layers are in memory at once, the rest on disk. The model
@@ -43,6 +44,8 @@ public final class StreamedLayers: @unchecked Sendable {
   let file: LayerFile
   private let ledger: MemoryLedger
   private let io = DispatchQueue(label: "lomo.streamed-layers")
+  /// The first read the disk refused, set on the I/O thread.
+  private let failure = FirstFailure()
   private enum Residency { case onDisk, loading(DispatchWorkItem), resident }
   private var residency: [Residency]
   /// Whether a resident layer may have changed since it was read.
@@ -116,6 +119,10 @@ public final class StreamedLayers: @unchecked Sendable {
     let start = DispatchTime.now().uptimeNanoseconds
     read.wait()
     statistics.waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    // A read the disk refused would fault (SIGBUS) at the first touch: stop with its reason.
+    if let reason = failure.reason {
+      fatalError("reading the streamed weights in \(folder) failed (\(reason)); the disk is failing: resume from the last checkpoint on another disk (--stream-dir)")
+    }
   }
 
   /// Queues the read of layer `l` after the evictions that make room for it, or returns nil
@@ -130,7 +137,9 @@ public final class StreamedLayers: @unchecked Sendable {
       held.removeAll { $0 == victim }
     }
     for v in victims { evict(v) }
-    let read = DispatchWorkItem { [file] in file.load(l, writing: writing) }
+    let read = DispatchWorkItem { [file, failure] in
+      if let reason = file.load(l, writing: writing) { failure.record("layer \(l): \(reason)") }
+    }
     io.async(execute: read)
     residency[l] = .loading(read)
     ledger.allocate(layerBytes, as: .parameters)
@@ -145,4 +154,11 @@ public final class StreamedLayers: @unchecked Sendable {
     dirty[v] = false
     ledger.release(layerBytes, as: .parameters)
   }
+}
+
+/// The first failure reported from another thread.
+private final class FirstFailure: Sendable {
+  private let first = Mutex<String?>(nil)
+  func record(_ reason: String) { first.withLock { $0 = $0 ?? reason } }
+  var reason: String? { first.withLock { $0 } }
 }
