@@ -62,6 +62,23 @@ final class StreamedTrainingTests: XCTestCase {
     XCTAssertTrue(a == b, "the resumed model differs from the uninterrupted one")
   }
 
+  /// `lomo eval` and `lomo generate` with 2 layers in memory say what the model does in memory.
+  func testEvalAndGenerateStreamedEqualInMemory() throws {
+    let items = [#"{"prompt": "2+2=", "choices": [" 4", " 5"], "label": 0}"#,
+                 #"{"prompt": "The sky is", "choices": [" blue", " loud", " square"], "label": 0}"#]
+    let data = try scratch.write(items.joined(separator: "\n"), "mc.jsonl")
+    let streamed = ["--stream-weights", "--stream-budget", "30MB"]
+    for command in [["eval", "--data", data, "--threads", "1"],
+                    ["generate", "--prompt", "The capital of France is", "--max-new-tokens", "6", "--threads", "1"]] {
+      let inMemory = try lomo(command), fromDisk = try lomo(command + streamed)
+      XCTAssertEqual(inMemory.status, 0, inMemory.stderr)
+      XCTAssertEqual(fromDisk.status, 0, fromDisk.stderr)
+      XCTAssertTrue(fromDisk.stderr.contains("2 of 30 layers in memory"), fromDisk.stderr)
+      let result = { (o: Outcome) in o.stdout.split(separator: "\n").filter { !$0.hasPrefix("time ") } }
+      XCTAssertEqual(result(inMemory), result(fromDisk), command[0])
+    }
+  }
+
   func testStreamingIsRefusedWhereItCannotRun() throws {
     let data = try scratch.write("{\"input_ids\": [1, 2, 3, 4]}\n", "train.jsonl")
     let adamw = try lomo(["train", "--data", data, "--output", "o", "--optimizer", "adamw", "--stream-weights"])

@@ -35,6 +35,7 @@ struct Eval: ParsableCommand {
   var report: String?
 
   @OptionGroup(title: "Storage") var storage: DTypeOption
+  @OptionGroup(title: "Models larger than memory") var streaming: StreamingOptions
   @OptionGroup var threads: ThreadsOption
 
   func validate() throws {
@@ -50,7 +51,10 @@ struct Eval: ParsableCommand {
     // Under mpirun the model is sharded over the ranks (for a model larger than one machine):
     // every rank scores every item (the layer gathers keep them in step), rank 0 reports.
     let world = Communicator.world
-    let loaded = try model.load(dtype: storage.dtype, shardedOver: world)
+    if streaming.streamWeights { try StreamingPlan.check(optimizer: nil, ranks: world.size) }
+    let loaded = try model.load(dtype: storage.dtype, shardedOver: world, streamingLayersIn: streaming.folderOrCurrent)
+    try StreamingPlan.planInference(loaded.parameters, batchSize: batchSize, maxSeqLen: data.maxSeqLen,
+                                    streamBudget: streaming.streamBudget, from: "eval")
     var builder = try loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
     let items = try dataset.evaluationItems(&builder)
     if builder.truncatedCount > 0 {

@@ -35,6 +35,7 @@ struct Generate: ParsableCommand {
   var chat = false
 
   @OptionGroup(title: "Storage") var storage: DTypeOption
+  @OptionGroup(title: "Models larger than memory") var streaming: StreamingOptions
   @OptionGroup var threads: ThreadsOption
 
   func validate() throws {
@@ -45,7 +46,7 @@ struct Generate: ParsableCommand {
 
   func run() throws {
     threads.apply()
-    let loaded = try model.load(dtype: storage.dtype)
+    let loaded = try model.load(dtype: storage.dtype, streamingLayersIn: streaming.folderOrCurrent)
     let text: String
     var stops: Set<Int32> = loaded.tokenizer.eosID.map { [$0] } ?? []
     if chat {
@@ -58,6 +59,9 @@ struct Generate: ParsableCommand {
       text = prompt
     }
     let promptIDs = loaded.tokenizer.encode(text)
+    try StreamingPlan.planInference(loaded.parameters, batchSize: 1,
+                                    maxSeqLen: min(loaded.parameters.config.maxContext, promptIDs.count + maxNewTokens),
+                                    streamBudget: streaming.streamBudget, from: "generate")
     if let (id, index) = loaded.parameters.firstNonFinite() {
       throw CommandError("""
         \(loaded.source.path): weight \(index) of \(id) is not finite (inf or NaN): the model is \

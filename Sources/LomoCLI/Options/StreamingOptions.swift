@@ -8,7 +8,7 @@ struct StreamingOptions: ParsableArguments {
   @Flag(help: "Keep the layers' weights in a file on disk and read each layer as it is needed (the next one while this one computes), writing it back after its update: for models larger than memory. The file is removed when lomo exits.")
   var streamWeights = false
 
-  @Option(help: "Folder for the streamed weights file (its disk needs the model's size free; a fast local disk). (default: the output folder; for lomo bench the current folder)")
+  @Option(help: "Folder for the streamed weights file (its disk needs the model's size free; a fast local disk). (default: the output folder; for lomo bench, eval and generate the current folder)")
   var streamDir: String?
 
   @Option(help: "Memory for the streamed layers' weights, e.g. 4GiB or 500MB; at least one layer. (default: what the memory estimate leaves of the available memory, less a tenth)")
@@ -25,6 +25,9 @@ struct StreamingOptions: ParsableArguments {
   func folder(default defaultFolder: String) -> String? {
     streamWeights ? streamDir ?? defaultFolder : nil
   }
+
+  /// The folder for a command without an output folder: the current one by default.
+  var folderOrCurrent: String? { folder(default: FileManager.default.currentDirectoryPath) }
 }
 
 /// A byte count from the command line: a whole number with an optional unit, decimal (kB, MB,

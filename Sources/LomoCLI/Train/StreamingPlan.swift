@@ -29,6 +29,21 @@ enum StreamingPlan {
     return Trainer.estimate(config: config, options: options, maxSeqLen: maxSeqLen, residentLayers: layers.residentLayers)
   }
 
+  /// For `lomo eval` and `lomo generate` with streamed layers: sets how many stay in memory,
+  /// planning as for a checkpointed training step of `batchSize` sequences of `maxSeqLen`
+  /// (more than an inference pass holds: on the safe side), and says so on stderr.
+  static func planInference(_ parameters: LlamaParameters, batchSize: Int, maxSeqLen: Int,
+                            streamBudget budget: ByteCount?, from command: String) throws {
+    guard let layers = parameters.streamed else { return }
+    var options = TrainingOptions()
+    options.dtype = parameters.dtype
+    options.batchSize = batchSize
+    options.activationCheckpointing = true
+    try estimate(config: parameters.config, options: options, maxSeqLen: maxSeqLen, ranks: 1,
+                 streamed: layers, streamBudget: budget).check()
+    Diagnostics.note(describe(layers, of: parameters.config), from: command)
+  }
+
   /// "layers streamed through ...": the file, its size and how many layers stay in memory.
   static func describe(_ layers: StreamedLayers, of config: LlamaConfig) -> String {
     "layers streamed through a \(Format.bytes(layers.fileBytes)) file in \(layers.folder) (removed at exit): "
