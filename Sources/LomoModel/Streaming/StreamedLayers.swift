@@ -109,9 +109,6 @@ public final class StreamedLayers: @unchecked Sendable {
     if writing { dirty[l] = true }
   }
 
-  /// Waits until every read and write asked for so far is done.
-  public func finishIO() { io.sync {} }
-
   // MARK: Residency
 
   private func wait(for read: DispatchWorkItem?) {
