@@ -50,15 +50,17 @@ def table(out, tasks):
     for task in tasks:
         for optimizer in ["lomo", "adalomo", "adamw"]:
             runs = [(lr, score(os.path.join(out, task, f"{name(optimizer, lr)}-dev.json")),
-                     score(os.path.join(out, task, f"{name(optimizer, lr)}-val.json")))
+                     score(os.path.join(out, task, f"{name(optimizer, lr)}-val.json")),
+                     os.path.exists(os.path.join(out, task, f"{name(optimizer, lr)}.failed")))
                     for o, lr in SETTINGS if o == optimizer]
             done = [r for r in runs if r[1] is not None]
-            best = max(done, key=lambda r: r[1]) if done else None
-            if best is not None and len(done) == len(runs):
+            complete = all(r[1] is not None or r[3] for r in runs)
+            best = max(done, key=lambda r: r[1]) if done and complete else None
+            if best is not None:
                 chosen[(task, optimizer)] = best
-            for lr, dev, val in runs:
-                mark = " (chosen)" if best is not None and lr == best[0] and len(done) == len(runs) else ""
-                fmt = lambda x: "-" if x is None else f"{x:.1f}"
+            for lr, dev, val, failed in runs:
+                mark = " (chosen)" if best is not None and lr == best[0] else ""
+                fmt = lambda x: ("failed" if failed else "-") if x is None else f"{x:.1f}"
                 print(f"| {task} | {optimizer} lr {lr}{mark} | {fmt(dev)} | {fmt(val)} |")
     print()
     print("| task | zero-shot | LOMO | AdaLomo | AdamW |")

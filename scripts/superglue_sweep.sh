@@ -6,7 +6,8 @@
 # 3e-3, AdamW 1e-5 to 1e-4) trains on up to TRAIN_LIMIT of the remaining examples (the paper's
 # protocol at this budget: 1 epoch, batch 8, linear schedule, warmup 0.1, f32) and is scored on
 # the development split and on the validation file. Settings are chosen on the development
-# split only; the validation scores are what the README reports. Reports and logs go to
+# split only; the validation scores are what the README reports. A setting whose training
+# fails (e.g. diverges) is marked TASK/SETTING.failed and counts as the worst. Reports and logs go to
 # $OUT/TASK/; a step whose report exists is skipped, so an interrupted sweep continues where it
 # stopped. Tables at the end (scripts/superglue_sweep.py table).
 #
@@ -57,7 +58,7 @@ for task in $TASKS; do
   evaluate "$task" smollm2-135m "$val" "$dir/zeroshot-val.json"
   while read -r optimizer lr; do
     run="$optimizer-$lr"
-    [[ -f "$dir/$run-val.json" ]] && continue
+    [[ -f "$dir/$run-val.json" || -f "$dir/$run.failed" ]] && continue
     echo "$task: $optimizer lr $lr"
     clip=()
     [[ "$optimizer" == lomo ]] && clip=(--clip-grad-norm 1.0)
@@ -65,7 +66,7 @@ for task in $TASKS; do
       start=$(date +%s)
       "$LOMO" train --data "$dir/train.jsonl" --task "$task" "${COMMON[@]}" --optimizer "$optimizer" \
         --lr "$lr" "${clip[@]}" --output "$dir/$run" --metrics "$dir/$run-metrics.jsonl" \
-        >"$dir/$run-train.log" 2>&1 || { echo "  training failed: $dir/$run-train.log"; continue; }
+        >"$dir/$run-train.log" 2>&1 || { echo "  training failed: $dir/$run-train.log"; touch "$dir/$run.failed"; continue; }
       echo $(( $(date +%s) - start )) >"$dir/$run.seconds"
     fi
     evaluate "$task" "$dir/$run/final/model.gguf" "$dir/dev.jsonl" "$dir/$run-dev.json"
