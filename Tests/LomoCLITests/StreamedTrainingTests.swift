@@ -79,6 +79,28 @@ final class StreamedTrainingTests: XCTestCase {
     }
   }
 
+  /// A model whose weights cannot fit (llama-30b's shape, 65 GB in bf16: a Hugging Face folder
+  /// with its config.json only) is refused before anything is loaded, and the refusal names
+  /// --stream-weights.
+  func testAModelLargerThanMemoryIsRefusedBeforeLoadingWithTheWayOut() throws {
+    let c = try XCTUnwrap(ModelCatalog.config(named: "llama-30b"))
+    let model = directory.appendingPathComponent("llama-30b").path
+    try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: true)
+    try scratch.write("""
+      {"model_type": "llama", "hidden_size": \(c.hiddenSize), "intermediate_size": \(c.intermediateSize),
+       "num_hidden_layers": \(c.layers), "num_attention_heads": \(c.heads), "num_key_value_heads": \(c.kvHeads),
+       "vocab_size": \(c.vocabSize), "max_position_embeddings": \(c.maxContext), "rms_norm_eps": 1e-6,
+       "rope_theta": 10000.0, "tie_word_embeddings": false}
+      """, "llama-30b/config.json")
+    let data = try scratch.write("{\"prompt\": \"2+2=\", \"choices\": [\" 4\", \" 5\"], \"label\": 0}\n", "mc.jsonl")
+    let train = try lomo(["train", "--model", model, "--data", data, "--output", "o", "--dtype", "bf16"])
+    XCTAssertEqual(train.status, 1, train.stderr)
+    XCTAssertTrue(train.stderr.contains("this run needs about") && train.stderr.contains("with --stream-weights"), train.stderr)
+    let eval = try lomo(["eval", "--model", model, "--data", data, "--dtype", "bf16"])
+    XCTAssertEqual(eval.status, 1, eval.stderr)
+    XCTAssertTrue(eval.stderr.contains("add --stream-weights"), eval.stderr)
+  }
+
   func testStreamingIsRefusedWhereItCannotRun() throws {
     let data = try scratch.write("{\"input_ids\": [1, 2, 3, 4]}\n", "train.jsonl")
     let adamw = try lomo(["train", "--data", data, "--output", "o", "--optimizer", "adamw", "--stream-weights"])

@@ -51,7 +51,11 @@ struct Eval: ParsableCommand {
     // Under mpirun the model is sharded over the ranks (for a model larger than one machine):
     // every rank scores every item (the layer gathers keep them in step), rank 0 reports.
     let world = Communicator.world
-    if streaming.streamWeights { try StreamingPlan.check(optimizer: nil, ranks: world.size) }
+    if streaming.streamWeights {
+      try StreamingPlan.check(optimizer: nil, ranks: world.size)
+    } else if !world.isDistributed {
+      try StreamingPlan.refuseWeightsThatCannotFit(model.model, dtype: storage.dtype)
+    }
     let loaded = try model.load(dtype: storage.dtype, shardedOver: world, streamingLayersIn: streaming.folderOrCurrent)
     try StreamingPlan.planInference(loaded.parameters, batchSize: batchSize, maxSeqLen: data.maxSeqLen,
                                     streamBudget: streaming.streamBudget, from: "eval")

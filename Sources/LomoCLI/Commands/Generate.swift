@@ -46,6 +46,7 @@ struct Generate: ParsableCommand {
 
   func run() throws {
     threads.apply()
+    if !streaming.streamWeights { try StreamingPlan.refuseWeightsThatCannotFit(model.model, dtype: storage.dtype) }
     let loaded = try model.load(dtype: storage.dtype, streamingLayersIn: streaming.folderOrCurrent)
     let text: String
     var stops: Set<Int32> = loaded.tokenizer.eosID.map { [$0] } ?? []

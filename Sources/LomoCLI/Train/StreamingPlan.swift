@@ -29,6 +29,35 @@ enum StreamingPlan {
     return Trainer.estimate(config: config, options: options, maxSeqLen: maxSeqLen, residentLayers: layers.residentLayers)
   }
 
+  /// Before a model is loaded into memory for training: refuses it at once when its weights
+  /// alone (with one token of activations) exceed the available memory, which loading would
+  /// otherwise find out by being killed; the refusal says what `--stream-weights` would need.
+  /// The full estimate follows once the data is known.
+  static func refuseWeightsThatCannotFit(_ argument: String, dtype: DType, optimizer: OptimizerKind,
+                                         ranks: Int, ranksOnThisHost: Int) throws {
+    var options = TrainingOptions()
+    options.dtype = dtype
+    options.optimizer = optimizer
+    options.batchSize = 1
+    options.activationCheckpointing = true
+    let config = try ModelSource.resolve(argument).config()
+    try Trainer.estimate(config: config, options: options, maxSeqLen: 1, ranks: ranks)
+      .check(ranksOnThisHost: ranksOnThisHost)
+  }
+
+  /// The same for `lomo eval` and `lomo generate` in one process: the weights alone against
+  /// the available memory.
+  static func refuseWeightsThatCannotFit(_ argument: String, dtype: DType,
+                                         availableBytes: Int? = MachineMemory.availableBytes) throws {
+    guard let availableBytes else { return }
+    let config = try ModelSource.resolve(argument).config()
+    let estimate = MemoryEstimate(config: config, dtype: dtype, optimizer: .lomo, batchSize: 1, maxSeqLen: 1,
+                                  activationCheckpointing: true)
+    let weights = estimate.bytes[.parameters] ?? 0
+    guard weights > availableBytes else { return }
+    throw CommandError("the weights of \(argument) need \(Format.bytes(weights)) in \(dtype) but only \(Format.bytes(availableBytes)) is available; add --stream-weights (the layers read from disk as they are needed)")
+  }
+
   /// For `lomo eval` and `lomo generate` with streamed layers: sets how many stay in memory,
   /// planning as for a checkpointed training step of `batchSize` sequences of `maxSeqLen`
   /// (more than an inference pass holds: on the safe side), and says so on stderr.

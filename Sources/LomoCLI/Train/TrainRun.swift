@@ -42,7 +42,12 @@ struct TrainRun {
       }
     }
     let streamFolder = command.streaming.folder(default: out.output)
-    if streamFolder != nil { try StreamingPlan.check(optimizer: options.optimizer, ranks: world.size) }
+    if streamFolder != nil {
+      try StreamingPlan.check(optimizer: options.optimizer, ranks: world.size)
+    } else {
+      try StreamingPlan.refuseWeightsThatCannotFit(command.model.model, dtype: options.dtype, optimizer: options.optimizer,
+                                                   ranks: world.size, ranksOnThisHost: world.ranksOnThisHost())
+    }
     let loaded = try command.model.load(dtype: options.dtype, shardedOver: world, streamingLayersIn: streamFolder)
     let output = TrainingOutput(directory: directory, format: out.saveFormat ?? .matching(loaded.source),
                                 source: loaded.source)

@@ -54,6 +54,14 @@ public enum ModelSource: Equatable, Sendable {
     }
   }
 
+  /// The model's config alone (the GGUF metadata or config.json), without reading a weight.
+  public func config() throws -> LlamaConfig {
+    switch self {
+    case .gguf(let path): try LlamaConfig(gguf: try GGUFFile(path: path))
+    case .huggingFace(let dir): try LlamaConfig(huggingFaceConfig: (dir as NSString).appendingPathComponent("config.json"))
+    }
+  }
+
   /// Reads the config and every parameter, stored as `dtype` (this rank's shards when
   /// `communicator` has several ranks: each tensor is read whole, one at a time, and only the
   /// shard kept), or with the layers streamed through a file in `streamingLayersIn`.
