@@ -37,13 +37,12 @@ extension LlamaModel {
 
     let result: CrossEntropyResult
     if inSlices {
-      result = headLossWithNormalisers(s)
+      let hidden = headHiddenRows(s)
+      result = headLossWithNormalisers(s, hidden: hidden)
       // Nothing has been handed over yet: a non-finite loss leaves every parameter as it was.
       guard result.lossSum.isFinite else { return result }
-      b.dNorm.fill(0)
-      handOverHeadInSlices(s, dHidden: b.dNorm.pointer, slice: buffers.vocabulary, gradScale: scale, to: updater)
-      buffers.sum.begin()
-      finalNormBackward(s, microBatch: 0, scratch: b, sum: buffers.sum)
+      let dHidden = handOverHeadInSlices(s, hidden: hidden, slice: buffers.vocabulary, gradScale: scale, to: updater)
+      finalNormBackward(s, dHidden: dHidden, scratch: b, sum: buffers.sum)
     } else {
       result = reducedOverRanks(headBackward(s, scratch: b, buffers: buffers, gradScale: scale))
       guard result.lossSum.isFinite else { return result }
@@ -161,8 +160,10 @@ extension LlamaModel {
                                    ledger: ledger)
     }
     if !(accumulating && config.tiedEmbeddings) {
-      let direct = ParameterID.all(for: config).filter {
-        vocabularyInSlices ? $0.layer != nil : !(config.tiedEmbeddings && $0 == .embedding)
+      // Handed over from this buffer: the layers' tensors (not when accumulating: they sum in
+      // `gradientSum`) and the untied [V, C] ones (not in slices).
+      let direct = ParameterID.all(for: config).filter { id in
+        id.layer != nil ? !accumulating : !vocabularyInSlices && !(config.tiedEmbeddings && id == .embedding)
       }
       let needed = direct.map { $0.count(in: config) }.max() ?? 0
       if (gradient?.count ?? -1) < needed {

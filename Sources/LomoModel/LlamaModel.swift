@@ -49,8 +49,12 @@ public final class LlamaModel {
   /// `RowSlicedGradient.rowUnit(columns: C)`); nil: `RowSlicedGradient.defaultSliceRows`.
   /// Tests set small slices to run the sliced hand-off on a small vocabulary.
   public var vocabularySliceRows: Int?
-  /// Each row's log-sum-exp of the logits for the LM head's slices. [N]
+  /// Each row's log-sum-exp of the logits for the LM head's slices. [K·N]
   let headLogSumExp = ScratchBuffer<Float>()
+  /// Every micro-batch's final-normed rows (K > 1) and ∂L/∂ of them, for the head's slices.
+  /// [K·N, C] each
+  let headHidden = ScratchBuffer<Float>()
+  let headDHidden = ScratchBuffer<Float>()
   let headSlices = LMHeadSliceScratch()
   /// Per-layer gradient sums of accumulation (and the final norm's). [largest group]
   var gradientSum: GradientSum?

@@ -14,8 +14,8 @@ import LomoModel
 ///   with activation checkpointing or K > 1);
 /// - gradients: LOMO/AdaLomo one buffer of the largest (non-tied) tensor plus the [V, C] sum
 ///   of a tied embedding and the final norm's sum; with K > 1 one layer's gradient sum instead
-///   of the largest tensor where the LM head is tied; untied with K = 1 in one process, the
-///   largest layer tensor and one row slice of the [V, C] gradients (handed over in slices);
+///   of the largest tensor where the LM head is tied; untied in one process, one row slice of
+///   the [V, C] gradients (handed over in slices) instead of a [V, C] buffer;
 ///   SGD/AdamW additionally a full f32 gradient per parameter;
 /// - optimizer state: AdaLomo's factored second moments, AdamW's two f32 moments;
 /// - scratch: backward's activation gradients of one block (the residual gradient of every
@@ -83,10 +83,12 @@ public struct MemoryEstimate: Sendable, Equatable {
     // LOMO and AdaLomo take the untied [V, C] gradients in row slices (one micro-batch, one
     // process, a vocabulary of more than one slice): one slice buffer instead of [V, C].
     let sliceRows = RowSlicedGradient.defaultSliceRows(columns: C)
-    let inSlices = !c.tiedEmbeddings && K == 1 && ranks == 1 && c.vocabSize > sliceRows
+    let inSlices = !c.tiedEmbeddings && ranks == 1 && c.vocabSize > sliceRows
       && (optimizer == .lomo || optimizer == .adalomo)
-    let direct = zip(ids, counts).filter {
-      inSlices ? $0.0.layer != nil : !(c.tiedEmbeddings && $0.0 == .embedding)
+    // Handed over from one shared buffer (as `LlamaModel.prepareGradients` sizes it): the layer
+    // tensors when not accumulating, the untied [V, C] ones when not in slices.
+    let direct = zip(ids, counts).filter { id, _ in
+      id.layer != nil ? K == 1 : !inSlices && !(c.tiedEmbeddings && id == .embedding)
     }.map(\.1)
     let layerCount = ParameterID.LayerParameter.allCases.reduce(0) {
       $0 + ParameterID.layer(0, $1).shape(in: c).reduce(1, *)
@@ -132,7 +134,8 @@ public struct MemoryEstimate: Sendable, Equatable {
     // and attention scratch are of the order of one [N, C] activation.
     overheadBytes = Self.runtimeOverheadBytes + CrossEntropy.scratchBudgetBytes + 4 * n * C * f
       + (ranks > 1 ? (counts.max() ?? 0) * f : 0)
-      + (inSlices ? n * (10 * C + 4 * sliceRows + 8) : 0)  // `LMHeadSliceScratch`
+      // `LMHeadSliceScratch` over all K·N rows, ∂hidden of them and (K > 1) the rows themselves
+      + (inSlices ? K * n * (10 * C + 4 * sliceRows + 8) + K * n * C * f * (K > 1 ? 2 : 1) : 0)
     if ranks == 1 && residentLayers == nil {
       let layers = zip(ids, counts).filter { $0.0.layer != nil }.map(\.1).reduce(0, +) * dtype.byteSize
       streamedAlternativeBytes = processBytes - layers + 2 * StreamedLayers.layerBytes(config: c, dtype: dtype)

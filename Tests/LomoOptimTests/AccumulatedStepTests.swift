@@ -35,11 +35,15 @@ final class AccumulatedStepTests: XCTestCase {
   }
 
   /// Parameters after two steps from `start` (copied) over the batch in `microBatches`.
+  /// With `sliceRows`, an untied LM head and embedding are handed over in slices of that many rows.
   func train(_ start: LlamaParameters, _ make: MakeOptimizer, lr: Float, clipping: GradientClipping,
-             microBatches: Int, lossScaler: DynamicLossScaler? = nil) -> (LlamaParameters, [StepReport]) {
+             microBatches: Int, lossScaler: DynamicLossScaler? = nil, sliceRows: Int? = nil)
+    -> (LlamaParameters, [StepReport])
+  {
     let params = TinyModel.copy(start)
-    let driver = LomoStep(model: LlamaModel(parameters: params), optimizer: make(params),
-                          clipping: clipping, lossScaler: lossScaler)
+    let model = LlamaModel(parameters: params)
+    model.vocabularySliceRows = sliceRows
+    let driver = LomoStep(model: model, optimizer: make(params), clipping: clipping, lossScaler: lossScaler)
     let reports = (0..<2).map { _ in
       driver.step(tokens: Self.tokens, targets: Self.targets, batch: Self.batch, time: Self.time,
                   microBatches: microBatches, learningRate: lr)
@@ -86,6 +90,27 @@ final class AccumulatedStepTests: XCTestCase {
             XCTAssertLessThanOrEqual(weights, weightTolerance, "\(label) \(id) weights")
             XCTAssertLessThanOrEqual(update, updateTolerance, "\(label) \(id) update")
           }
+        }
+      }
+    }
+  }
+
+  /// The same with the untied [V, C] gradients in slices (C = 64, V = 256 in four slices):
+  /// four micro-batches in slices equal one batch handed over whole, for LOMO and AdaLomo.
+  func testMicroBatchesInVocabularySlicesEqualOneWholeBatch() {
+    let config = LlamaConfig(layers: 2, hiddenSize: 64, intermediateSize: 96, heads: 4, kvHeads: 2,
+                             vocabSize: 256, tiedEmbeddings: false, maxContext: 32)
+    let start = LlamaParameters.random(config: config, dtype: .f32, seed: 13, std: 0.2)
+    for (name, lr) in Self.learningRates where name == "lomo" || name == "adalomo" {
+      for maxNorm in [nil, Float(0.5)] {
+        let label = "\(name) clip \(maxNorm.map { "\($0)" } ?? "off")"
+        let make = Self.optimizer(name, maxNorm: maxNorm)
+        let clipping = maxNorm.map { GradientClipping.globalNorm($0) } ?? .none
+        let (whole, _) = train(start, make, lr: lr, clipping: clipping, microBatches: 1)
+        let (parts, _) = train(start, make, lr: lr, clipping: clipping, microBatches: 4, sliceRows: 64)
+        for (id, weights, update) in differences(parts, whole, start: start) {
+          XCTAssertLessThanOrEqual(weights, 1e-6, "\(label) \(id) weights")
+          XCTAssertLessThanOrEqual(update, 1e-4, "\(label) \(id) update")
         }
       }
     }

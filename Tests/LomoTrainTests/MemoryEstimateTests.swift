@@ -154,8 +154,8 @@ final class MemoryEstimateTests: XCTestCase {
   }
 
   /// llama-7b's untied [32000, 4096] gradients go to LOMO and AdaLomo in slices of 2048 rows:
-  /// the gradient buffers are the largest MLP matrix and one slice, not [V, C]; the baselines
-  /// and accumulation keep the whole buffer.
+  /// the gradient buffers are the largest MLP matrix and one slice, not [V, C] (accumulating:
+  /// one layer's sum and the slice); the baselines keep the whole buffer.
   func testUntiedVocabularyGradientsAreEstimatedInSlices() throws {
     let config = try XCTUnwrap(ModelCatalog.config(named: "llama-7b"))
     var options = Self.largeModelOptions
@@ -166,11 +166,14 @@ final class MemoryEstimateTests: XCTestCase {
       XCTAssertEqual(Trainer.estimate(config: config, options: options, maxSeqLen: 512).bytes[.gradients],
                      (F * C + 2048 * C + C) * 4, "\(optimizer)")
     }
-    options.optimizer = .lomo
+    let layer = ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }
     options.gradientAccumulationSteps = 2
     XCTAssertEqual(Trainer.estimate(config: config, options: options, maxSeqLen: 512).bytes[.gradients],
-                   (V * C + ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }) * 4,
-                   "accumulation sums the head's gradient whole, and one layer's")
+                   (layer + 2048 * C) * 4, "accumulating: one layer's sum and one slice")
+    options.optimizer = .adamw
+    options.gradientAccumulationSteps = 1
+    XCTAssertEqual(Trainer.estimate(config: config, options: options, maxSeqLen: 512).bytes[.gradients],
+                   (V * C + C + config.parameterCount) * 4, "the baseline keeps [V, C] and every gradient")
   }
 
   func testMemAvailableIsParsedFromMeminfo() {
