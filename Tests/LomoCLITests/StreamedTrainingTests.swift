@@ -11,7 +11,7 @@ final class StreamedTrainingTests: XCTestCase {
   var directory: URL { scratch.url }
 
   override func setUpWithError() throws {
-    scratch = try temporaryDirectory("cli-streamed")
+    scratch = try temporaryDirectory("cli-streamed", onDisk: true)
     guard FileManager.default.isExecutableFile(atPath: lomoExecutable.path) else {
       throw XCTSkip("no lomo executable at \(lomoExecutable.path); build it first (swift build)")
     }

@@ -29,7 +29,7 @@ final class StreamedLayersTests: XCTestCase {
   /// two resident layers, then every tensor compared bit for bit.
   func assertSameTraining(source: ModelSource, dtype: DType, clipping: GradientClipping,
                           optimizer: (LlamaParameters) -> any StepOptimizer) throws {
-    let folder = try TemporaryDirectory("streamed")
+    let folder = try TemporaryDirectory("streamed", onDisk: true)
     let ledger = MemoryLedger()
     let inMemory = try source.loadParameters(dtype: dtype)
     let streamed = try source.loadParameters(dtype: dtype, streamingLayersIn: folder.path, ledger: ledger)
@@ -60,7 +60,7 @@ final class StreamedLayersTests: XCTestCase {
   }
 
   func testOneResidentLayerAndVocabularySlicesMatch() throws {
-    let folder = try TemporaryDirectory("streamed")
+    let folder = try TemporaryDirectory("streamed", onDisk: true)
     let inMemory = try TestModels.tinyLlama(dtype: .bf16)
     let streamed = try ModelSource.huggingFace(TestModels.tinyLlamaDirectory)
       .loadParameters(dtype: .bf16, streamingLayersIn: folder.path)
@@ -86,7 +86,7 @@ final class StreamedLayersTests: XCTestCase {
   func testTheWindowKeepsTheMostRecentLayersAndWritesBackOnlyChangedOnes() throws {
     var config = try TestModels.tinyLlama().config
     config.layers = 8
-    let folder = try TemporaryDirectory("streamed")
+    let folder = try TemporaryDirectory("streamed", onDisk: true)
     let ledger = MemoryLedger()
     let layers = try StreamedLayers(config: config, dtype: .bf16, folder: folder.path, residentLayers: 3, ledger: ledger)
     let parameters = LlamaParameters.random(config: config, dtype: .bf16, seed: 3, streamed: layers, ledger: ledger)
@@ -111,6 +111,11 @@ final class StreamedLayersTests: XCTestCase {
     XCTAssertThrowsError(try LlamaParameters.zeros(config: config, dtype: .f32, streamingLayersIn: "/nonexistent/x")) {
       XCTAssertTrue("\($0)".contains("/nonexistent/x"), "\($0)")
       XCTAssertTrue("\($0)".contains("--stream-dir"), "\($0)")
+    }
+    // /dev/shm is a tmpfs on Linux: streaming there would hold the weights in RAM.
+    guard FileManager.default.fileExists(atPath: "/dev/shm") else { return }
+    XCTAssertThrowsError(try LlamaParameters.zeros(config: config, dtype: .f32, streamingLayersIn: "/dev/shm")) {
+      XCTAssertTrue("\($0)".contains("in memory (tmpfs or ramfs)"), "\($0)")
     }
   }
 }

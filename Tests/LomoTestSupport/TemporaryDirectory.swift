@@ -1,4 +1,5 @@
 import Foundation
+import LomoModel
 import XCTest
 
 /// A fresh scratch folder under the system's temporary directory, removed with everything in
@@ -9,9 +10,15 @@ public final class TemporaryDirectory {
   public let url: URL
   public var path: String { url.path }
 
-  /// Creates `<tmp>/lomo-<label>-<uuid>`.
-  public init(_ label: String = "test") throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("lomo-\(label)-\(UUID().uuidString)")
+  /// Creates `<tmp>/lomo-<label>-<uuid>`; `onDisk`: under `.build/` of the current folder
+  /// instead when the temporary directory lives in memory (tmpfs), for files that must be on a
+  /// disk (streamed weights refuse tmpfs).
+  public init(_ label: String = "test", onDisk: Bool = false) throws {
+    var base = FileManager.default.temporaryDirectory
+    if onDisk && StreamedLayers.isInMemory(base.path) {
+      base = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/test-scratch")
+    }
+    url = base.appendingPathComponent("lomo-\(label)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   }
 
@@ -48,8 +55,8 @@ public final class TemporaryDirectory {
 extension XCTestCase {
   /// A fresh `TemporaryDirectory` that is removed when the current test ends, whoever still
   /// holds it.
-  public func temporaryDirectory(_ label: String) throws -> TemporaryDirectory {
-    let folder = try TemporaryDirectory(label)
+  public func temporaryDirectory(_ label: String, onDisk: Bool = false) throws -> TemporaryDirectory {
+    let folder = try TemporaryDirectory(label, onDisk: onDisk)
     addTeardownBlock { folder.remove() }
     return folder
   }

@@ -62,6 +62,9 @@ final class LayerFile: @unchecked Sendable {
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
       throw fail("no such folder; create it or name another with --stream-dir")
     }
+    if Self.isInMemory(folder) {
+      throw fail("it is in memory (tmpfs or ramfs), so the streamed weights would take RAM; name a folder on a disk with --stream-dir")
+    }
     var template = Array((folder as NSString).appendingPathComponent(".lomo-streamed-layers-XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     guard fd >= 0 else { throw fail("cannot create a file there: \(String(cString: strerror(errno)))") }
@@ -121,6 +124,23 @@ final class LayerFile: @unchecked Sendable {
     _ = msync(start, range.count, MS_SYNC)
     _ = madvise(start, range.count, MADV_DONTNEED)
     _ = posix_fadvise(descriptor, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
+  }
+
+  /// Whether `folder` is on a file system that lives in memory (tmpfs, ramfs): its longest
+  /// mount point in /proc/mounts says (false where that cannot be read).
+  static func isInMemory(_ folder: String) -> Bool {
+    guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return false }
+    let path = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+    var best: (point: String, type: Substring)?
+    for line in mounts.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count >= 3 else { continue }
+      // Mount points escape spaces as \040.
+      let point = fields[1].replacingOccurrences(of: "\\040", with: " ")
+      let inside = point == "/" || path == point || path.hasPrefix(point + "/")
+      if inside && point.count >= (best?.point.count ?? -1) { best = (point, fields[2]) }
+    }
+    return best.map { $0.type == "tmpfs" || $0.type == "ramfs" } ?? false
   }
 
   static func freeBytes(_ folder: String) -> Int? {

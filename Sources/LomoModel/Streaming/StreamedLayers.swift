@@ -22,6 +22,9 @@ public final class StreamedLayers: @unchecked Sendable {
   /// Bytes of one layer in memory.
   public let layerBytes: Int
 
+  /// Whether `folder` is on a file system in memory (tmpfs, ramfs), which streaming refuses.
+  public static func isInMemory(_ folder: String) -> Bool { LayerFile.isInMemory(folder) }
+
   /// Bytes of one layer of `config` in `dtype` in memory (its tensors page-aligned).
   public static func layerBytes(config: LlamaConfig, dtype: DType) -> Int {
     LayerFile.layout(config: config, dtype: dtype).layers.first?.count ?? 0
