@@ -95,7 +95,7 @@ final class StreamedTrainingTests: XCTestCase {
     let data = try scratch.write("{\"prompt\": \"2+2=\", \"choices\": [\" 4\", \" 5\"], \"label\": 0}\n", "mc.jsonl")
     let train = try lomo(["train", "--model", model, "--data", data, "--output", "o", "--dtype", "bf16"])
     XCTAssertEqual(train.status, 1, train.stderr)
-    XCTAssertTrue(train.stderr.contains("this run needs about") && train.stderr.contains("with --stream-weights"), train.stderr)
+    XCTAssertTrue(train.stderr.contains("this run needs at least") && train.stderr.contains("with --stream-weights"), train.stderr)
     let eval = try lomo(["eval", "--model", model, "--data", data, "--dtype", "bf16"])
     XCTAssertEqual(eval.status, 1, eval.stderr)
     XCTAssertTrue(eval.stderr.contains("add --stream-weights"), eval.stderr)

@@ -41,8 +41,13 @@ enum StreamingPlan {
     options.batchSize = 1
     options.activationCheckpointing = true
     let config = try ModelSource.resolve(argument).config()
-    try Trainer.estimate(config: config, options: options, maxSeqLen: 1, ranks: ranks)
-      .check(ranksOnThisHost: ranksOnThisHost)
+    do {
+      try Trainer.estimate(config: config, options: options, maxSeqLen: 1, ranks: ranks)
+        .check(ranksOnThisHost: ranksOnThisHost)
+    } catch let error as TrainingError {
+      // The estimate at one token: the run needs at least this, so it is refused before loading.
+      throw CommandError("before loading \(argument): " + "\(error)".replacingOccurrences(of: "needs about", with: "needs at least"))
+    }
   }
 
   /// The same for `lomo eval` and `lomo generate` in one process: the weights alone against
