@@ -82,5 +82,6 @@ enum StreamingPlan {
   static func describe(_ layers: StreamedLayers, of config: LlamaConfig) -> String {
     "layers streamed through a \(Format.bytes(layers.fileBytes)) file in \(layers.folder) (removed at exit): "
       + "\(layers.residentLayers) of \(config.layers) layers in memory (\(Format.bytes(layers.residentLayers * layers.layerBytes)))"
+      + (layers.residentLayers >= config.layers ? "; every layer fits in memory, so --stream-weights only adds disk writes here" : "")
   }
 }
