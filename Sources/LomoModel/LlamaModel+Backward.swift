@@ -22,7 +22,7 @@ extension LlamaModel {
     guard let s = state, s.keepsLayerInputs else {
       preconditionFailure("backward needs a preceding forward(tokens:targets:batch:time:)")
     }
-    let inSlices = handsOverVocabularyInSlices(handOff, microBatches: s.microBatches)
+    let inSlices = handsOverVocabularyInSlices(handOff)
     let buffers = prepareGradients(microBatches: s.microBatches, vocabularyInSlices: inSlices)
     let updater = sharded.map { ShardedHandOff(weights: $0, inner: handOff, part: shardGradient!) } ?? handOff
     let b = backwardScratch

@@ -17,7 +17,7 @@ extension LlamaModel {
   /// Rows of the [V, C] gradients per slice.
   var sliceRows: Int { vocabularySliceRows ?? RowSlicedGradient.defaultSliceRows(columns: config.hiddenSize) }
 
-  func handsOverVocabularyInSlices(_ updater: ParameterUpdater, microBatches: Int) -> Bool {
+  func handsOverVocabularyInSlices(_ updater: ParameterUpdater) -> Bool {
     !config.tiedEmbeddings && !parameters.isSharded && updater.acceptsRowSlices && config.vocabSize > sliceRows
   }
 
