@@ -7,9 +7,12 @@
 # protocol at this budget: 1 epoch, batch 8, linear schedule, warmup 0.1, f32) and is scored on
 # the development split and on the validation file. Settings are chosen on the development
 # split only; the validation scores are what the README reports. A setting whose training
-# fails (e.g. diverges) is marked TASK/SETTING.failed and counts as the worst. Reports and logs go to
-# $OUT/TASK/; a step whose report exists is skipped, so an interrupted sweep continues where it
-# stopped. Tables at the end (scripts/superglue_sweep.py table).
+# fails (e.g. diverges) is marked TASK/SETTING.failed and counts as the worst. The evaluation
+# reports, training seconds and failure markers go to $RESULTS/TASK/ (committed: they back the
+# README's tables and let a sweep continue on another machine); splits, models, metrics and logs
+# to $OUT/TASK/. A step whose report exists is skipped, so an interrupted sweep continues where it
+# stopped. Every option that decides a run is given explicitly, so a change of lomo's defaults
+# does not change the sweep. Tables at the end (scripts/superglue_sweep.py table).
 #
 #   bash scripts/superglue_sweep.sh                     # every task
 #   TASKS="cb copa" bash scripts/superglue_sweep.sh
@@ -20,13 +23,15 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 LOMO="${LOMO:-.build/release/lomo}"
 DATA="${DATA:-../shared/data/superglue}"
 OUT="${OUT:-runs/sweep}"
+RESULTS="${RESULTS:-docs/superglue-sweep}"
 TASKS="${TASKS:-cb copa wsc rte wic boolq multirc}"
 TRAIN_LIMIT="${TRAIN_LIMIT:-500}"
 DEV_COUNT="${DEV_COUNT:-100}"
 EVAL_LIMIT="${EVAL_LIMIT:-200}"
 MAX_SEQ_LEN="${MAX_SEQ_LEN:-320}"
 COMMON=(--seed 0 --limit "$TRAIN_LIMIT" --epochs 1 --batch-size 8 --max-seq-len "$MAX_SEQ_LEN"
-        --lr-schedule linear --warmup 0.1 --dtype f32 --overwrite)
+        --lr-schedule linear --warmup 0.1 --dtype f32 --weight-decay 0 --clip-grad-value 0
+        --overwrite)
 
 [[ -x "$LOMO" ]] || swift build -c release --product lomo
 
@@ -38,15 +43,17 @@ folder() {  # the task's folder name in ../shared/data/superglue
   esac
 }
 
-evaluate() {  # evaluate TASK MODEL DATA REPORT
-  [[ -f "$4" ]] && return
+evaluate() {  # evaluate TASK MODEL DATA REPORT_NAME: writes $RESULTS/TASK/REPORT_NAME.json
+  local report="$RESULTS/$1/$4.json"
+  [[ -f "$report" ]] && return
   "$LOMO" eval --model "$2" --data "$3" --task "$1" --limit "$EVAL_LIMIT" --seed 0 \
-    --max-seq-len "$MAX_SEQ_LEN" --report "$4" >"${4%.json}.log" 2>&1
+    --max-seq-len "$MAX_SEQ_LEN" --report "$report" >"$OUT/$1/$4.log" 2>&1
 }
 
 for task in $TASKS; do
   dir="$OUT/$task"
-  mkdir -p "$dir"
+  results="$RESULTS/$task"
+  mkdir -p "$dir" "$results"
   val="$DATA/$(folder "$task")/val.jsonl"
   # At most a fifth of the training file; MultiRC's lines are passages of several questions.
   lines=$(wc -l <"$DATA/$(folder "$task")/train.jsonl")
@@ -55,24 +62,24 @@ for task in $TASKS; do
   [[ -f "$dir/dev.jsonl" ]] || python3 scripts/superglue_sweep.py split \
     "$DATA/$(folder "$task")/train.jsonl" "$dev_count" "$dir/train.jsonl" "$dir/dev.jsonl"
   echo "$task: zero-shot"
-  evaluate "$task" smollm2-135m "$val" "$dir/zeroshot-val.json"
+  evaluate "$task" smollm2-135m "$val" zeroshot-val
   while read -r optimizer lr; do
     run="$optimizer-$lr"
-    [[ -f "$dir/$run-val.json" || -f "$dir/$run.failed" ]] && continue
+    [[ -f "$results/$run-val.json" || -f "$results/$run.failed" ]] && continue
     echo "$task: $optimizer lr $lr"
-    clip=()
+    clip=(--clip-grad-norm 0)
     [[ "$optimizer" == lomo ]] && clip=(--clip-grad-norm 1.0)
     if [[ ! -f "$dir/$run/final/model.gguf" ]]; then
       start=$(date +%s)
       "$LOMO" train --data "$dir/train.jsonl" --task "$task" "${COMMON[@]}" --optimizer "$optimizer" \
         --lr "$lr" "${clip[@]}" --output "$dir/$run" --metrics "$dir/$run-metrics.jsonl" \
-        >"$dir/$run-train.log" 2>&1 || { echo "  training failed: $dir/$run-train.log"; touch "$dir/$run.failed"; continue; }
-      echo $(( $(date +%s) - start )) >"$dir/$run.seconds"
+        >"$dir/$run-train.log" 2>&1 || { echo "  training failed: $dir/$run-train.log"; touch "$results/$run.failed"; continue; }
+      echo $(( $(date +%s) - start )) >"$results/$run.seconds"
     fi
-    evaluate "$task" "$dir/$run/final/model.gguf" "$dir/dev.jsonl" "$dir/$run-dev.json"
-    evaluate "$task" "$dir/$run/final/model.gguf" "$val" "$dir/$run-val.json"
+    evaluate "$task" "$dir/$run/final/model.gguf" "$dir/dev.jsonl" "$run-dev"
+    evaluate "$task" "$dir/$run/final/model.gguf" "$val" "$run-val"
     rm -rf "$dir/$run/final" "$dir/$run/checkpoint"  # 0.5 GB each; reports, metrics and logs stay
   done < <(python3 scripts/superglue_sweep.py settings)
 done
 
-python3 scripts/superglue_sweep.py table "$OUT" $TASKS
+python3 scripts/superglue_sweep.py table "$RESULTS" $TASKS
