@@ -4,10 +4,12 @@
       Shuffles the lines of TRAIN.jsonl with random.Random(0) and writes the first DEV_COUNT
       to OUT_DEV (the development split settings are chosen on) and the rest to OUT_TRAIN.
   python3 scripts/superglue_sweep.py table OUT_DIR TASK...
-      Prints the sweep table (development and validation score of every setting, the chosen
-      setting per optimizer marked) and the chosen settings' validation table with averages.
+      Prints the sweep table (development and validation score of every setting on every task)
+      and the validation table: zero-shot, each optimizer at its chosen learning rate (see
+      `choose`), the run with lomo's defaults and the best swept setting per task.
 """
 import json
+import math
 import os
 import random
 import sys
@@ -29,57 +31,108 @@ def split(source, dev_count, out_train, out_dev):
         f.writelines(lines[dev_count:])
 
 
-def score(path):
-    """The task's score from a lomo eval report: F1a for MultiRC, else accuracy (percent)."""
+def report(path):
+    """(score, items) from a lomo eval report: the score is F1a for MultiRC, else accuracy
+    (percent); None when the report does not exist."""
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        metrics = json.load(f)["metrics"]
+        data = json.load(f)
+    metrics = data["metrics"]
     value = metrics.get("f1a") if metrics.get("f1a") is not None else metrics["accuracy"]
-    return value * 100
+    return value * 100, data["items"]
+
+
+def score(path):
+    found = report(path)
+    return None if found is None else found[0]
+
+
+def standard_error(dev_reports):
+    """The standard error (points) of the mean of per-task dev scores, each taken as a
+    binomial proportion over its items (for MultiRC's F1a an approximation)."""
+    variance = sum((s / 100) * (1 - s / 100) / n for s, n in dev_reports)
+    return 100 * math.sqrt(variance) / len(dev_reports)
+
+
+def choose(means):
+    """The learning rate chosen for one optimizer from [(lr, mean dev, standard error)] in
+    increasing lr: the smallest lr whose mean dev is within one standard error of the best
+    (the one-standard-error rule: differences smaller than the dev splits' noise do not
+    decide, and of settings that tie, the smaller step changes the model less)."""
+    best = max(means, key=lambda m: m[1])
+    return next(m for m in means if m[1] >= best[1] - best[2])
 
 
 def name(optimizer, lr):
     return f"{optimizer}-{lr}"
 
 
+def mean(values):
+    return sum(values) / len(values)
+
+
 def table(out, tasks):
-    print("| task | setting | dev | validation |")
-    print("|---|---|---|---|")
-    chosen = {}
+    """The sweep table (dev / validation of every setting on every task, with means), then the
+    validation table: zero-shot, each optimizer at its chosen learning rate (`choose`: the
+    defaults lomo ships), the run with lomo's defaults, and per task the setting with the best
+    dev score ("best swept")."""
+    result = {}  # (task, setting) -> (dev, val); a failed run scores 0
+    dev_items = {}  # task -> items of its dev split
     for task in tasks:
-        for optimizer in ["lomo", "adalomo", "adamw"]:
-            runs = [(lr, score(os.path.join(out, task, f"{name(optimizer, lr)}-dev.json")),
-                     score(os.path.join(out, task, f"{name(optimizer, lr)}-val.json")),
-                     os.path.exists(os.path.join(out, task, f"{name(optimizer, lr)}.failed")))
-                    for o, lr in SETTINGS if o == optimizer]
-            done = [r for r in runs if r[1] is not None]
-            complete = all(r[1] is not None or r[3] for r in runs)
-            best = max(done, key=lambda r: r[1]) if done and complete else None
-            if best is not None:
-                chosen[(task, optimizer)] = best
-            for lr, dev, val, failed in runs:
-                mark = " (chosen)" if best is not None and lr == best[0] else ""
-                fmt = lambda x: ("failed" if failed else "-") if x is None else f"{x:.1f}"
-                print(f"| {task} | {optimizer} lr {lr}{mark} | {fmt(dev)} | {fmt(val)} |")
+        for optimizer, lr in SETTINGS + [("defaults", None)]:
+            run = "defaults" if lr is None else name(optimizer, lr)
+            dev_report = report(os.path.join(out, task, f"{run}-dev.json"))
+            dev = None if dev_report is None else dev_report[0]
+            val = score(os.path.join(out, task, f"{run}-val.json"))
+            if dev_report is not None:
+                dev_items[task] = dev_report[1]
+            if os.path.exists(os.path.join(out, task, f"{run}.failed")):
+                dev, val = 0.0, 0.0
+            if val is not None:
+                result[(task, run)] = (dev, val)
+    print("| setting | " + " | ".join(tasks) + " | mean dev | mean validation |")
+    print("|---|" + "---|" * (len(tasks) + 2))
+    means = {}  # optimizer -> [(lr, mean dev, standard error)]
+    for optimizer, lr in SETTINGS:
+        run = name(optimizer, lr)
+        cells = [f"{result[(t, run)][0]:.1f} / {result[(t, run)][1]:.1f}" if (t, run) in result else "-"
+                 for t in tasks]
+        complete = all((t, run) in result for t in tasks)
+        dev = mean([result[(t, run)][0] for t in tasks]) if complete else None
+        val = mean([result[(t, run)][1] for t in tasks]) if complete else None
+        if dev is not None:
+            error = standard_error([(result[(t, run)][0], dev_items[t]) for t in tasks])
+            means.setdefault(optimizer, []).append((lr, dev, error))
+        fmt = lambda x: "-" if x is None else f"{x:.1f}"
+        error = f" ± {means[optimizer][-1][2]:.1f}" if dev is not None else ""
+        print(f"| {optimizer} lr {lr} | " + " | ".join(cells) + f" | {fmt(dev)}{error} | {fmt(val)} |")
+    chosen = {o: choose(m) for o, m in means.items()}
     print()
-    print("| task | zero-shot | LOMO | AdaLomo | AdamW |")
-    print("|---|---|---|---|---|")
-    columns = {k: [] for k in ["zeroshot", "lomo", "adalomo", "adamw"]}
+    print("Cells: development / validation score (percent; MultiRC F1a); mean dev ± its standard "
+          "error. Chosen (the smallest lr within one standard error of the best mean dev): "
+          + ", ".join(f"{o} lr {c[0]}" for o, c in chosen.items()) + ".")
+    print()
+    heads = ["zero-shot"] + [f"{o} lr {chosen[o][0]}" for o in ["lomo", "adalomo", "adamw"] if o in chosen]
+    print("| task | " + " | ".join(heads) + " | lomo's defaults | best swept (on dev) |")
+    print("|---|" + "---|" * (len(heads) + 2))
+    columns = [[] for _ in range(len(heads) + 2)]
     for task in tasks:
         zero = score(os.path.join(out, task, "zeroshot-val.json"))
-        cells = ["-" if zero is None else f"{zero:.1f}"]
-        if zero is not None:
-            columns["zeroshot"].append(zero)
-        for optimizer in ["lomo", "adalomo", "adamw"]:
-            best = chosen.get((task, optimizer))
-            cells.append("-" if best is None else f"{best[2]:.1f} (lr {best[0]})")
-            if best is not None:
-                columns[optimizer].append(best[2])
+        values = [zero] + [result.get((task, name(o, chosen[o][0])), (None, None))[1]
+                           for o in ["lomo", "adalomo", "adamw"] if o in chosen]
+        values.append(result.get((task, "defaults"), (None, None))[1])
+        swept = [(result[(task, name(o, lr))], name(o, lr)) for o, lr in SETTINGS if (task, name(o, lr)) in result]
+        best = max(swept, key=lambda r: r[0][0]) if len(swept) == len(SETTINGS) else None
+        values.append(None if best is None else best[0][1])
+        cells = ["-" if v is None else f"{v:.1f}" for v in values]
+        if best is not None:
+            cells[-1] += f" ({best[1]})"
+        for column, v in zip(columns, values):
+            column.append(v)
         print(f"| {task} | " + " | ".join(cells) + " |")
-    if all(len(v) == len(tasks) for v in columns.values()):
-        means = [sum(v) / len(v) for v in columns.values()]
-        print("| **average** | " + " | ".join(f"{m:.1f}" for m in means) + " |")
+    means = ["-" if None in c else f"{mean(c):.1f}" for c in columns]
+    print("| **average** | " + " | ".join(means) + " |")
 
 
 if __name__ == "__main__":

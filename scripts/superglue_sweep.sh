@@ -12,7 +12,9 @@
 # README's tables and let a sweep continue on another machine); splits, models, metrics and logs
 # to $OUT/TASK/. A step whose report exists is skipped, so an interrupted sweep continues where it
 # stopped. Every option that decides a run is given explicitly, so a change of lomo's defaults
-# does not change the sweep. Tables at the end (scripts/superglue_sweep.py table).
+# does not change the sweep, except for the last run of each task ("defaults"), which gives only
+# the data (--task, --limit TRAIN_LIMIT) and so measures lomo's defaults as they are. Tables at
+# the end (scripts/superglue_sweep.py table).
 #
 #   bash scripts/superglue_sweep.sh                     # every task
 #   TASKS="cb copa" bash scripts/superglue_sweep.sh
@@ -50,6 +52,23 @@ evaluate() {  # evaluate TASK MODEL DATA REPORT_NAME: writes $RESULTS/TASK/REPOR
     --max-seq-len "$MAX_SEQ_LEN" --report "$report" >"$OUT/$1/$4.log" 2>&1
 }
 
+train_and_score() {  # train_and_score TASK RUN TRAIN_OPTION...: trains on TASK's split, scores dev and val
+  local task="$1" run="$2" dir="$OUT/$1" results="$RESULTS/$1"
+  shift 2
+  [[ -f "$results/$run-val.json" || -f "$results/$run.failed" ]] && return
+  echo "$task: $run"
+  if [[ ! -f "$dir/$run/final/model.gguf" ]]; then
+    local start=$(date +%s)
+    "$LOMO" train --data "$dir/train.jsonl" --task "$task" "$@" --output "$dir/$run" \
+      --metrics "$dir/$run-metrics.jsonl" >"$dir/$run-train.log" 2>&1 \
+      || { echo "  training failed: $dir/$run-train.log"; touch "$results/$run.failed"; return; }
+    echo $(( $(date +%s) - start )) >"$results/$run.seconds"
+  fi
+  evaluate "$task" "$dir/$run/final/model.gguf" "$dir/dev.jsonl" "$run-dev"
+  evaluate "$task" "$dir/$run/final/model.gguf" "$DATA/$(folder "$task")/val.jsonl" "$run-val"
+  rm -rf "$dir/$run/final" "$dir/$run/checkpoint"  # 0.5 GB each; reports, metrics and logs stay
+}
+
 for task in $TASKS; do
   dir="$OUT/$task"
   results="$RESULTS/$task"
@@ -64,22 +83,12 @@ for task in $TASKS; do
   echo "$task: zero-shot"
   evaluate "$task" smollm2-135m "$val" zeroshot-val
   while read -r optimizer lr; do
-    run="$optimizer-$lr"
-    [[ -f "$results/$run-val.json" || -f "$results/$run.failed" ]] && continue
-    echo "$task: $optimizer lr $lr"
     clip=(--clip-grad-norm 0)
     [[ "$optimizer" == lomo ]] && clip=(--clip-grad-norm 1.0)
-    if [[ ! -f "$dir/$run/final/model.gguf" ]]; then
-      start=$(date +%s)
-      "$LOMO" train --data "$dir/train.jsonl" --task "$task" "${COMMON[@]}" --optimizer "$optimizer" \
-        --lr "$lr" "${clip[@]}" --output "$dir/$run" --metrics "$dir/$run-metrics.jsonl" \
-        >"$dir/$run-train.log" 2>&1 || { echo "  training failed: $dir/$run-train.log"; touch "$results/$run.failed"; continue; }
-      echo $(( $(date +%s) - start )) >"$results/$run.seconds"
-    fi
-    evaluate "$task" "$dir/$run/final/model.gguf" "$dir/dev.jsonl" "$run-dev"
-    evaluate "$task" "$dir/$run/final/model.gguf" "$val" "$run-val"
-    rm -rf "$dir/$run/final" "$dir/$run/checkpoint"  # 0.5 GB each; reports, metrics and logs stay
+    train_and_score "$task" "$optimizer-$lr" "${COMMON[@]}" --optimizer "$optimizer" --lr "$lr" "${clip[@]}"
   done < <(python3 scripts/superglue_sweep.py settings)
+  # lomo's defaults: only the data (its task, the same budget of examples) is given.
+  train_and_score "$task" defaults --limit "$TRAIN_LIMIT" --overwrite
 done
 
 python3 scripts/superglue_sweep.py table "$RESULTS" $TASKS

@@ -163,7 +163,7 @@ final class ShardedTrainingTests: XCTestCase {
   }
 
   func testLOMOWithGlobalNormClippingOnTwoAndThreeRanksEqualsOneProcess() throws {
-    try assertShardedEqualsOneProcess(["--lr", "0.01", "--clip-grad-norm", "1.0"], "LOMO, clip 1.0")
+    try assertShardedEqualsOneProcess(["--optimizer", "lomo", "--lr", "0.01", "--clip-grad-norm", "1.0"], "LOMO, clip 1.0")
   }
 
   func testAdaLomoOnTwoAndThreeRanksEqualsOneProcess() throws {

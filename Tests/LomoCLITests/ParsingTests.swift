@@ -17,6 +17,31 @@ final class ParsingTests: XCTestCase {
     XCTAssertFalse(train.output.overwrite)
   }
 
+  /// --lr and --clip-grad-norm unset are the chosen optimizer's; given, they win; the help
+  /// names each optimizer's defaults.
+  func testLearningRateAndClippingDefaultToTheOptimizers() throws {
+    XCTAssertEqual(TrainingOptions().optimizer, .adalomo)
+    for optimizer in OptimizerKind.allCases {
+      let options = try Train.parse(["--data", "d", "--output", "o", "--optimizer", optimizer.rawValue]).trainingOptions
+      XCTAssertEqual(options, TrainingOptions(optimizer: optimizer))
+      XCTAssertEqual(options.learningRate, optimizer.defaultLearningRate)
+      XCTAssertEqual(options.clipGradNorm, optimizer.defaultClipGradNorm)
+    }
+    XCTAssertEqual(TrainingOptions(optimizer: .lomo).learningRate, 0.03)
+    XCTAssertEqual(TrainingOptions(optimizer: .lomo).clipGradNorm, 1.0)
+    XCTAssertEqual(TrainingOptions(optimizer: .adalomo).clipGradNorm, 0)
+    let given = try Train.parse(["--data", "d", "--output", "o", "--optimizer", "lomo", "--lr", "0.1",
+                                 "--clip-grad-norm", "0"]).trainingOptions
+    XCTAssertEqual(given.learningRate, 0.1)
+    XCTAssertEqual(given.clipGradNorm, 0)
+    let help = Train.helpMessage(columns: 400)
+    XCTAssertTrue(help.contains("adalomo 0.0003, sgd 0.03, adamw 1e-05") && help.contains("lomo 1, adalomo 0"), help)
+    let demo = try Demo.parse(["--optimizer", "lomo"]).trainingOptions
+    XCTAssertEqual(demo.learningRate, 0.03)
+    XCTAssertEqual(demo.clipGradNorm, 1.0)
+    XCTAssertEqual(try Demo.parse([]).trainingOptions.optimizer, .recommended)
+  }
+
   func testByteCountsTakeDecimalAndBinaryUnitsAndNothingElse() {
     let good: [(String, Int)] = [("4096", 4096), ("500MB", 500_000_000), ("2GB", 2_000_000_000),
                                  ("4GiB", 4 << 30), ("1.5gib", 3 << 29), ("64 KiB", 65536), ("1tb", 1_000_000_000_000)]

@@ -6,16 +6,19 @@ import LomoModel
 import LomoOptim
 import LomoTrain
 
-/// `lomo demo`: fine-tune the default model with LOMO on a task lomo generates itself (the
-/// parity of 3-digit numbers), and show zero-shot vs fine-tuned accuracy, memory and speed.
+/// `lomo demo`: fine-tune the default model with lomo's default optimizer (or --optimizer) on a
+/// task lomo generates itself (the parity of 3-digit numbers), and show zero-shot vs
+/// fine-tuned accuracy, memory and speed.
 struct Demo: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Fine-tune a model with LOMO on a generated task and show what it learned.",
+    abstract: "Fine-tune a model on a generated task and show what it learned.",
     discussion: """
       The task: "Is 347 even or odd?\\nLast digit 7 is" with the answers " even" and " odd". lomo \
       generates --train training and --eval evaluation items from --seed (no download), scores \
       each evaluation item zero-shot by the summed negative log-likelihood of each answer plus \
-      EOS (the LOMO paper's rule), fine-tunes every parameter with LOMO, and scores again.
+      EOS (the LOMO paper's rule), fine-tunes every parameter with `lomo train`'s defaults \
+      (AdaLomo unless --optimizer; the optimizer's learning rate and clipping unless --lr and \
+      --clip-grad-norm), and scores again.
       """)
 
   @OptionGroup(title: "Model") var model: ModelOption
@@ -32,11 +35,14 @@ struct Demo: ParsableCommand {
   @Option(parsing: .unconditional, help: "Examples per step.")
   var batchSize = 8
 
-  @Option(parsing: .unconditional, help: "Peak learning rate (linear decay, 10% warmup).")
-  var lr: Float = 0.03
+  @Option(help: "Optimizer, as for `lomo train`.")
+  var optimizer: OptimizerKind = .recommended
 
-  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (0: off).")
-  var clipGradNorm: Float = 1
+  @Option(parsing: .unconditional, help: "Peak learning rate (linear decay, 10% warmup). (default: the optimizer's, as for `lomo train`)")
+  var lr: Float?
+
+  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (0: off). (default: the optimizer's, as for `lomo train`)")
+  var clipGradNorm: Float?
 
   @OptionGroup(title: "Storage") var storage: DTypeOption
 
@@ -52,17 +58,15 @@ struct Demo: ParsableCommand {
     if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
   }
 
-  /// The demo's run: LOMO, linear decay after a 10% warmup, --steps steps of --batch-size.
+  /// The demo's run: `lomo train`'s defaults for --optimizer (linear decay after a 10% warmup),
+  /// --steps steps of --batch-size.
   var trainingOptions: TrainingOptions {
-    var options = TrainingOptions()
-    options.optimizer = .lomo
-    options.learningRate = lr
-    options.schedule = .linear
-    options.warmup = .ratio(0.1)
+    var options = TrainingOptions(optimizer: optimizer)
+    if let lr { options.learningRate = lr }
+    if let clipGradNorm { options.clipGradNorm = clipGradNorm }
     options.length = .maxSteps(steps)
     options.batchSize = batchSize
     options.dtype = storage.dtype
-    options.clipGradNorm = clipGradNorm
     options.seed = seed
     return options
   }
@@ -108,9 +112,11 @@ struct Demo: ParsableCommand {
     let usage = summary.peakMemory
     var rows: [(String, String)] = [
       ("zero-shot accuracy", String(format: "%.1f%%  (%d items, %.0f s)", zeroShot * 100, eval, zeroShotSeconds)),
-      ("LOMO fine-tuned accuracy", String(format: "%.1f%%  (%.0f s)", tuned * 100, tunedSeconds)),
-      ("training", String(format: "%d steps × %d examples, lr %g, %.0f s, %.0f tokens/s",
-                          summary.steps, batchSize, lr, summary.seconds, summary.tokensPerSecond)),
+      ("fine-tuned accuracy", String(format: "%.1f%%  (%.0f s)", tuned * 100, tunedSeconds)),
+      ("training", "\(options.optimizer.rawValue), "
+        + String(format: "%d steps × %d examples, lr %g", summary.steps, batchSize, options.learningRate)
+        + (options.clipGradNorm > 0 ? String(format: ", clip %g", options.clipGradNorm) : "")
+        + String(format: ", %.0f s, %.0f tokens/s", summary.seconds, summary.tokensPerSecond)),
       ("final training loss", summary.finalLoss.map { String(format: "%.4f", $0) } ?? "-"),
     ]
     for c in MemoryCategory.allCases where c.isReported(peak: usage[c] ?? 0) {
@@ -119,7 +125,7 @@ struct Demo: ParsableCommand {
     rows.append(("peak ledger total", Format.bytes(summary.peakLedgerBytes)))
     rows.append(("peak RSS", Format.bytes(summary.peakRSSBytes)))
     rows.append(("wall time", String(format: "%.0f s", clock())))
-    print("\nlomo demo: parity of 3-digit numbers, full-parameter LOMO fine-tuning\n")
+    print("\nlomo demo: parity of 3-digit numbers, full-parameter fine-tuning\n")
     print(TextTable.keyValue(rows))
   }
 

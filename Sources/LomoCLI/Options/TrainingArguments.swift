@@ -4,15 +4,21 @@ import LomoOptim
 import LomoTrain
 
 /// The options of a training run's arithmetic, as `lomo train` reads them: each default is
-/// `TrainingOptions`' own, and `options(dtype:)` is the library value they describe.
+/// `TrainingOptions`' own (the learning rate and clipping those of the chosen optimizer), and
+/// `options(dtype:)` is the library value they describe.
 struct TrainingArguments: ParsableArguments {
   private static let defaults = TrainingOptions()
+
+  /// "lomo 0.03, adalomo 0.0003, ...": a default of each optimizer, for the help.
+  private static func perOptimizer(_ value: (OptimizerKind) -> Float) -> String {
+    OptimizerKind.allCases.map { "\($0.rawValue) \(String(format: "%g", value($0)))" }.joined(separator: ", ")
+  }
 
   @Option(help: "Optimizer: lomo and adalomo update inside backward; sgd and adamw are baselines that hold every gradient.")
   var optimizer: OptimizerKind = defaults.optimizer
 
-  @Option(parsing: .unconditional, help: "Peak learning rate.")
-  var lr: Float = defaults.learningRate
+  @Option(parsing: .unconditional, help: "Peak learning rate. (default: the optimizer's, measured on SuperGLUE: \(perOptimizer(\.defaultLearningRate)))")
+  var lr: Float?
 
   @Option(help: "Learning-rate schedule after the warmup.")
   var lrSchedule: LearningRateSchedule.Shape = defaults.schedule
@@ -34,8 +40,8 @@ struct TrainingArguments: ParsableArguments {
     valueName: "K"))
   var gradientAccumulationSteps: Int = defaults.gradientAccumulationSteps
 
-  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (LOMO and AdaLomo: a measuring backward pass first); 0 is off.")
-  var clipGradNorm: Float = defaults.clipGradNorm
+  @Option(parsing: .unconditional, help: "Clip gradients to this global norm (LOMO and AdaLomo: a measuring backward pass first); 0 is off. (default: the optimizer's: \(perOptimizer(\.defaultClipGradNorm)))")
+  var clipGradNorm: Float?
 
   @Option(parsing: .unconditional, help: "Clamp each gradient element to ± this value; 0 is off.")
   var clipGradValue: Float = defaults.clipGradValue
@@ -54,16 +60,15 @@ struct TrainingArguments: ParsableArguments {
 
   /// The options these arguments describe, for weights stored as `dtype`.
   func options(dtype: DType) -> TrainingOptions {
-    var o = TrainingOptions()
-    o.optimizer = optimizer
-    o.learningRate = lr
+    var o = TrainingOptions(optimizer: optimizer)
+    if let lr { o.learningRate = lr }
     o.schedule = lrSchedule
     o.warmup = warmup
     o.length = maxSteps.map(TrainingLength.maxSteps) ?? .epochs(epochs)
     o.batchSize = batchSize
     o.gradientAccumulationSteps = gradientAccumulationSteps
     o.dtype = dtype
-    o.clipGradNorm = clipGradNorm
+    if let clipGradNorm { o.clipGradNorm = clipGradNorm }
     o.clipGradValue = clipGradValue
     o.weightDecay = weightDecay
     o.activationCheckpointing = activationCheckpointing
