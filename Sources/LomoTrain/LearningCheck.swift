@@ -8,12 +8,17 @@ public struct LearningCheck: Sendable {
   /// The step at which the check is made; nil when the run is too short to tell.
   public let checkStep: Int?
   let options: TrainingOptions
+  let totalSteps: Int
+  /// The steps a run needs for the check: one past the check step.
+  let stepsNeeded: Int
   private var first: [Float] = []
   private var recent: [Float] = []
 
   public init(options: TrainingOptions, totalSteps: Int, warmupSteps: Int) {
     self.options = options
+    self.totalSteps = totalSteps
     let step = max(Self.minimumSteps, warmupSteps)
+    stepsNeeded = step + 1
     checkStep = step < totalSteps ? step : nil
   }
 
@@ -29,6 +34,25 @@ public struct LearningCheck: Sendable {
     guard start > 0, (start - now) / start < Self.minimumDecrease else { return nil }
     return String(format: "the training loss has barely moved in %d steps (%.3f to %.3f): ", step, start, now)
       + suggestion
+  }
+
+  /// For a run too short to be checked: a note saying so, with the length that would reach
+  /// the check (one step past it: epochs rounded up, or --max-steps); nil otherwise.
+  /// A few steps rarely teach a small dataset anything (a 26-example chat set: not in one
+  /// epoch of 4 steps, learned in 3).
+  public var shortRunNote: String? {
+    guard checkStep == nil, totalSteps > 0 else { return nil }
+    let wanted = stepsNeeded
+    let longer: String
+    switch options.length {
+    case .epochs(let epochs):
+      let perEpoch = max(1, totalSteps / max(1, epochs))
+      longer = "--epochs \((wanted + perEpoch - 1) / perEpoch)"
+    case .maxSteps:
+      longer = "--max-steps \(wanted)"
+    }
+    return "only \(totalSteps) optimizer steps, too few to tell whether the model learns; "
+      + "a small dataset usually needs more: try \(longer)"
   }
 
   /// What to try: a learning rate three times larger and, for LOMO, norm clipping (the

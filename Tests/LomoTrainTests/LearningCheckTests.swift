@@ -32,4 +32,21 @@ final class LearningCheckTests: XCTestCase {
     XCTAssertFalse(message!.contains("clip"), message!)
     XCTAssertNil(LearningCheck(options: options, totalSteps: 10, warmupSteps: 0).checkStep)
   }
+
+  /// A run of at most `minimumSteps` steps is named with the length that reaches the check.
+  func testAShortRunIsNamedWithTheLengthThatWouldReachTheCheck() throws {
+    var options = TrainingOptions()
+    options.length = .epochs(1)
+    let fourPerEpoch = LearningCheck(options: options, totalSteps: 4, warmupSteps: 0)
+    XCTAssertNil(fourPerEpoch.checkStep)
+    let note = try XCTUnwrap(fourPerEpoch.shortRunNote)
+    XCTAssertTrue(note.contains("only 4 optimizer steps") && note.contains("--epochs 3"), note)
+    options.length = .epochs(2)
+    XCTAssertTrue(try XCTUnwrap(LearningCheck(options: options, totalSteps: 8, warmupSteps: 0).shortRunNote)
+      .contains("--epochs 3"))
+    options.length = .maxSteps(5)
+    XCTAssertTrue(try XCTUnwrap(LearningCheck(options: options, totalSteps: 5, warmupSteps: 0).shortRunNote)
+      .contains("--max-steps 11"))
+    XCTAssertNil(LearningCheck(options: options, totalSteps: 40, warmupSteps: 0).shortRunNote, "a checked run")
+  }
 }

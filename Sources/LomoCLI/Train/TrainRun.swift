@@ -90,6 +90,7 @@ struct TrainRun {
 
     var learning = LearningCheck(options: options, totalSteps: trainer.totalSteps,
                                  warmupSteps: trainer.schedule.warmupSteps)
+    if out.resume == nil, let note = learning.shortRunNote { progress.message("note: \(note)") }
     let interrupt = InterruptSignal()
     var bestSaveError: Error?
     // The ranks stop together: at any rank's interrupt or rank 0's failure to save best/.
