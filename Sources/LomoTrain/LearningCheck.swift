@@ -42,14 +42,13 @@ public struct LearningCheck: Sendable {
   /// epoch of 4 steps, learned in 3).
   public var shortRunNote: String? {
     guard checkStep == nil, totalSteps > 0 else { return nil }
-    let wanted = stepsNeeded
     let longer: String
     switch options.length {
     case .epochs(let epochs):
       let perEpoch = max(1, totalSteps / max(1, epochs))
-      longer = "--epochs \((wanted + perEpoch - 1) / perEpoch)"
+      longer = "--epochs \((stepsNeeded + perEpoch - 1) / perEpoch)"
     case .maxSteps:
-      longer = "--max-steps \(wanted)"
+      longer = "--max-steps \(stepsNeeded)"
     }
     return "only \(totalSteps) optimizer steps, too few to tell whether the model learns; "
       + "a small dataset usually needs more: try \(longer)"
