@@ -27,7 +27,8 @@ public final class Trainer {
   /// Examples per optimizer step over all ranks (N · K · B).
   public let stepExamples: Int
   public let totalSteps: Int
-  /// Scores the model (higher is better); called every `evalEvery` steps and at the end.
+  /// Scores the model (higher is better); called before the first step (the starting model
+  /// competes for best), every `evalEvery` steps and at the end.
   public var evaluate: ((LlamaModel) throws -> Double)?
   /// Polled before every step; returning true ends `run` early (e.g. on SIGINT).
   public var shouldStop: () -> Bool = { false }
@@ -37,11 +38,15 @@ public final class Trainer {
   /// Batches of the current epoch's order already run.
   public private(set) var position = 0
   public private(set) var bestScore: Double?
+  /// The step of the best evaluation (0: the starting model).
+  public private(set) var bestStep: Int?
   var elapsed: Double = 0
   var tokensSeen = 0
   let lengths: [Int]
   let fingerprint: UInt64
   let ledger: MemoryLedger
+  /// Stops the run when the loss explodes (`TrainingError.lossExploded`).
+  var divergence: DivergenceGuard
 
   public init(model: LlamaModel, examples: [TokenizedExample], padToken: Int32,
               options: TrainingOptions, ledger: MemoryLedger = .shared) throws {
@@ -68,6 +73,7 @@ public final class Trainer {
     self.options = options
     self.padToken = padToken
     self.ledger = ledger
+    divergence = DivergenceGuard(vocabularySize: model.config.vocabSize)
     model.activationCheckpointing = options.activationCheckpointing
     lengths = examples.map(\.tokens.count)
     fingerprint = TrainingState.fingerprint(examples)
@@ -105,9 +111,12 @@ public final class Trainer {
   }
 
   /// Trains until `totalSteps` (or `stopAfter` steps in total, or `shouldStop()`), emitting an
-  /// event per step and per evaluation. Evaluation errors propagate. A step that meets a
-  /// non-finite loss, norm or update throws `TrainingError.nonFinite` with `step` still at the
-  /// last completed step, so `saveCheckpoint` then saves the last good weights and position.
+  /// event per step and per evaluation (the first at step 0, of the starting model, unless the
+  /// run resumes later). Evaluation errors propagate. A step that meets a non-finite loss, norm
+  /// or update throws `TrainingError.nonFinite` with `step` still at the last completed step, so
+  /// `saveCheckpoint` then saves the last good weights and position. A step whose loss has
+  /// exploded (`DivergenceGuard`) throws `TrainingError.lossExploded` after its event: its
+  /// update was applied, so the weights are not worth keeping.
   @discardableResult
   public func run(stopAfter: Int? = nil, onEvent: (TrainingEvent) -> Void = { _ in })
     throws -> TrainingSummary
@@ -118,6 +127,7 @@ public final class Trainer {
     var sessionSeconds = 0.0
     var lastLoss: Float?
     var interrupted = false
+    if step == 0 && evaluate != nil && end > 0 && !shouldStop() { try runEvaluation(onEvent) }
     epochs: while step < end {
       let batches = order(ofEpoch: epoch)
       while position < batches.count {
@@ -153,6 +163,9 @@ public final class Trainer {
           lossScale: stepper.lossScaler == nil ? nil : report.lossScale,
           etaSeconds: perStep * Double(totalSteps - step), skipped: report.skipped,
           totalSteps: totalSteps)))
+        if divergence.exploded(report.loss), let limit = divergence.limit {
+          throw TrainingError.lossExploded(step: step, loss: report.loss, limit: limit, learningRate: lr)
+        }
         if options.evalEvery > 0 && step % options.evalEvery == 0 {
           try runEvaluation(onEvent)
         }
@@ -185,7 +198,10 @@ public final class Trainer {
     guard let evaluate else { return }
     let score = try evaluate(model)
     let isBest = bestScore.map { score > $0 } ?? true
-    if isBest { bestScore = score }
+    if isBest {
+      bestScore = score
+      bestStep = step
+    }
     onEvent(.evaluation(PeriodicEvaluation(step: step, score: score, isBest: isBest)))
   }
 
@@ -244,7 +260,7 @@ public final class Trainer {
     let state = TrainingState(
       step: step, epoch: epoch, position: position, dataSeed: options.seed, options: options,
       optimizerIntegers: optimizerState.integers,
-      lossScaler: stepper.lossScaler, bestScore: bestScore, exampleCount: examples.count,
+      lossScaler: stepper.lossScaler, bestScore: bestScore, bestStep: bestStep, exampleCount: examples.count,
       dataFingerprint: fingerprint, elapsedSeconds: elapsed, tokensSeen: tokensSeen)
     try ResumeCheckpoint.save(
       to: directory, state: state, parameters: model.parameters,
@@ -294,6 +310,7 @@ public final class Trainer {
     epoch = s.epoch
     position = s.position
     bestScore = s.bestScore
+    bestStep = s.bestStep
     elapsed = s.elapsedSeconds
     tokensSeen = s.tokensSeen
   }

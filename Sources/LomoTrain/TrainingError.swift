@@ -14,6 +14,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// weight is non-finite, and with `failure.appliedCount == 0` the weights are exactly those
   /// after step `step - 1`.
   case nonFinite(step: Int, learningRate: Float, failure: NonFiniteStep)
+  /// The loss of step `step` (1-based) is above `limit` (`DivergenceGuard`): the run stopped
+  /// after that step, whose update was applied.
+  case lossExploded(step: Int, loss: Float, limit: Float, learningRate: Float)
   /// A model to be saved at `path` holds inf or NaN (element `index` of `parameter`).
   case nonFiniteWeights(path: String, parameter: String, index: Int)
   /// The model given to train holds inf or NaN: no step could be finite.
@@ -30,6 +33,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         + (e.streamedAlternativeBytes.map { $0 <= available ? "\nwith --stream-weights (the layers' weights read from disk as they are needed) it needs about \(Format.bytes($0))" : "" } ?? "")
     case .noExamples: "no training examples"
     case .nonFinite(let step, let lr, let failure): Self.describe(step: step, learningRate: lr, failure)
+    case .lossExploded(let step, let loss, let limit, let lr):
+      "training diverged at step \(step) (learning rate \(lr)): the training loss "
+        + String(format: "%.4g", loss) + " is above " + String(format: "%.4g", limit)
+        + " (worse than a uniform guess over the vocabulary and twice the first step's loss); "
+        + "stopped, and the weights of this run's last steps are not saved"
     case .nonFiniteWeights(let path, let parameter, let index):
       "\(path): not saved: weight \(index) of \(parameter) is not finite (inf or NaN); "
         + "nothing there was replaced"

@@ -6,7 +6,8 @@ import LomoModel
 /// The output folder of a training run and how its models are saved for other tools:
 ///
 ///     OUTPUT/final/       the model after the last step
-///     OUTPUT/best/        the model at the best periodic evaluation (with evaluation data)
+///     OUTPUT/best/        the model at the best evaluation (with evaluation data; the
+///                         starting model competes), or a link to final/ when that is it
 ///     OUTPUT/checkpoint/  a resumable checkpoint in lomo's own format (written on Ctrl-C;
 ///                         continue with --resume OUTPUT/checkpoint)
 ///
@@ -73,5 +74,11 @@ public struct TrainingOutput: Sendable {
       summary.files = [loadablePath(folder)]
       return summary
     }
+  }
+
+  /// Makes best/ a symbolic link to final/ (replacing what was there), for a run whose best
+  /// evaluation was of its last step.
+  public func linkBestToFinal() throws {
+    try AtomicDirectory.link(best.path, to: final.lastPathComponent)
   }
 }

@@ -20,6 +20,8 @@ public struct TrainingState: Sendable, Equatable, Codable {
   public var optimizerIntegers: [String: UInt64]
   public var lossScaler: DynamicLossScaler?
   public var bestScore: Double?
+  /// The step of the best evaluation (nil in checkpoints written before it was recorded).
+  public var bestStep: Int?
   /// Number of training examples and a hash of their lengths, to refuse resuming on other data.
   public var exampleCount: Int
   public var dataFingerprint: UInt64
@@ -29,7 +31,7 @@ public struct TrainingState: Sendable, Equatable, Codable {
 
   public init(step: Int, epoch: Int, position: Int, dataSeed: UInt64, options: TrainingOptions,
               optimizerIntegers: [String: UInt64], lossScaler: DynamicLossScaler?,
-              bestScore: Double?, exampleCount: Int, dataFingerprint: UInt64,
+              bestScore: Double?, bestStep: Int?, exampleCount: Int, dataFingerprint: UInt64,
               elapsedSeconds: Double, tokensSeen: Int) {
     self.step = step
     self.epoch = epoch
@@ -39,6 +41,7 @@ public struct TrainingState: Sendable, Equatable, Codable {
     self.optimizerIntegers = optimizerIntegers
     self.lossScaler = lossScaler
     self.bestScore = bestScore
+    self.bestStep = bestStep
     self.exampleCount = exampleCount
     self.dataFingerprint = dataFingerprint
     self.elapsedSeconds = elapsedSeconds

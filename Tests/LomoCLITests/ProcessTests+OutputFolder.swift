@@ -78,7 +78,8 @@ extension ProcessTests {
     XCTAssertEqual(failed.status, 1, failed.stderr)
     XCTAssertTrue(failed.stderr.contains("the final model \(scratch("run/final")) could not be saved"), failed.stderr)
     XCTAssertTrue(failed.stderr.contains("step 40/40) are kept in the resumable checkpoint \(checkpoint)"), failed.stderr)
-    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["checkpoint"])
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["best", "checkpoint"],
+                   "best/ holds the starting model, saved at step 0")
 
     try FileManager.default.copyItem(atPath: source, toPath: model)
     let finished = try lomo(arguments + ["--resume", checkpoint])
@@ -102,7 +103,8 @@ extension ProcessTests {
     XCTAssertEqual(failed.status, 1, failed.stderr)
     XCTAssertTrue(failed.stderr.contains("the best model \(scratch("run/best")) could not be saved"), failed.stderr)
     XCTAssertTrue(failed.stderr.contains("(step 20/40) are kept in the resumable checkpoint \(scratch("run/checkpoint"))"), failed.stderr)
-    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["checkpoint"])
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["best", "checkpoint"],
+                   "best/ holds the starting model, saved at step 0")
   }
 
   /// An output on a 1 MB tmpfs: neither the final model nor a checkpoint fits there, so the
@@ -175,5 +177,25 @@ extension ProcessTests {
     XCTAssertEqual(outcome.status, 1)
     XCTAssertTrue(outcome.stderr.contains("\(readOnly): the output folder is not writable (\(readOnly)/.lock: Read-only file system)"), outcome.stderr)
     XCTAssertFalse(outcome.stderr.contains("NSCocoaErrorDomain"), outcome.stderr)
+  }
+}
+
+extension ProcessTests {
+  /// With evaluation data the starting model is evaluated first and competes for best/; every
+  /// evaluation is a line of the metrics file; when the last step is the best, best/ is a link
+  /// to final/ instead of a second copy.
+  func testBestCompetesWithTheStartAndLinksToFinal() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 4)
+    let metrics = scratch("metrics.jsonl")
+    let run = try lomo(trainArguments(data, steps: 4) + ["--eval-data", data, "--eval-every", "2", "--metrics", metrics])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("step 0: eval loss"), run.stderr)
+    let evaluations = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+      .filter { $0.contains("eval_loss") }
+    XCTAssertEqual(evaluations.map { $0.firstMatch(of: /"step":(\d+)/).map { String($0.1) } }, ["0", "2", "4"])
+    XCTAssertTrue(evaluations.last!.contains(#""best":true"#), "the trained-on data's loss falls: \(evaluations)")
+    XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: scratch("run/best")), "final")
+    XCTAssertTrue(run.stdout.contains("(a link to final/)"), run.stdout)
   }
 }

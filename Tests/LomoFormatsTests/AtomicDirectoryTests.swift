@@ -39,6 +39,23 @@ final class AtomicDirectoryTests: XCTestCase {
     XCTAssertEqual(dir.contents, ["model"], "neither staging nor the old folder left")
   }
 
+  /// `link` replaces a folder, or an earlier link, by a relative link; nothing else is left.
+  func testLinkReplacesAFolderOrALinkWithALink() throws {
+    let dir = try TemporaryDirectory("atomic-dir")
+    let dest = try existingFolder(dir)
+    try FileManager.default.createDirectory(atPath: dir("final"), withIntermediateDirectories: false)
+    try Data("final".utf8).write(to: URL(fileURLWithPath: dir("final/model.txt")))
+    for _ in 0..<2 {
+      try AtomicDirectory.link(dest, to: "final")
+      XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dest), "final")
+      XCTAssertEqual(try text(dest + "/model.txt"), "final")
+      XCTAssertEqual(dir.contents, ["final", "model"], "neither staging nor the old folder left")
+    }
+    try AtomicDirectory.write(to: dest, overwrite: true) { try AtomicFileWriter.write(Array("new".utf8), to: $0.path("new.txt"), overwrite: false) }
+    XCTAssertEqual(TemporaryDirectory.contents(of: dest), ["new.txt"], "a link is replaced by a folder")
+    XCTAssertEqual(TemporaryDirectory.contents(of: dir("final")), ["model.txt"], "the link's target is untouched")
+  }
+
   func testWithoutOverwriteAnExistingDestinationIsRefusedAndKept() throws {
     let dir = try TemporaryDirectory("atomic-dir")
     let dest = try existingFolder(dir)

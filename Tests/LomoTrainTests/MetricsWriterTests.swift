@@ -1,6 +1,6 @@
 import Foundation
 import LomoModel
-import LomoTrain
+@testable import LomoTrain
 import LomoTestSupport
 import XCTest
 
@@ -23,5 +23,18 @@ final class MetricsWriterTests: XCTestCase {
     }
     XCTAssertEqual(stat("/dev/full", &st), 0)
     XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR, "opening the metrics file replaced /dev/full")
+  }
+
+  /// Evaluation lines: the step, the metrics under `eval_` keys (a loss evaluation's score is
+  /// minus its loss), and whether it was the best.
+  func testEvaluationLinesNameTheirMetrics() throws {
+    let loss = MetricsWriter.evaluationLine(PeriodicEvaluation(step: 0, score: -1.25, isBest: true), metrics: nil)
+    XCTAssertEqual(loss, #"{"step":0,"eval_loss":1.25,"best":true}"#)
+    let cb = EvaluationMetrics(predictions: [0, 1, 2, 2], labels: [0, 1, 1, 2], groups: [nil, nil, nil, nil], task: .cb)
+    let line = MetricsWriter.evaluationLine(PeriodicEvaluation(step: 20, score: 0.75, isBest: false), metrics: cb)
+    let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    XCTAssertEqual(Set(object.keys), ["step", "eval_accuracy", "eval_macro_f1", "best"])
+    XCTAssertEqual(object["eval_accuracy"] as? Double, 0.75)
+    XCTAssertEqual(object["best"] as? Bool, false)
   }
 }

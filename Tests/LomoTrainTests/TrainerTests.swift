@@ -72,7 +72,7 @@ final class TrainerTests: XCTestCase {
     var o = TinyModel.options(steps: 6)
     o.evalEvery = 2
     let trainer = try makeTrainer(o)
-    let scores = [0.5, 0.7, 0.6]
+    let scores = [0.6, 0.5, 0.7, 0.6]
     var calls = 0
     trainer.evaluate = { _ in
       defer { calls += 1 }
@@ -80,9 +80,22 @@ final class TrainerTests: XCTestCase {
     }
     var results: [PeriodicEvaluation] = []
     let summary = try trainer.run { if case .evaluation(let r) = $0 { results.append(r) } }
-    XCTAssertEqual(results.map(\.step), [2, 4, 6])
-    XCTAssertEqual(results.map(\.isBest), [true, true, false])
+    XCTAssertEqual(results.map(\.step), [0, 2, 4, 6], "the starting model is evaluated first")
+    XCTAssertEqual(results.map(\.isBest), [true, false, true, false])
     XCTAssertEqual(summary.bestScore, 0.7)
+    XCTAssertEqual(trainer.bestStep, 4)
+  }
+
+  /// When no step beats the starting model, the best is step 0.
+  func testTheStartingModelCanBeTheBest() throws {
+    var o = TinyModel.options(steps: 4)
+    o.evalEvery = 2
+    let trainer = try makeTrainer(o)
+    var scores = [0.9, 0.2, 0.3]
+    trainer.evaluate = { _ in scores.removeFirst() }
+    try trainer.run()
+    XCTAssertEqual(trainer.bestScore, 0.9)
+    XCTAssertEqual(trainer.bestStep, 0)
   }
 
   func testMetricsFileHasExactlyTheDocumentedKeysPerStep() throws {

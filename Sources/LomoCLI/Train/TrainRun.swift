@@ -96,7 +96,7 @@ struct TrainRun {
     // The ranks stop together: at any rank's interrupt or rank 0's failure to save best/.
     trainer.shouldStop = { [world] in world.any(interrupt.wasReceived || bestSaveError != nil) }
     let rescue = CheckpointRescue(trainer: trainer, output: output)
-    let summary = try savingGoodWeights(with: rescue) { try trainer.run { event in
+    let summary = try savingGoodWeights(with: rescue, output: output) { try trainer.run { event in
       switch event {
       case .step(let m):
         do { if !metricsFailed { try metrics?.write(m) } } catch {
@@ -111,9 +111,16 @@ struct TrainRun {
           }
         }
       case .evaluation(let r):
-        let text = evaluation.map { $0.describe(r.score, metrics: $0.last?.metrics) } ?? ""
+        let scored = evaluation?.last?.metrics
+        let text = evaluation.map { $0.describe(r.score, metrics: scored) } ?? ""
         progress.message("step \(r.step): \(text)\(r.isBest ? " (best)" : "")")
+        do { if !metricsFailed { try metrics?.write(r, metrics: scored) } } catch {
+          metricsFailed = true
+          progress.message("warning: \(error); no more metrics are written, training goes on")
+        }
         guard r.isBest else { return }
+        // The last step's model is final/: best/ becomes a link to it, not a second copy.
+        guard r.step < trainer.totalSteps else { return }
         do {
           try llama.parameters.exportingWhole { try output.save(llama.parameters, to: output.best, overwrite: true) }
         } catch { bestSaveError = error }
@@ -149,22 +156,38 @@ struct TrainRun {
     // The other ranks' part ends here: rank 0 reports.
     guard let saved = exported else { return }
     for missing in saved.missing { progress.message("warning: the saved model lacks \(missing)") }
-    var models = [("final model", output.loadablePath(output.final))]
-    if summary.bestScore != nil, FileManager.default.fileExists(atPath: output.best.path) {
-      models.append(("best model", output.loadablePath(output.best)))
+    let bestStep = trainer.bestStep
+    let bestIsFinal = bestStep == summary.steps
+    if bestIsFinal {
+      do { try output.linkBestToFinal() } catch {
+        progress.message("warning: best/ could not be made a link to final/ (\(error)); final/ is the best model")
+      }
     }
     let kind = output.format == .gguf
       ? "GGUF \(TrainingOutput.ggufType(options.dtype))" : "safetensors \(options.dtype)"
-    print(TrainSummaryTable.render(summary, evaluation: evaluation,
-                                   saved: models.map { ($0.0, "\($0.1)  (\(kind))") }))
+    var models = [("final model", "\(output.loadablePath(output.final))  (\(kind))")]
+    if let bestStep, FileManager.default.fileExists(atPath: output.best.path) {
+      let what = bestIsFinal ? "a link to final/" : "step \(bestStep), \(kind)"
+      models.append(("best model", "\(output.loadablePath(output.best))  (\(what))"))
+    }
+    print(TrainSummaryTable.render(summary, evaluation: evaluation, saved: models))
     print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
   }
 
-  /// Runs `train`; when it diverges (`TrainingError.nonFinite`: the trainer stopped before the
-  /// failed step, with finite weights) saves a resumable checkpoint of those weights and fails
-  /// with the error, where it saved, and how to resume.
-  private func savingGoodWeights<T>(with rescue: CheckpointRescue, _ train: () throws -> T) throws -> T {
+  /// Runs `train`; when it diverges with a non-finite value (`TrainingError.nonFinite`: the
+  /// trainer stopped before the failed step, with finite weights) saves a resumable checkpoint
+  /// of those weights and fails with the error, where it saved, and how to resume. When its loss
+  /// explodes (`TrainingError.lossExploded`: the weights are wrecked) nothing is saved; the error
+  /// says where the best model of the run is, if it has one.
+  private func savingGoodWeights<T>(with rescue: CheckpointRescue, output: TrainingOutput, _ train: () throws -> T) throws -> T {
     do { return try train() } catch let error as TrainingError {
+      if case .lossExploded(_, _, _, let lr) = error {
+        progress.finish()
+        let kept = rescue.trainer.bestStep.map { "the best model of this run, of step \($0), is in \(output.loadablePath(output.best))" }
+          ?? "no earlier model was kept (with --eval-data the best one is)"
+        throw reportedByRankZero(CommandError(
+          "\(error)\n\(kept); start over with a lower --lr (e.g. \(String(format: "%g", Double(lr) / 3))) or --clip-grad-norm 1.0"))
+      }
       guard case .nonFinite = error else { throw error }
       progress.finish()
       let (place, _) = try rescue.saveOrThrow("\(error)\nand no checkpoint of the last good weights could be written:\n")

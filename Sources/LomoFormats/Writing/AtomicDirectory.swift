@@ -116,6 +116,29 @@ public final class AtomicDirectory {
     return result
   }
 
+  /// Replaces `destination` (a folder, a link, or nothing) with a symbolic link to `target`
+  /// (resolved from the destination's folder, e.g. "final"), through the same steps as
+  /// `commit`: the link is made beside it, the old destination moved aside, the link renamed
+  /// into place, the old one deleted. On failure the destination is as it was.
+  public static func link(_ destination: String, to target: String) throws(FileWriteError) {
+    try AtomicDirectory(destination: destination, overwrite: true).commitLink(to: target)
+  }
+
+  private func commitLink(to target: String) throws(FileWriteError) {
+    close(stagingFD)
+    stagingFD = -1
+    do throws(FileWriteError) {
+      if rmdir(stagingPath) != 0 { throw error("remove", stagingPath) }
+      if symlink(target, stagingPath) != 0 { throw error("link", stagingPath) }
+      try moveIntoPlace()
+    } catch {
+      discard()
+      throw error
+    }
+    finished = true
+    AtomicFileWriter.syncDirectory(of: destination)
+  }
+
   private func moveIntoPlace() throws(FileWriteError) {
     guard AtomicFileWriter.exists(destination) else {
       if rename(stagingPath, destination) != 0 { throw error("rename", stagingPath) }
