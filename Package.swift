@@ -92,7 +92,7 @@ let package = Package(
       swiftSettings: nativeCPU),
     .testTarget(
       name: "LomoCLITests",
-      dependencies: ["LomoCLI", "LomoTrain", "LomoOptim", "LomoModel", "LomoCore", "LomoTestSupport",
+      dependencies: ["LomoCLI", "LomoTrain", "LomoFormats", "LomoOptim", "LomoModel", "LomoCore", "LomoTestSupport",
                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: nativeCPU),
     .testTarget(

@@ -39,6 +39,11 @@ public final class TrainingEvaluation {
     self.init(items: items, name: dataset.task?.rawValue ?? dataset.format.rawValue)
   }
 
+  /// Whether the score is minus a loss (else an accuracy).
+  public var scoresLoss: Bool {
+    if case .loss = items { true } else { false }
+  }
+
   /// E.g. "rte, 277 multiple-choice items, scored by accuracy".
   public var description: String {
     switch items {

@@ -10,6 +10,9 @@ import LomoModel
 ///                         starting model competes), or a link to final/ when that is it
 ///     OUTPUT/checkpoint/  a resumable checkpoint in lomo's own format (written on Ctrl-C;
 ///                         continue with --resume OUTPUT/checkpoint)
+///     OUTPUT/run.json     the run record (`RunRecord`): options, data hash, results
+///     OUTPUT/README.md    a model card made from it (`ModelCard`)
+///     OUTPUT/run.svg      training loss, evaluation and learning rate against steps (`RunPlot`)
 ///
 /// `final` and `best` hold `model.gguf` (a llama.cpp GGUF of the storage dtype, tokenizer
 /// metadata copied from a GGUF source) or a Hugging Face folder (config.json,
@@ -28,12 +31,20 @@ public struct TrainingOutput: Sendable {
   public let format: Format
   /// The model trained from: its tokenizer (and chat template) go with every saved model.
   public let source: ModelSource?
+  /// The fine-tune's name in the saved models' metadata (GGUF `general.name`; the source's
+  /// name becomes its base model's): by default the output folder's name.
+  public let name: String
 
-  public init(directory: URL, format: Format, source: ModelSource?) {
+  public init(directory: URL, format: Format, source: ModelSource?, name: String? = nil) {
     self.directory = directory
     self.format = format
     self.source = source
+    self.name = name ?? directory.standardizedFileURL.lastPathComponent
   }
+
+  public var runRecord: URL { directory.appendingPathComponent(RunRecord.fileName) }
+  public var modelCard: URL { directory.appendingPathComponent(ModelCard.fileName) }
+  public var plot: URL { directory.appendingPathComponent(RunPlot.fileName) }
 
   public var final: URL { directory.appendingPathComponent("final") }
   public var best: URL { directory.appendingPathComponent("best") }
@@ -69,7 +80,7 @@ public struct TrainingOutput: Sendable {
     case .gguf:
       var summary = try AtomicDirectory.write(to: folder.path, overwrite: overwrite) { staging in
         try ModelExporter.writeGGUF(parameters, to: staging.path("model.gguf"),
-                                    type: Self.ggufType(parameters.dtype), source: source)
+                                    type: Self.ggufType(parameters.dtype), source: source, name: name)
       }
       summary.files = [loadablePath(folder)]
       return summary
@@ -80,5 +91,12 @@ public struct TrainingOutput: Sendable {
   /// evaluation was of its last step.
   public func linkBestToFinal() throws {
     try AtomicDirectory.link(best.path, to: final.lastPathComponent)
+  }
+
+  /// Writes the run record, the model card made from it, and the plot (each atomically).
+  public func writeRecord(_ record: RunRecord, plot: RunPlot) throws {
+    try record.write(to: directory)
+    try AtomicFileWriter.write(Array(ModelCard.render(record, format: format).utf8), to: modelCard.path, overwrite: true)
+    try AtomicFileWriter.write(Array(plot.svg(title: "\(name): \(record.status.rawValue)").utf8), to: self.plot.path, overwrite: true)
   }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import LomoFormats
 import LomoModel
+import LomoTrain
 import LomoTestSupport
 import XCTest
 
@@ -41,7 +43,8 @@ extension ProcessTests {
     XCTAssertTrue(refused.stderr.contains("another lomo run (pid \(firstPID))"), refused.stderr)
     XCTAssertFalse(refused.stderr.contains("examples,"), "the refused run loaded the data: \(refused.stderr)")
     XCTAssertEqual(scratch.contents.filter { $0 == "run" }, ["run"])
-    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["final"], "lock or staging left behind")
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["README.md", "final", "run.json", "run.svg"],
+                   "lock or staging left behind")
   }
 
   func testLeftoversOfDeadRunsAreRemovedAndOfLiveRunsKept() throws {
@@ -57,7 +60,8 @@ extension ProcessTests {
     XCTAssertEqual(outcome.status, 0, outcome.stderr)
     XCTAssertTrue(outcome.stderr.contains("removed run/.final.tmp-\(dead), the unfinished save"), outcome.stderr)
     XCTAssertTrue(outcome.stderr.contains("moved run/.best.old-\(dead) back to run/best"), outcome.stderr)
-    XCTAssertEqual(TemporaryDirectory.contents(of: run), [".checkpoint.tmp-\(live)", "best", "final"])
+    XCTAssertEqual(TemporaryDirectory.contents(of: run),
+                   [".checkpoint.tmp-\(live)", "README.md", "best", "final", "run.json", "run.svg"])
     XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/best/marker"),
                   "the moved-aside folder of a dead run must come back, not be deleted")
   }
@@ -78,8 +82,8 @@ extension ProcessTests {
     XCTAssertEqual(failed.status, 1, failed.stderr)
     XCTAssertTrue(failed.stderr.contains("the final model \(scratch("run/final")) could not be saved"), failed.stderr)
     XCTAssertTrue(failed.stderr.contains("step 40/40) are kept in the resumable checkpoint \(checkpoint)"), failed.stderr)
-    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["best", "checkpoint"],
-                   "best/ holds the starting model, saved at step 0")
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["README.md", "checkpoint", "run.json", "run.svg"])
+    XCTAssertEqual(try RunRecord.read(scratch("run/run.json")).status, .failed)
 
     try FileManager.default.copyItem(atPath: source, toPath: model)
     let finished = try lomo(arguments + ["--resume", checkpoint])
@@ -103,7 +107,7 @@ extension ProcessTests {
     XCTAssertEqual(failed.status, 1, failed.stderr)
     XCTAssertTrue(failed.stderr.contains("the best model \(scratch("run/best")) could not be saved"), failed.stderr)
     XCTAssertTrue(failed.stderr.contains("(step 20/40) are kept in the resumable checkpoint \(scratch("run/checkpoint"))"), failed.stderr)
-    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["best", "checkpoint"],
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")), ["README.md", "best", "checkpoint", "run.json", "run.svg"],
                    "best/ holds the starting model, saved at step 0")
   }
 
@@ -126,7 +130,8 @@ extension ProcessTests {
     let rescue = try XCTUnwrap(TemporaryDirectory.contents(of: temporary).first { $0.hasPrefix("lomo-checkpoint-") })
     XCTAssertTrue(outcome.stderr.contains("resumable checkpoint \(temporary)/\(rescue)"), outcome.stderr)
     XCTAssertEqual(TemporaryDirectory.contents(of: temporary + "/" + rescue), ["state.json", "tensors.bin"])
-    XCTAssertEqual(TemporaryDirectory.contents(of: small + "/run"), [], "the full disk kept a temporary folder")
+    XCTAssertEqual(TemporaryDirectory.contents(of: small + "/run"), ["README.md", "run.json", "run.svg"],
+                   "the full disk kept a temporary folder (the run's small record fits)")
   }
 
   /// Progress messages to a stderr that refuses every byte are lost; the run is not.
@@ -197,5 +202,36 @@ extension ProcessTests {
     XCTAssertTrue(evaluations.last!.contains(#""best":true"#), "the trained-on data's loss falls: \(evaluations)")
     XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: scratch("run/best")), "final")
     XCTAssertTrue(run.stdout.contains("(a link to final/)"), run.stdout)
+
+    // The run record, its model card and plot; the fine-tune's name in the GGUF.
+    let record = try RunRecord.read(scratch("run/run.json"))
+    XCTAssertEqual(record.status, .finished)
+    XCTAssertEqual(record.data, try DataFingerprint(path: data))
+    XCTAssertEqual(record.data.lines, 4)
+    XCTAssertEqual(record.options.learningRate, 0.01)
+    XCTAssertEqual(record.result?.steps, 4)
+    XCTAssertEqual(record.result?.bestEvaluation?.step, 4)
+    XCTAssertEqual(record.result?.finalModel, scratch("run/final/model.gguf"))
+    let card = try String(contentsOfFile: scratch("run/README.md"), encoding: .utf8)
+    XCTAssertTrue(card.hasPrefix("# run\n"), card)
+    let svg = try String(contentsOfFile: scratch("run/run.svg"), encoding: .utf8)
+    XCTAssertEqual(svg.matches(of: /<circle/).count, 3, "three evaluations")
+    let metadata = try GGUFFile(path: scratch("run/final/model.gguf")).metadata
+    XCTAssertEqual(try metadata.value("general.name").stringValue, "run")
+    let base = try GGUFFile(path: TestModels.defaultSource().path).metadata
+    XCTAssertEqual(try metadata.value("general.base_model.0.name").stringValue,
+                   try base.value("general.name").stringValue)
+  }
+
+  /// A run that fails after it started leaves a record saying so, with the error.
+  func testAFailedRunIsRecordedAsFailed() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 4)
+    let failed = try lomo(trainArguments(data, steps: 4) + ["--lr", "1e30"])
+    XCTAssertEqual(failed.status, 1, failed.stderr)
+    let record = try RunRecord.read(scratch("run/run.json"))
+    XCTAssertEqual(record.status, .failed)
+    XCTAssertTrue(record.error?.contains("training diverged") ?? false, "\(record)")
+    XCTAssertNil(record.result)
   }
 }

@@ -76,6 +76,26 @@ struct TrainRun {
       progress.message(comparison)
     }
 
+    let recorder = try world.rank != 0 ? nil : RunRecorder(
+      RunRecord(command: CommandLine.arguments, model: loaded.source.path, name: output.name,
+                data: DataFingerprint(path: command.data.data),
+                evalData: command.evaluation.evalData.map { try DataFingerprint(path: $0) },
+                examples: examples.count, options: options),
+      output: output, warn: progress.message)
+    do {
+      try train(trainer, loaded: loaded, output: output, evaluation: evaluation, recorder: recorder)
+    } catch {
+      recorder?.fail(error)
+      throw error
+    }
+  }
+
+  /// Trains (resuming first with --resume), saves final/ and best/ and prints the summary.
+  private func train(_ trainer: Trainer, loaded: LoadedModel, output: TrainingOutput,
+                     evaluation: TrainingEvaluation?, recorder: RunRecorder?) throws {
+    let out = command.output
+    let llama = trainer.model
+    let pad = loaded.padToken
     if let resume = out.resume {
       try trainer.resume(from: URL(fileURLWithPath: resume))
       progress.message("resumed from \(resume) at step \(trainer.step)")
@@ -104,6 +124,7 @@ struct TrainRun {
           progress.message("warning: \(error); no more metrics are written, training goes on")
         }
         progress.step(m)
+        recorder?.step(m)
         if let hint = learning.record(step: m.step, loss: m.loss) { progress.message("note: \(hint)") }
         if let every = out.saveEvery, m.step % every == 0, m.step < trainer.totalSteps {
           do { try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true) } catch {
@@ -118,6 +139,7 @@ struct TrainRun {
           metricsFailed = true
           progress.message("warning: \(error); no more metrics are written, training goes on")
         }
+        recorder?.evaluation(r, isLoss: evaluation?.scoresLoss ?? false, metrics: scored)
         guard r.isBest else { return }
         // The last step's model is final/: best/ becomes a link to it, not a second copy.
         guard r.step < trainer.totalSteps else { return }
@@ -170,6 +192,8 @@ struct TrainRun {
       let what = bestIsFinal ? "a link to final/" : "step \(bestStep), \(kind)"
       models.append(("best model", "\(output.loadablePath(output.best))  (\(what))"))
     }
+    recorder?.finish(summary, trainer: trainer, evaluation: evaluation, finalModel: output.loadablePath(output.final),
+                     bestModel: bestStep.map { _ in output.loadablePath(output.best) })
     print(TrainSummaryTable.render(summary, evaluation: evaluation, saved: models))
     print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
   }

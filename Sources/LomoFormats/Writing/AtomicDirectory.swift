@@ -80,18 +80,10 @@ public final class AtomicDirectory {
   /// type's contract). On failure the destination is as it was and the staging folder is gone.
   public func commit() throws(FileWriteError) {
     precondition(!finished, "AtomicDirectory \(destination) was already committed or discarded")
-    do throws(FileWriteError) {
+    try moveIntoPlace { () throws(FileWriteError) in
       try syncTree(stagingFD, stagingPath)
       if fsync(stagingFD) != 0 { throw error("fsync", stagingPath) }
-      close(stagingFD)
-      stagingFD = -1
-      try moveIntoPlace()
-    } catch {
-      discard()
-      throw error
     }
-    finished = true
-    AtomicFileWriter.syncDirectory(of: destination)
   }
 
   /// Removes the staging folder; the destination is not touched.
@@ -125,11 +117,19 @@ public final class AtomicDirectory {
   }
 
   private func commitLink(to target: String) throws(FileWriteError) {
-    close(stagingFD)
-    stagingFD = -1
-    do throws(FileWriteError) {
+    try moveIntoPlace { () throws(FileWriteError) in
       if rmdir(stagingPath) != 0 { throw error("remove", stagingPath) }
       if symlink(target, stagingPath) != 0 { throw error("link", stagingPath) }
+    }
+  }
+
+  /// Runs `prepare` (which makes the staging entry final), closes the staging folder, moves it
+  /// onto the destination and syncs the parent; on failure removes the staging entry.
+  private func moveIntoPlace(after prepare: () throws(FileWriteError) -> Void) throws(FileWriteError) {
+    do throws(FileWriteError) {
+      try prepare()
+      close(stagingFD)
+      stagingFD = -1
       try moveIntoPlace()
     } catch {
       discard()

@@ -61,10 +61,12 @@ public enum ModelExporter {
   /// types, special token ids, chat template) is copied, so the output is a complete
   /// llama.cpp model; the `llama.*` hyperparameters always come from `parameters.config`.
   /// Q and K rows are put into llama.cpp's interleaved order (`QKPermutation.apply`).
+  /// `name` (a fine-tune's) replaces `general.name`, and the source's name becomes
+  /// `general.base_model.0.name`.
   @discardableResult
   public static func writeGGUF(
     _ parameters: LlamaParameters, to path: String, type: GGUFType, source: ModelSource? = nil,
-    overwrite: Bool = false
+    name: String? = nil, overwrite: Bool = false
   ) throws -> Summary {
     let config = parameters.config
     if config.ropeScaling != nil {
@@ -87,6 +89,13 @@ public enum ModelExporter {
       summary.missing.append("tokenizer metadata (tokenizer.ggml.*): converting tokenizer.json to GGUF is not implemented")
     case nil:
       summary.missing.append("tokenizer metadata (tokenizer.ggml.*): no source model given")
+    }
+    if let name {
+      if let base = writer.metadata.first(where: { $0.key == "general.name" })?.value {
+        writer.set("general.base_model.count", .uint32(1))
+        writer.set("general.base_model.0.name", base)
+      }
+      writer.set("general.name", .string(name))
     }
     writer.set("general.architecture", .string(LlamaConfig.ggufArchitecture))
     for (key, value) in llamaMetadata(config) { writer.set(key, value) }
