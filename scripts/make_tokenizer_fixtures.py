@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Golden fixtures for LomoTokenizer.
 
-Pinned: transformers==5.23.0 tokenizers==0.23.3 gguf==0.19 jinja2==3.1.6 (Python 3.11).
+Pinned: transformers==5.23.0 tokenizers==0.23.3 gguf==0.19 (Python 3.11).
 
 Writes (committed, Tests/LomoTokenizerTests/Fixtures/):
   tiny_bytelevel.json, tiny_spm.json      tokenizer.json files of two tiny BPEs trained here
   tiny_cases.json                          strings and their ids/decodes under both tiny tokenizers
   smollm2_cases.json, gemma3_cases.json    strings, HF ids (from the GGUF vocabularies) and decodes
-  chat_cases.json                          chat templates rendered with jinja2
 Writes (not committed, ~/.cache/lomo/): superglue-1mb.txt, text for the encode benchmark. The Swift
 tests read the real vocabularies from the GGUF files themselves (scripts/fetch-default-model.sh,
 scripts/fetch-gemma-vocab.sh); they never need this script to have run.
+
+Chat templates have their own generator, scripts/make_chat_template_fixtures.py.
 
 The SuperGLUE texts are read from /work/shared/data/superglue (not committed; only derived
 strings, truncated, end up in the fixtures).
@@ -18,7 +19,6 @@ strings, truncated, end up in the fixtures).
 import json, os, random, sys
 from pathlib import Path
 
-import jinja2
 from gguf import GGUFReader
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders, normalizers, trainers, AddedToken
 from transformers import AutoTokenizer
@@ -150,7 +150,7 @@ def smollm2_reference(gguf_path):
                                                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
     t.decoder = decoders.ByteLevel()
     t.add_special_tokens([AddedToken(tok, special=True, normalized=False) for tok, ty in zip(tokens, types) if ty == 3])
-    return t, r.fields["tokenizer.chat_template"].contents()
+    return t
 
 
 def main():
@@ -158,7 +158,7 @@ def main():
     strings = hand_strings() + superglue_strings()
 
     if SMOL.exists():
-        ref, template = smollm2_reference(SMOL)
+        ref = smollm2_reference(SMOL)
         hf = AutoTokenizer.from_pretrained(str(SMOL.parent), gguf_file=SMOL.name)
         assert hf.encode("Hello world") == [19556, 905], hf.encode("Hello world")
         # Expected ids come from SmolLM2's own layout (Digits + ByteLevel, as its hub tokenizer.json and
@@ -170,30 +170,6 @@ def main():
         (FIX / "smollm2_cases.json").write_text(json.dumps({"cases": c}, ensure_ascii=False, indent=0))
         corpus = superglue_corpus()
         (CACHE / "superglue-1mb.txt").write_text(corpus)
-        env = jinja2.Environment()
-        tpl = env.from_string(template)
-        convs = [
-            [{"role": "user", "content": "Hello!"}],
-            [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2+2?"},
-             {"role": "assistant", "content": "4"}, {"role": "user", "content": "And 3+3?"}],
-            [{"role": "user", "content": "Multi\nline\n\ncontent 🤗"}, {"role": "assistant", "content": "ok"}],
-        ]
-        llama2 = ("{% if messages[0]['role'] == 'system' %}{% set sys = messages[0]['content'] %}{% set msgs = messages[1:] %}"
-                  "{% else %}{% set sys = none %}{% set msgs = messages %}{% endif %}"
-                  "{% for m in msgs %}{% if m['role'] == 'user' %}{{ bos_token + '[INST] ' }}"
-                  "{% if loop.first and sys is not none %}{{ '<<SYS>>\\n' + sys + '\\n<</SYS>>\\n\\n' }}{% endif %}"
-                  "{{ m['content'] | trim + ' [/INST]' }}{% else %}{{ ' ' + m['content'] | trim + ' ' + eos_token }}{% endif %}{% endfor %}")
-        chat = {"templates": {"smollm2": template, "llama2": llama2}, "cases": []}
-        for name in ["smollm2", "llama2"]:
-            t = env.from_string(chat["templates"][name])
-            for conv in convs:
-                for gen in [False, True]:
-                    if name == "llama2" and (gen or conv[-1]["role"] != "user" and False):
-                        pass
-                    rendered = t.render(messages=conv, add_generation_prompt=gen, bos_token="<s>", eos_token="</s>")
-                    chat["cases"].append({"template": name, "messages": conv, "add_generation_prompt": gen,
-                                          "rendered": rendered})
-        (FIX / "chat_cases.json").write_text(json.dumps(chat, ensure_ascii=False, indent=1))
 
     if GEMMA.exists():
         hf = AutoTokenizer.from_pretrained(str(GEMMA.parent), gguf_file=GEMMA.name)

@@ -12,7 +12,10 @@ struct LoadedModel {
   let source: ModelSource
   let parameters: LlamaParameters
   let tokenizer: Tokenizer
-  let chatTemplate: ChatTemplate?
+  /// The chat template (GGUF `tokenizer.chat_template`; in a Hugging Face folder
+  /// `chat_template.jinja`, else `tokenizer_config.json`'s `chat_template`), or why it cannot be
+  /// used; nil when the model has none. A broken template fails only the commands that need it.
+  let chatTemplate: LoadedChatTemplate?
 
   /// The token batches are right-padded with: the tokenizer's PAD, else EOS, else 0.
   var padToken: Int32 { tokenizer.padID ?? tokenizer.eosID ?? 0 }
@@ -33,7 +36,17 @@ struct LoadedModel {
     source = try ModelSource.resolve(argument)
     parameters = try source.loadParameters(dtype: dtype, shardedOver: communicator, streamingLayersIn: folder)
     tokenizer = try Self.tokenizer(for: source)
-    chatTemplate = tokenizer.chatTemplate
+    chatTemplate = Self.chatTemplate(for: source, tokenizer: tokenizer)
+  }
+
+  /// The chat template of `source`, with `tokenizer`'s BOS/EOS strings as the template sees them.
+  static func chatTemplate(for source: ModelSource, tokenizer: Tokenizer) -> LoadedChatTemplate? {
+    switch source {
+    case .gguf(let path):
+      return tokenizer.chatTemplate(ggufPath: path)
+    case .huggingFace(let dir):
+      return ChatTemplate.load(huggingFaceFolder: URL(fileURLWithPath: dir), bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+    }
   }
 
   static func tokenizer(for source: ModelSource) throws -> Tokenizer {

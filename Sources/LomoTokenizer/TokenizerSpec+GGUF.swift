@@ -124,11 +124,11 @@ extension Tokenizer {
     }
   }
 
-  /// The chat format of the template the vocabulary came with, if lomo knows it.
-  public var chatTemplate: ChatTemplate? {
-    guard let text = spec.chatTemplate else { return nil }
-    return ChatTemplate(
-      template: text, bosToken: bosID.flatMap { token(for: $0) } ?? "<s>",
-      eosToken: eosID.flatMap { token(for: $0) } ?? "</s>")
+  /// The chat template the vocabulary came with (`tokenizer.chat_template` of the GGUF file at
+  /// `path`), parsed, or the reason it cannot be used; nil when the file has none.
+  public func chatTemplate(ggufPath path: String) -> LoadedChatTemplate? {
+    spec.chatTemplate.map {
+      ChatTemplate.load($0, source: "\(path): \(GGUFTokenizerKey.chatTemplate)", bosToken: bosToken, eosToken: eosToken)
+    }
   }
 }

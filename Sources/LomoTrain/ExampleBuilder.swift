@@ -14,7 +14,8 @@ extension Tokenizer: TextEncoding {}
 /// - Prompts are encoded with the tokenizer's special tokens (BOS where it adds one), answers
 ///   without, and EOS is appended to every answer: the loss is on answer + EOS only.
 /// - Record text is encoded with `parseSpecial: false`, so data cannot inject control tokens;
-///   chat-template output is encoded with `parseSpecial: true`.
+///   chat-template output is encoded with `parseSpecial: true` and without the tokenizer's own
+///   BOS/EOS (the template writes the special tokens it wants, as transformers tokenizes it).
 /// - A sequence longer than `maxSequenceLength` tokens is truncated from the left, keeping the
 ///   answer and its end (and a leading BOS); `truncatedCount` counts them.
 public struct ExampleBuilder {
@@ -23,12 +24,13 @@ public struct ExampleBuilder {
 
   public let encoder: any TextEncoding
   public let maxSequenceLength: Int
-  public let chatTemplate: ChatTemplate?
+  /// The model's chat template, or why it cannot be used (thrown only for chat records).
+  public let chatTemplate: LoadedChatTemplate?
   /// Token ids must be below this (pre-tokenised records are checked against it).
   public let vocabularySize: Int?
   public private(set) var truncatedCount = 0
 
-  public init(encoder: any TextEncoding, maxSequenceLength: Int, chatTemplate: ChatTemplate? = nil,
+  public init(encoder: any TextEncoding, maxSequenceLength: Int, chatTemplate: LoadedChatTemplate? = nil,
               vocabularySize: Int? = nil) {
     precondition(maxSequenceLength >= 2, "max sequence length must be at least 2")
     self.encoder = encoder
@@ -115,12 +117,22 @@ public struct ExampleBuilder {
   /// the chat template renders it (its end-of-turn marker included), EOS appended when the
   /// template does not end the turn with it.
   func chatIDs(_ messages: [ChatMessage]) throws -> ([Int32], [Int32]) {
-    guard let template = chatTemplate else { throw ExampleError.noChatTemplate }
+    guard let loaded = chatTemplate else { throw ExampleError.noChatTemplate }
+    let template: ChatTemplate
+    switch loaded {
+    case .success(let t): template = t
+    case .failure(let e): throw ExampleError.unusableChatTemplate(e.description)
+    }
     guard let last = messages.lastIndex(where: { $0.role == "assistant" }) else { throw ExampleError.noAssistantTurn }
-    let promptText = template.render(Array(messages[..<last]), addGenerationPrompt: true)
-    let fullText = template.render(Array(messages[...last]), addGenerationPrompt: false)
-    let full = encoder.encode(fullText, addSpecial: true, parseSpecial: true)
-    let prompt = encoder.encode(promptText, addSpecial: true, parseSpecial: true)
+    let promptText: String, fullText: String
+    do {
+      promptText = try template.render(Array(messages[..<last]), addGenerationPrompt: true)
+      fullText = try template.render(Array(messages[...last]), addGenerationPrompt: false)
+    } catch {
+      throw ExampleError.chatTemplateFailed(error.description)
+    }
+    let full = encoder.encode(fullText, addSpecial: false, parseSpecial: true)
+    let prompt = encoder.encode(promptText, addSpecial: false, parseSpecial: true)
     var completion: [Int32]
     if full.starts(with: prompt) {
       completion = Array(full[prompt.count...])
@@ -163,6 +175,10 @@ public struct ExampleBuilder {
 
 public enum ExampleError: Error, Equatable, CustomStringConvertible {
   case noChatTemplate
+  /// The model's chat template could not be loaded (the message names the file and why).
+  case unusableChatTemplate(String)
+  /// Rendering the conversation failed, e.g. the template's `raise_exception` on roles.
+  case chatTemplateFailed(String)
   case noAssistantTurn
   case chatTemplateMismatch
   /// Entry `index` of a pre-tokenised record's `field` (input_ids or labels).
@@ -184,6 +200,8 @@ public enum ExampleError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .noChatTemplate: "messages need a chat template and the model has none"
+    case .unusableChatTemplate(let why): why
+    case .chatTemplateFailed(let why): "the chat template cannot render this conversation: \(why)"
     case .noAssistantTurn: "the conversation has no assistant turn to train on"
     case .chatTemplateMismatch: "the chat template's rendering of the conversation does not start with its rendering of the prompt"
     case .tokenOutOfRange(_, let i, let t, let v):

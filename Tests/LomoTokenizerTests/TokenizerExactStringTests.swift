@@ -162,7 +162,9 @@ final class TokenizerGGUFTests: XCTestCase {
     XCTAssertEqual(tok.eosID, 257)
     XCTAssertEqual(tok.encode("ab<|end|>"), [256, 257])
     XCTAssertEqual(tok.decode(tok.encode("ab 12<|end|>")), "ab 12<|end|>")
-    XCTAssertEqual(tok.chatTemplate, .chatML(defaultSystemPrompt: nil))
+    let chat = try XCTUnwrap(tok.chatTemplate(ggufPath: "tiny.gguf")).get()
+    XCTAssertEqual(chat.source, "{{ '<|im_start|>' + message['content'] }}")
+    XCTAssertEqual(chat.eosToken, "<|end|>")
   }
 
   func testSentencePieceFromGGUF() throws {

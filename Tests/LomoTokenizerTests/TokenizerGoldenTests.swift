@@ -108,10 +108,11 @@ final class TokenizerGoldenTests: XCTestCase {
     XCTAssertEqual(tok.decode(plain), "<|im_start|>user")
     XCTAssertEqual(tok.decode(ids, skipSpecial: true), "user\nHi")
 
-    let chat = try XCTUnwrap(tok.chatTemplate)
-    XCTAssertEqual(chat, .chatML(defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
-    let text = chat.render([ChatMessage(role: "user", content: "Hello!")], addGenerationPrompt: true)
-    let chatIDs = tok.encode(text)
+    let chat = try XCTUnwrap(tok.chatTemplate(ggufPath: ModelSource.defaultFile)).get()
+    XCTAssertEqual(chat.endOfTurn, tok.eosToken == "<|im_end|>" ? nil : "<|im_end|>")
+    let text = try chat.render([ChatMessage(role: "user", content: "Hello!")], addGenerationPrompt: true)
+    XCTAssertTrue(text.hasPrefix("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"))
+    let chatIDs = tok.encode(text, addSpecial: false)
     XCTAssertEqual(chatIDs.filter { $0 == start }.count, 3)  // system, user, assistant
     XCTAssertEqual(chatIDs.filter { $0 == end }.count, 2)
     XCTAssertEqual(tok.decode(chatIDs), text)

@@ -144,29 +144,3 @@ final class TokenizerJSONValidationTests: XCTestCase {
     assertTokenizerError(good.replacingOccurrences(of: "ByteLevel", with: "Whitespace"))
   }
 }
-
-final class ChatTemplateTests: XCTestCase {
-  struct Case: Decodable {
-    let template: String
-    let messages: [ChatMessage]
-    let add_generation_prompt: Bool
-    let rendered: String
-  }
-
-  struct File: Decodable {
-    let templates: [String: String]
-    let cases: [Case]
-  }
-
-  func testRenderingsMatchJinja() throws {
-    let f = try JSONDecoder().decode(File.self, from: Data(contentsOf: fixtureURL("chat_cases.json")))
-    XCTAssertFalse(f.cases.isEmpty)
-    for c in f.cases {
-      let text = try XCTUnwrap(f.templates[c.template])
-      let tpl = try XCTUnwrap(ChatTemplate(template: text, bosToken: "<s>", eosToken: "</s>"))
-      XCTAssertEqual(tpl.render(c.messages, addGenerationPrompt: c.add_generation_prompt), c.rendered, "\(c.template) \(c.messages)")
-    }
-    let smol = try XCTUnwrap(ChatTemplate(template: f.templates["smollm2"]!))
-    XCTAssertEqual(smol, .chatML(defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
-  }
-}

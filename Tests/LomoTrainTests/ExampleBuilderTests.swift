@@ -66,16 +66,40 @@ final class ExampleBuilderTests: XCTestCase {
   }
 
   func testChatTrainsOnTheLastAssistantTurn() throws {
-    let template = ChatTemplate.chatML(defaultSystemPrompt: nil)
-    var b = ExampleBuilder(encoder: ByteEncoder(), maxSequenceLength: 512, chatTemplate: template)
+    let template = try ChatTemplate(template: Self.chatML, bosToken: "", eosToken: "<|im_end|>")
+    var b = ExampleBuilder(encoder: ByteEncoder(), maxSequenceLength: 512, chatTemplate: .success(template))
     let messages = [ChatMessage(role: "user", content: "hi"), ChatMessage(role: "assistant", content: "yo")]
     let e = try b.trainingExample(.chat(messages))
-    let prompt = template.render([messages[0]], addGenerationPrompt: true)
-    let full = template.render(messages, addGenerationPrompt: false)
+    let prompt = try template.render([messages[0]], addGenerationPrompt: true)
+    let full = try template.render(messages, addGenerationPrompt: false)
+    XCTAssertEqual(e.tokens.first, Int32(UInt8(ascii: "<")), "template output gets no tokenizer BOS")
     XCTAssertTrue(full.hasPrefix(prompt))
     let answer = Array(full.dropFirst(prompt.count).utf8).map { Int32($0) } + [2]
     let trained = e.targets.filter { $0 >= 0 }
     XCTAssertEqual(trained, answer)
-    XCTAssertEqual(e.targets.prefix(prompt.utf8.count).filter { $0 >= 0 }, [], "the prompt is not trained")
+    // targets[i] is token i + 1: the first prompt.count - 1 targets are prompt tokens.
+    XCTAssertEqual(e.targets.prefix(prompt.utf8.count - 1).filter { $0 >= 0 }, [], "the prompt is not trained")
+  }
+
+  static let chatML = """
+    {% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}\
+    {% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
+    """
+
+  func testChatTemplateProblemsAreRecordErrors() throws {
+    let messages = [ChatMessage(role: "user", content: "hi"), ChatMessage(role: "assistant", content: "yo")]
+    let broken = ChatTemplate.load("{% if %}", source: "model/tokenizer_config.json: chat_template", bosToken: "", eosToken: "")
+    var b = ExampleBuilder(encoder: ByteEncoder(), maxSequenceLength: 64, chatTemplate: broken)
+    XCTAssertNoThrow(try b.trainingExample(.text("plain text needs no template")))
+    XCTAssertThrowsError(try b.trainingExample(.chat(messages))) {
+      guard case .unusableChatTemplate(let why)? = $0 as? ExampleError else { return XCTFail("\($0)") }
+      XCTAssertTrue(why.hasPrefix("model/tokenizer_config.json: chat_template: "), why)
+      XCTAssertTrue(why.contains("line 1"), why)
+    }
+    let strict = try ChatTemplate(template: "{{ raise_exception('only users here') }}", bosToken: "", eosToken: "")
+    b = ExampleBuilder(encoder: ByteEncoder(), maxSequenceLength: 64, chatTemplate: .success(strict))
+    XCTAssertThrowsError(try b.trainingExample(.chat(messages))) {
+      XCTAssertEqual($0 as? ExampleError, .chatTemplateFailed("line 1: the template raised an exception: only users here"))
+    }
   }
 }

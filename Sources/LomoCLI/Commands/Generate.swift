@@ -51,15 +51,22 @@ struct Generate: ParsableCommand {
     let text: String
     var stops: Set<Int32> = loaded.tokenizer.eosID.map { [$0] } ?? []
     if chat {
-      guard let template = loaded.chatTemplate else {
+      guard let found = loaded.chatTemplate else {
         throw CommandError("\(loaded.source.path) has no chat template; drop --chat")
       }
-      text = template.render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
+      let template = try found.get()
+      do {
+        text = try template.render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
+      } catch {
+        throw CommandError("\(loaded.source.path): the chat template failed on the prompt: \(error.description)")
+      }
       if let end = template.endOfTurn.flatMap(loaded.tokenizer.id(for:)) { stops.insert(end) }
     } else {
       text = prompt
     }
-    let promptIDs = loaded.tokenizer.encode(text)
+    // Template output carries its own special tokens (BOS included where the template writes
+    // it), as transformers tokenizes apply_chat_template's text.
+    let promptIDs = loaded.tokenizer.encode(text, addSpecial: !chat)
     try StreamingPlan.planInference(loaded.parameters, batchSize: 1,
                                     maxSeqLen: min(loaded.parameters.config.maxContext, promptIDs.count + maxNewTokens),
                                     streamBudget: streaming.streamBudget, from: "generate")
