@@ -1,5 +1,6 @@
 import Foundation
 import LomoModel
+import LomoTrain
 import LomoTestSupport
 import XCTest
 
@@ -116,5 +117,28 @@ final class ProcessTests: XCTestCase {
     XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
     let stepsRow = resumed.stdout.split(separator: "\n").first { $0.hasPrefix("  steps ") }
     XCTAssertEqual(stepsRow?.split(separator: " ").last, "40", resumed.stdout)
+  }
+}
+
+extension ProcessTests {
+  /// `lomo eval` on data without answer choices (here chat conversations through the model's
+  /// template): the mean loss over the trained tokens and its perplexity, in the report too.
+  func testEvalScoresChatDataByLossAndPerplexity() throws {
+    _ = try TestModels.defaultSource()
+    let chat = try scratch.write("""
+      {"messages": [{"role": "user", "content": "What is the capital of France?"}, {"role": "assistant", "content": "Paris."}]}
+      {"messages": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."}]}
+      """, "chat.jsonl")
+    let outcome = try lomo(["eval", "--data", chat, "--threads", "1", "--report", "report.json"])
+    XCTAssertEqual(outcome.status, 0, outcome.stderr)
+    let line = try XCTUnwrap(outcome.stdout.firstMatch(of: /messages: loss ([0-9.]+), perplexity ([0-9.]+) over (\d+) trained tokens of 2 examples/),
+                             outcome.stdout)
+    let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: directory.appendingPathComponent("report.json")))
+    let loss = try XCTUnwrap(report.loss)
+    XCTAssertEqual(String(format: "%.4f", loss), String(line.1))
+    XCTAssertEqual(report.perplexity!, exp(loss), accuracy: 1e-9 * exp(loss))
+    XCTAssertEqual(report.scoredTokens, Int(line.3))
+    XCTAssertGreaterThan(loss, 0)
+    XCTAssertNil(report.metrics)
   }
 }

@@ -91,16 +91,23 @@ final class EvaluatorTests: XCTestCase {
   func testReportIsWrittenAtomicallyAsJSON() throws {
     let result = EvaluationResult(scores: [[1, 2], [3, 1]], predictions: [0, 1], labels: [0, 0], groups: [nil, nil],
                                   tokens: 10, seconds: 2)
-    let report = EvaluationReport(model: "m", data: "d", format: .superglue, task: .rte, result: result,
-                                  lengthNormalized: false, maxSequenceLength: 512, truncated: 0, limit: nil, seed: 0)
+    let setup = EvaluationReport.Setup(model: "m", data: "d", format: .superglue, task: .rte,
+                                       maxSequenceLength: 512, truncated: 0, limit: nil, seed: 0)
+    let report = EvaluationReport(setup, result: result, lengthNormalized: false)
     let path = try writeJSONL([], name: "report.json")
     try report.write(to: path)
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let back = try JSONField(JSONValue(parsing: data)).decode(EvaluationReport.self)
     XCTAssertEqual(back, report)
     XCTAssertEqual(try JSONDecoder().decode(EvaluationReport.self, from: data), report, "other JSON readers agree")
-    XCTAssertEqual(back.metrics.accuracy, 0.5)
+    XCTAssertEqual(back.metrics?.accuracy, 0.5)
+    XCTAssertEqual(back.scores, [[1, 2], [3, 1]], "every candidate's score")
+    XCTAssertNil(back.loss)
     XCTAssertEqual(back.tokensPerSecond, 5)
+    let loss = EvaluationReport(setup, examples: 3, loss: log(4), scoredTokens: 12, tokens: 30, seconds: 3)
+    XCTAssertEqual(loss.perplexity!, 4, accuracy: 1e-12)
+    XCTAssertNil(loss.metrics)
+    XCTAssertNil(loss.predictions)
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
     XCTAssertEqual(leftovers, ["report.json"])
   }

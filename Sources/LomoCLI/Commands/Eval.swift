@@ -7,16 +7,20 @@ import LomoModel
 import LomoTokenizer
 import LomoTrain
 
-/// `lomo eval`: zero-shot (or fine-tuned) accuracy of a model on a multiple-choice data file.
+/// `lomo eval`: accuracy of a model on a multiple-choice data file, or its loss and perplexity
+/// on data of any other training format.
 struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Score every answer choice of a data file by its negative log-likelihood and report accuracy.",
+    abstract: "Score a model on a data file: accuracy on answer choices, or loss and perplexity.",
     discussion: """
-      Each candidate answer (plus EOS) is scored by its summed negative log-likelihood given the \
-      prompt, the LOMO paper's rule; the lowest wins. Data: SuperGLUE files with --task (the \
-      paper's templates), or JSONL {"prompt", "choices", "label"}. Prints accuracy, plus macro-F1 \
-      for CB and F1a and exact match for MultiRC. A progress line with an ETA goes to stderr \
-      when stderr is a terminal.
+      Multiple-choice data (SuperGLUE files with --task, with the paper's templates, or JSONL \
+      {"prompt", "choices", "label"}): each candidate answer (plus EOS) is scored by its summed \
+      negative log-likelihood given the prompt, the LOMO paper's rule; the lowest wins. Prints \
+      accuracy, plus macro-F1 for CB and F1a and exact match for MultiRC; --report keeps every \
+      candidate's score. Any other format lomo trains on (messages, prompt-completion, text, \
+      input_ids): the mean loss over the tokens training would learn, and its perplexity, so a \
+      chat run's held-out conversations can be scored the way they were trained. A progress \
+      line with an ETA goes to stderr when stderr is a terminal.
       """)
 
   @OptionGroup(title: "Model") var model: ModelOption
@@ -31,7 +35,7 @@ struct Eval: ParsableCommand {
   @Option(help: "Sequences (example × choice) per forward pass.")
   var batchSize = EvaluationOptions().batchSize
 
-  @Option(help: "Write the metrics and every prediction as JSON to this file. (default: none)")
+  @Option(help: "Write the metrics, every prediction and every candidate's score (or the loss) as JSON to this file. (default: none)")
   var report: String?
 
   @OptionGroup(title: "Storage") var storage: DTypeOption
@@ -45,9 +49,6 @@ struct Eval: ParsableCommand {
   func run() throws {
     threads.apply()
     let dataset = try data.load(seed: seed)
-    guard dataset.isMultipleChoice else {
-      throw CommandError("\(data.data): the \(dataset.format.rawValue) format has no answer choices to score; use a SuperGLUE file with --task or {\"prompt\", \"choices\", \"label\"}")
-    }
     // Under mpirun the model is sharded over the ranks (for a model larger than one machine):
     // every rank scores every item (the layer gathers keep them in step), rank 0 reports.
     let world = Communicator.world
@@ -60,17 +61,39 @@ struct Eval: ParsableCommand {
     try StreamingPlan.planInference(loaded.parameters, batchSize: batchSize, maxSeqLen: data.maxSeqLen,
                                     streamBudget: streaming.streamBudget, from: "eval")
     var builder = try loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
-    let items = try dataset.evaluationItems(&builder)
-    if builder.truncatedCount > 0 {
-      warn("\(builder.truncatedCount) of \(items.count) prompts were longer than --max-seq-len \(data.maxSeqLen) and lost their start")
-    }
-    let taskName = dataset.task?.rawValue ?? dataset.format.rawValue
-    let sequences = items.map(\.candidates.count).reduce(0, +)
-    warn("\(taskName): \(items.count) examples, \(sequences) sequences, model \(loaded.source.path)")
     let evaluator = Evaluator(
       model: LlamaModel(parameters: loaded.parameters),
       options: EvaluationOptions(batchSize: batchSize, lengthNormalize: lengthNormalize,
                                  padToken: loaded.padToken))
+    let taskName = dataset.task?.rawValue ?? dataset.format.rawValue
+    let setup = { EvaluationReport.Setup(model: loaded.source.path, data: data.data, format: dataset.format,
+                                         task: dataset.task, maxSequenceLength: data.maxSeqLen,
+                                         truncated: builder.truncatedCount, limit: data.limit, seed: seed) }
+    guard dataset.isMultipleChoice else {
+      let examples = try dataset.trainingExamples(&builder)
+      if builder.truncatedCount > 0 {
+        warn("\(builder.truncatedCount) of \(examples.count) examples were longer than --max-seq-len \(data.maxSeqLen) and lost their start")
+      }
+      warn("\(taskName): \(examples.count) examples scored by their loss, model \(loaded.source.path)")
+      let start = DispatchTime.now().uptimeNanoseconds
+      let (loss, scored) = evaluator.meanLoss(examples)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      guard world.rank == 0 else { return }
+      let tokens = examples.map(\.tokens.count).reduce(0, +)
+      print("\(taskName): loss \(String(format: "%.4f", loss)), perplexity \(String(format: "%.3f", exp(loss))) over \(scored) trained tokens of \(examples.count) examples")
+      print("time \(Format.duration(seconds, .compact)), \(tokens) tokens, \(String(format: "%.1f", seconds > 0 ? Double(tokens) / seconds : 0)) tokens/s")
+      if let report {
+        try EvaluationReport(setup(), examples: examples.count, loss: loss, scoredTokens: scored, tokens: tokens,
+                             seconds: seconds).write(to: report)
+      }
+      return
+    }
+    let items = try dataset.evaluationItems(&builder)
+    if builder.truncatedCount > 0 {
+      warn("\(builder.truncatedCount) of \(items.count) prompts were longer than --max-seq-len \(data.maxSeqLen) and lost their start")
+    }
+    let sequences = items.map(\.candidates.count).reduce(0, +)
+    warn("\(taskName): \(items.count) examples, \(sequences) sequences, model \(loaded.source.path)")
     let result = try evaluator.evaluate(items) { p in
       guard Diagnostics.isTerminal, world.rank == 0 else { return }
       let eta = p.etaSeconds.map { Format.duration($0, .compact) } ?? "?"
@@ -85,11 +108,7 @@ struct Eval: ParsableCommand {
           + metrics.otherMetricsText)
     print("time \(Format.duration(result.seconds, .compact)), \(result.tokens) tokens, \(String(format: "%.1f", result.tokensPerSecond)) tokens/s")
     if let report {
-      let r = EvaluationReport(
-        model: loaded.source.path, data: data.data, format: dataset.format, task: dataset.task, result: result,
-        lengthNormalized: lengthNormalize, maxSequenceLength: data.maxSeqLen, truncated: builder.truncatedCount,
-        limit: data.limit, seed: seed)
-      try r.write(to: report)
+      try EvaluationReport(setup(), result: result, lengthNormalized: lengthNormalize).write(to: report)
     }
   }
 

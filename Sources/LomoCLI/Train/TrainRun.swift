@@ -195,7 +195,8 @@ struct TrainRun {
     recorder?.finish(summary, trainer: trainer, evaluation: evaluation, finalModel: output.loadablePath(output.final),
                      bestModel: bestStep.map { _ in output.loadablePath(output.best) })
     print(TrainSummaryTable.render(summary, evaluation: evaluation, saved: models))
-    print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data FILE")
+    let task = command.data.task.map { " --task \($0.rawValue)" } ?? ""
+    print("\nevaluate with: lomo eval --model \(output.loadablePath(output.final)) --data \(command.evaluation.evalData ?? "FILE")\(task)")
   }
 
   /// Runs `train`; when it diverges with a non-finite value (`TrainingError.nonFinite`: the
