@@ -22,7 +22,7 @@ final class ProgressPrinter {
   func step(_ m: StepMetrics) {
     let eta = Format.duration(m.etaSeconds, .clock)
     var line = String(format: "step %d/%d  epoch %d  loss %.4f  lr %.3g", m.step, m.totalSteps,
-                      m.epoch, m.loss, m.learningRate)
+                      m.epoch + 1, m.loss, m.learningRate)
     if let n = m.gradientNorm { line += String(format: "  |g| %.3g", n) }
     if let s = m.lossScale { line += String(format: "  scale %g", s) }
     if m.skipped { line += "  (skipped: overflow)" }

@@ -268,9 +268,11 @@ public final class Trainer {
   }
 
   /// Continues from a checkpoint of a run with the same options and examples (the learning
-  /// rate, clipping and evaluation cadence may differ): checks every field of its state against
-  /// this run and its tensors against their checksums, then loads its parameters into the model
-  /// and restores the position, optimizer and loss scaler.
+  /// rate, clipping and evaluation cadence may differ, and so may the length: a run extended
+  /// with a larger --max-steps or --epochs continues with its schedule stretched to the new
+  /// length): checks every field of its state against this run (naming each option that
+  /// differs) and its tensors against their checksums, then loads its parameters into the
+  /// model and restores the position, optimizer and loss scaler.
   ///
   /// Over several ranks each rank reads its own part, written by a run of as many ranks.
   public func resume(from checkpoint: URL) throws {
@@ -285,8 +287,14 @@ public final class Trainer {
     mine.learningRate = theirs.learningRate
     mine.clipGradNorm = theirs.clipGradNorm
     mine.clipGradValue = theirs.clipGradValue
-    guard mine == theirs else {
-      throw TrainingError.checkpoint(path: path, problem: "it was written with other training options")
+    mine.length = theirs.length
+    let differences = mine.differences(from: theirs)
+    guard differences.isEmpty else {
+      throw TrainingError.checkpoint(path: path, problem: "it was written with other training options: "
+        + differences.joined(separator: ", ") + "; resume with the checkpoint's, or start a new run")
+    }
+    guard stored.step <= totalSteps else {
+      throw TrainingError.checkpoint(path: path, problem: "it is at step \(stored.step), past this run's \(totalSteps) steps; give a larger --max-steps or --epochs")
     }
     guard stored.exampleCount == examples.count, stored.dataFingerprint == fingerprint else {
       throw TrainingError.checkpoint(path: path, problem: "it was written for other training data")

@@ -60,7 +60,7 @@ final class ParsingTests: XCTestCase {
       "--data", "d.jsonl", "--output", "out", "--optimizer", "adalomo", "--lr", "0.03",
       "--lr-schedule", "cosine", "--warmup", "0.1", "--max-steps", "40", "--batch-size", "2",
       "--gradient-accumulation-steps", "3", "--dtype", "BF16", "--clip-grad-norm", "1", "--clip-grad-value", "5", "--weight-decay", "0.01",
-      "--activation-checkpointing", "--seed", "7", "--eval-every", "10", "--task", "RTE",
+      "--activation-checkpointing", "--seed", "7", "--eval-every", "10", "--eval-data", "e.jsonl", "--task", "RTE",
       "--limit", "100", "--max-seq-len", "256", "--save-format", "safetensors", "--threads", "1",
     ])
     var expected = TrainingOptions()

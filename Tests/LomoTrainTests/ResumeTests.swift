@@ -103,9 +103,37 @@ final class ResumeTests: XCTestCase {
                                 examples: TinyModel.examples(count: 10, seed: 99), padToken: 0,
                                 options: TinyModel.options(steps: 4))
     XCTAssertThrowsError(try otherData.resume(from: checkpoint))
+    var other = TinyModel.options(steps: 4, batchSize: 2)
+    other.seed = 5
     let otherOptions = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
-                                   examples: TinyModel.examples(count: 10), padToken: 0,
-                                   options: TinyModel.options(steps: 5))
-    XCTAssertThrowsError(try otherOptions.resume(from: checkpoint))
+                                   examples: TinyModel.examples(count: 10), padToken: 0, options: other)
+    XCTAssertThrowsError(try otherOptions.resume(from: checkpoint)) {
+      XCTAssertTrue("\($0)".contains("other training options: --batch-size 2 (the checkpoint's: 4), --seed 5 (the checkpoint's: 11)"), "\($0)")
+    }
+  }
+
+  /// A run may be made longer on resume (its schedule then spans the new length), never
+  /// shorter than the checkpoint's step.
+  func testResumeExtendsTheRunButNotBeforeItsStep() throws {
+    let scratch = try temporaryDirectory("train")
+    let checkpoint = scratch.url.appendingPathComponent("resume")
+    let trainer = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
+                              examples: TinyModel.examples(count: 10), padToken: 0,
+                              options: TinyModel.options(steps: 4))
+    try trainer.run(stopAfter: 3)
+    try trainer.saveCheckpoint(to: checkpoint)
+    let longer = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
+                             examples: TinyModel.examples(count: 10), padToken: 0,
+                             options: TinyModel.options(steps: 7))
+    try longer.resume(from: checkpoint)
+    XCTAssertEqual(longer.step, 3)
+    let summary = try longer.run()
+    XCTAssertEqual(summary.steps, 7)
+    let shorter = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
+                              examples: TinyModel.examples(count: 10), padToken: 0,
+                              options: TinyModel.options(steps: 2))
+    XCTAssertThrowsError(try shorter.resume(from: checkpoint)) {
+      XCTAssertTrue("\($0)".contains("it is at step 3, past this run's 2 steps; give a larger --max-steps or --epochs"), "\($0)")
+    }
   }
 }

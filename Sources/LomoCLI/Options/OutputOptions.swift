@@ -19,6 +19,9 @@ struct OutputOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Also write the resumable checkpoint OUTPUT/checkpoint every N steps (replacing the previous one), so that a run killed outright or lost with its machine resumes from there. (default: only on Ctrl-C and failures)")
   var saveEvery: Int?
 
+  @Flag(help: "When the run finishes, keep OUTPUT/checkpoint at its last step, so that --resume with a larger --max-steps or --epochs extends it. (default: a finished run removes its checkpoint)")
+  var keepCheckpoint = false
+
   @Flag(help: "Replace existing outputs (without it, an existing final/ or best/ is never overwritten).")
   var overwrite = false
 

@@ -49,6 +49,12 @@ struct Train: ParsableCommand {
   /// The options of the run's arithmetic.
   var trainingOptions: TrainingOptions { training.options(dtype: storage.dtype) }
 
+  func validate() throws {
+    if training.evalEvery > 0 && evaluation.evalData == nil {
+      throw ValidationError("--eval-every needs --eval-data, the file to evaluate on")
+    }
+  }
+
   func run() throws {
     threads.apply()
     try TrainRun(self).run()

@@ -175,6 +175,7 @@ struct TrainRun {
     if world.any(finalSaveError != nil) {
       throw reportedByRankZero(rescue.failure(saving: "the final model \(output.final.path)", finalSaveError ?? Self.failedOnRankZero))
     }
+    try settleCheckpoint(trainer, output: output)
     // The other ranks' part ends here: rank 0 reports.
     guard let saved = exported else { return }
     for missing in saved.missing { progress.message("warning: the saved model lacks \(missing)") }
@@ -223,6 +224,24 @@ struct TrainRun {
         (finite is not good: if the steps before already went far off, start over instead)
         """))
     }
+  }
+
+  /// After final/ is saved: with --keep-checkpoint, OUTPUT/checkpoint is written at the last
+  /// step (every rank its part); without, a checkpoint left there (--save-every, or the one
+  /// resumed from) is removed, as the run no longer needs it.
+  private func settleCheckpoint(_ trainer: Trainer, output: TrainingOutput) throws {
+    if command.output.keepCheckpoint {
+      try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
+      progress.message("kept \(output.checkpoint.path) at step \(trainer.step): --resume it with a larger --max-steps or --epochs to train on")
+      return
+    }
+    let mine = trainer.checkpointFolder(output.checkpoint)
+    guard world.any(FileManager.default.fileExists(atPath: mine.path)) else { return }
+    try? FileManager.default.removeItem(at: mine)
+    world.barrier()
+    guard world.rank == 0 else { return }
+    try? FileManager.default.removeItem(at: output.checkpoint)
+    progress.message("removed \(output.checkpoint.path): the run is finished (--keep-checkpoint keeps it)")
   }
 
   /// `make(dataset, builder)` with an `ExampleBuilder` for `loaded`, warning when examples of

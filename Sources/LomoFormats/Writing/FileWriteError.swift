@@ -27,7 +27,7 @@ public struct FileWriteError: Error, CustomStringConvertible, Equatable, Sendabl
   public var description: String {
     switch problem {
     case .destinationExists:
-      "\(path): already exists; pass overwrite to replace it"
+      "\(path): already exists; add --overwrite to replace it"
     case .io(let operation, let file, let reason):
       file == path ? "\(path): \(operation) failed: \(reason)" : "\(path): \(operation) of \(file) failed: \(reason)"
     case .invalidTensor(let name, let reason): "\(path): tensor '\(name)': \(reason)"
