@@ -103,6 +103,13 @@ final class ParsingTests: XCTestCase {
                    .maxSteps(5))
   }
 
+  func testTrainOnTakesLastOrAll() throws {
+    XCTAssertEqual(try Train.parse(["--data", "d", "--output", "o"]).chat.trainOn, .last)
+    XCTAssertEqual(try Train.parse(["--data", "d", "--output", "o", "--train-on", "all"]).chat.trainOn, .all)
+    XCTAssertThrowsError(try Train.parse(["--data", "d", "--output", "o", "--train-on", "first"]))
+    XCTAssertEqual(CommandDeclarations(Train.self).kinds["train-on"], .option, "a config file may set it")
+  }
+
   func testSharedGroupsParseTheSameEverywhere() throws {
     let eval = try Eval.parse(["--data", "d.jsonl", "--model", "m.gguf", "--dtype", "bf16", "--threads", "2"])
     XCTAssertEqual(eval.model.model, "m.gguf")
