@@ -36,6 +36,9 @@ public struct ExampleBuilder {
   /// Conversations with several assistant turns of which only the last was trained on
   /// (`trainOn` is `.last`), for the note that says so.
   public private(set) var conversationsWithUntrainedTurns = 0
+  /// Whether `evaluationItem` renders a choice record through the chat template: its prompt
+  /// as one user turn plus the generation prompt, each choice as that turn's assistant reply.
+  public var choicesUseChatTemplate = false
 
   public init(encoder: any TextEncoding, maxSequenceLength: Int, chatTemplate: LoadedChatTemplate? = nil,
               vocabularySize: Int? = nil) {
@@ -108,11 +111,24 @@ public struct ExampleBuilder {
     }
   }
 
-  /// The scoring item of a choice record; nil for other records.
-  public mutating func evaluationItem(_ record: DatasetRecord) -> MultipleChoiceItem? {
+  /// The scoring item of a choice record; nil for other records. With
+  /// `choicesUseChatTemplate`, the prompt is the chat template's rendering of one user turn
+  /// plus the generation prompt and each candidate is what `chatIDs` would train on as that
+  /// turn's reply (the choice, the end-of-turn marker, EOS); it throws `chatIDs`' errors.
+  public mutating func evaluationItem(_ record: DatasetRecord) throws -> MultipleChoiceItem? {
     guard case .choice(let c) = record else { return nil }
-    var prompt = promptIDs(c.prompt)
-    let candidates = c.choices.map(answerIDs)
+    var prompt: [Int32]
+    let candidates: [[Int32]]
+    if choicesUseChatTemplate {
+      let user = ChatMessage(role: "user", content: c.prompt)
+      let replies = try c.choices.map { try chatIDs([user, ChatMessage(role: "assistant", content: $0)], turns: .last) }
+      // The prompt's rendering does not depend on the reply, so every reply has the same.
+      prompt = replies.first?.prompt ?? []
+      candidates = replies.map(\.completion)
+    } else {
+      prompt = promptIDs(c.prompt)
+      candidates = c.choices.map(answerIDs)
+    }
     let longest = candidates.map(\.count).max() ?? 0
     // Scored sequence: prompt + candidate without its last token.
     let room = max(maxSequenceLength + 1 - longest, min(prompt.count, 1))
@@ -222,7 +238,10 @@ extension Dataset {
   /// Scoring items; throws when the records are not choices.
   public func evaluationItems(_ builder: inout ExampleBuilder) throws -> [MultipleChoiceItem] {
     try zip(records, lines).map { record, line in
-      guard let item = builder.evaluationItem(record) else {
+      let found: MultipleChoiceItem?
+      do { found = try builder.evaluationItem(record) }
+      catch let e as ExampleError { throw DatasetError(file: file, line: line, .invalidField(e.field, e.description)) }
+      guard let item = found else {
         throw DatasetError(file: file, line: line, .undetectedFormat(
           "the \(format.rawValue) format has no answer choices to score; use a SuperGLUE --task or {\"prompt\", \"choices\", \"label\"}"))
       }
