@@ -116,7 +116,7 @@ final class ParsingTests: XCTestCase {
     XCTAssertEqual(eval.storage.dtype, .bf16)
     XCTAssertEqual(eval.threads.count, 2)
     let generate = try Generate.parse(["--prompt", "hi", "--dtype", "f16"])
-    XCTAssertEqual(generate.storage.dtype, .f16)
+    XCTAssertEqual(generate.runtime.storage.dtype, .f16)
     XCTAssertEqual(generate.model.model, "smollm2-135m")
     let convert = try ConvertModel.parse(["--output", "x.gguf", "--type", "Q8_0"])
     XCTAssertEqual(convert.type, .q8_0)
