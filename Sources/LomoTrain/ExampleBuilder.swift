@@ -16,6 +16,8 @@ extension Tokenizer: TextEncoding {}
 /// - Record text is encoded with `parseSpecial: false`, so data cannot inject control tokens;
 ///   chat-template output is encoded with `parseSpecial: true` and without the tokenizer's own
 ///   BOS/EOS (the template writes the special tokens it wants, as transformers tokenizes it).
+/// - A conversation (`{"messages"}`) trains on the assistant turns `trainOn` names, each as the
+///   chat template renders it (`ExampleBuilder+Chat.swift`).
 /// - A sequence longer than `maxSequenceLength` tokens is truncated from the left, keeping the
 ///   answer and its end (and a leading BOS); `truncatedCount` counts them.
 public struct ExampleBuilder {
@@ -29,6 +31,14 @@ public struct ExampleBuilder {
   /// Token ids must be below this (pre-tokenised records are checked against it).
   public let vocabularySize: Int?
   public private(set) var truncatedCount = 0
+  /// The assistant turns of conversations that are trained on.
+  public var trainOn: AssistantTurns = .last
+  /// Conversations with several assistant turns of which only the last was trained on
+  /// (`trainOn` is `.last`), for the note that says so.
+  public private(set) var conversationsWithUntrainedTurns = 0
+  /// Whether `evaluationItem` renders a choice record through the chat template: its prompt
+  /// as one user turn plus the generation prompt, each choice as that turn's assistant reply.
+  public var choicesUseChatTemplate = false
 
   public init(encoder: any TextEncoding, maxSequenceLength: Int, chatTemplate: LoadedChatTemplate? = nil,
               vocabularySize: Int? = nil) {
@@ -78,8 +88,11 @@ public struct ExampleBuilder {
     case .text(let text):
       return fit(prompt: [], completion: encoder.encode(text, addSpecial: true, parseSpecial: false) + eos)
     case .chat(let messages):
-      let (prompt, completion) = try chatIDs(messages)
-      return fit(prompt: prompt, completion: completion)
+      let chat = try chatIDs(messages, turns: trainOn)
+      if trainOn == .last, messages.filter({ $0.role == "assistant" }).count > 1 {
+        conversationsWithUntrainedTurns += 1
+      }
+      return fit(prompt: chat.prompt, completion: chat.completion, trained: chat.trained)
     case .tokens(let ids, let labels):
       if let v = vocabularySize {
         for (field, values) in [("input_ids", ids), ("labels", labels ?? [])] {
@@ -98,11 +111,24 @@ public struct ExampleBuilder {
     }
   }
 
-  /// The scoring item of a choice record; nil for other records.
-  public mutating func evaluationItem(_ record: DatasetRecord) -> MultipleChoiceItem? {
+  /// The scoring item of a choice record; nil for other records. With
+  /// `choicesUseChatTemplate`, the prompt is the chat template's rendering of one user turn
+  /// plus the generation prompt and each candidate is what `chatIDs` would train on as that
+  /// turn's reply (the choice, the end-of-turn marker, EOS); it throws `chatIDs`' errors.
+  public mutating func evaluationItem(_ record: DatasetRecord) throws -> MultipleChoiceItem? {
     guard case .choice(let c) = record else { return nil }
-    var prompt = promptIDs(c.prompt)
-    let candidates = c.choices.map(answerIDs)
+    var prompt: [Int32]
+    let candidates: [[Int32]]
+    if choicesUseChatTemplate {
+      let user = ChatMessage(role: "user", content: c.prompt)
+      let replies = try c.choices.map { try chatIDs([user, ChatMessage(role: "assistant", content: $0)], turns: .last) }
+      // The prompt's rendering does not depend on the reply, so every reply has the same.
+      prompt = replies.first?.prompt ?? []
+      candidates = replies.map(\.completion)
+    } else {
+      prompt = promptIDs(c.prompt)
+      candidates = c.choices.map(answerIDs)
+    }
     let longest = candidates.map(\.count).max() ?? 0
     // Scored sequence: prompt + candidate without its last token.
     let room = max(maxSequenceLength + 1 - longest, min(prompt.count, 1))
@@ -113,63 +139,42 @@ public struct ExampleBuilder {
     return MultipleChoiceItem(prompt: prompt, candidates: candidates, label: c.label, group: c.group)
   }
 
-  /// Prompt and completion ids of a conversation: the completion is the last assistant turn as
-  /// the chat template renders it (its end-of-turn marker included), EOS appended when the
-  /// template does not end the turn with it.
-  func chatIDs(_ messages: [ChatMessage]) throws -> ([Int32], [Int32]) {
-    guard let loaded = chatTemplate else { throw ExampleError.noChatTemplate }
-    let template: ChatTemplate
-    switch loaded {
-    case .success(let t): template = t
-    case .failure(let e): throw ExampleError.unusableChatTemplate(e.description)
-    }
-    guard let last = messages.lastIndex(where: { $0.role == "assistant" }) else { throw ExampleError.noAssistantTurn }
-    let promptText: String, fullText: String
-    do {
-      promptText = try template.render(Array(messages[..<last]), addGenerationPrompt: true)
-      fullText = try template.render(Array(messages[...last]), addGenerationPrompt: false)
-    } catch {
-      throw ExampleError.chatTemplateFailed(error.description)
-    }
-    let full = encoder.encode(fullText, addSpecial: false, parseSpecial: true)
-    let prompt = encoder.encode(promptText, addSpecial: false, parseSpecial: true)
-    var completion: [Int32]
-    if full.starts(with: prompt) {
-      completion = Array(full[prompt.count...])
-    } else if fullText.hasPrefix(promptText) {
-      completion = encoder.encode(String(fullText.dropFirst(promptText.count)), addSpecial: false, parseSpecial: true)
-    } else {
-      throw ExampleError.chatTemplateMismatch
-    }
-    if let e = encoder.eosID, !completion.contains(e) { completion.append(e) }
-    return (prompt, completion)
-  }
-
   /// prompt + completion cut to at most `maxSequenceLength + 1` ids (the example has one fewer
-  /// positions), dropping prompt tokens first.
-  mutating func fit(prompt: [Int32], completion: [Int32]) -> TokenizedExample {
+  /// positions), dropping prompt tokens first. `trained` marks the completion tokens with a
+  /// loss (nil: all of them); a completion longer than the limit loses its start, so the
+  /// trained tokens at its end are kept.
+  mutating func fit(prompt: [Int32], completion: [Int32], trained: [Bool]? = nil) -> TokenizedExample {
+    let trained = trained ?? [Bool](repeating: true, count: completion.count)
     let limit = maxSequenceLength + 1
     guard prompt.count + completion.count > limit else {
-      return TokenizedExample(prompt: prompt, completion: completion)
+      return TokenizedExample(prompt: prompt, completion: completion, trained: trained)
     }
     truncatedCount += 1
     if completion.count < limit {
-      return TokenizedExample(prompt: keepEnd(prompt, limit - completion.count), completion: completion)
+      return TokenizedExample(prompt: keepEnd(prompt, limit - completion.count), completion: completion, trained: trained)
     }
     // The answer alone is too long: keep its end, after the prompt's first token (BOS if any).
     guard let first = prompt.first else {
-      return TokenizedExample(prompt: [], completion: keepEnd(completion, limit))
+      let kept = keptPositions(completion, limit)
+      return TokenizedExample(prompt: [], completion: kept.map { completion[$0] }, trained: kept.map { trained[$0] })
     }
-    return TokenizedExample(prompt: [first], completion: Array(completion.suffix(limit - 1)))
+    return TokenizedExample(prompt: [first], completion: Array(completion.suffix(limit - 1)),
+                            trained: Array(trained.suffix(limit - 1)))
   }
+
 
   /// The last `count` ids of `ids`, keeping a leading BOS in place of the first of them.
   func keepEnd(_ ids: [Int32], _ count: Int) -> [Int32] {
-    guard ids.count > count else { return ids }
+    keptPositions(ids, count).map { ids[$0] }
+  }
+
+  /// The indices of `ids` that `keepEnd(ids, count)` keeps, in order.
+  func keptPositions(_ ids: [Int32], _ count: Int) -> [Int] {
+    guard ids.count > count else { return Array(ids.indices) }
     if count >= 2, let bos = encoder.bosID, ids.first == bos {
-      return [bos] + ids.suffix(count - 1)
+      return [0] + Array(ids.count - count + 1..<ids.count)
     }
-    return Array(ids.suffix(count))
+    return Array(ids.count - count..<ids.count)
   }
 }
 
@@ -181,6 +186,9 @@ public enum ExampleError: Error, Equatable, CustomStringConvertible {
   case chatTemplateFailed(String)
   case noAssistantTurn
   case chatTemplateMismatch
+  /// `messages[index]`, an assistant turn, is rendered differently once later turns follow
+  /// (templates that drop past reasoning do), so the turns trained on cannot be located.
+  case chatTemplateRewritesTurn(index: Int)
   /// Entry `index` of a pre-tokenised record's `field` (input_ids or labels).
   case tokenOutOfRange(field: String, index: Int, token: Int32, vocabularySize: Int)
   /// The tokenizer produced an id the model does not have.
@@ -204,6 +212,8 @@ public enum ExampleError: Error, Equatable, CustomStringConvertible {
     case .chatTemplateFailed(let why): "the chat template cannot render this conversation: \(why)"
     case .noAssistantTurn: "the conversation has no assistant turn to train on"
     case .chatTemplateMismatch: "the chat template's rendering of the conversation does not start with its rendering of the prompt"
+    case .chatTemplateRewritesTurn(let i):
+      "the chat template renders the conversation up to messages[\(i)] differently once later turns follow (it rewrites earlier turns), so the assistant turns to train on cannot be located; train on the last turn only (--train-on last) or give each assistant turn its own line"
     case .tokenOutOfRange(_, let i, let t, let v):
       "entry \(i) is \(t), not a token id of this model (ids are 0..<\(v)); tokenize the data with this model's tokenizer"
     case .encodedOutOfRange(let t, let v):
@@ -228,7 +238,10 @@ extension Dataset {
   /// Scoring items; throws when the records are not choices.
   public func evaluationItems(_ builder: inout ExampleBuilder) throws -> [MultipleChoiceItem] {
     try zip(records, lines).map { record, line in
-      guard let item = builder.evaluationItem(record) else {
+      let found: MultipleChoiceItem?
+      do { found = try builder.evaluationItem(record) }
+      catch let e as ExampleError { throw DatasetError(file: file, line: line, .invalidField(e.field, e.description)) }
+      guard let item = found else {
         throw DatasetError(file: file, line: line, .undetectedFormat(
           "the \(format.rawValue) format has no answer choices to score; use a SuperGLUE --task or {\"prompt\", \"choices\", \"label\"}"))
       }

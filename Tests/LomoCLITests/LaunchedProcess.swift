@@ -24,9 +24,10 @@ func read(_ stderr: FileHandle, until marker: String) -> Bool {
 }
 
 /// Runs `executable arguments` in `directory` with `environment` added to this process's, and
-/// waits for it; `whileRunning` may read its stderr and signal it meanwhile.
+/// waits for it; `whileRunning` may read its stderr and signal it meanwhile. With `input`, its
+/// stdin is a pipe that holds `input` and then ends.
 func launch(_ executable: URL, _ arguments: [String], in directory: URL,
-            environment: [String: String] = [:],
+            environment: [String: String] = [:], input: String? = nil,
             whileRunning: ((Process, FileHandle) -> Void)? = nil) throws -> Outcome {
   let process = Process()
   process.executableURL = executable
@@ -36,7 +37,14 @@ func launch(_ executable: URL, _ arguments: [String], in directory: URL,
   let out = Pipe(), err = Pipe()
   process.standardOutput = out
   process.standardError = err
+  let stdin = input.map { _ in Pipe() }
+  if let stdin { process.standardInput = stdin }
   try process.run()
+  if let stdin, let input {
+    // Small inputs: the pipe's buffer holds them, so writing cannot block.
+    try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+  }
   var stderr = Data()
   if let whileRunning { whileRunning(process, err.fileHandleForReading) }
   // stdout is read on another thread so that neither pipe can fill and block the process.

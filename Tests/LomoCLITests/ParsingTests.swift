@@ -103,13 +103,20 @@ final class ParsingTests: XCTestCase {
                    .maxSteps(5))
   }
 
+  func testTrainOnTakesLastOrAll() throws {
+    XCTAssertEqual(try Train.parse(["--data", "d", "--output", "o"]).chat.trainOn, .last)
+    XCTAssertEqual(try Train.parse(["--data", "d", "--output", "o", "--train-on", "all"]).chat.trainOn, .all)
+    XCTAssertThrowsError(try Train.parse(["--data", "d", "--output", "o", "--train-on", "first"]))
+    XCTAssertEqual(CommandDeclarations(Train.self).kinds["train-on"], .option, "a config file may set it")
+  }
+
   func testSharedGroupsParseTheSameEverywhere() throws {
     let eval = try Eval.parse(["--data", "d.jsonl", "--model", "m.gguf", "--dtype", "bf16", "--threads", "2"])
     XCTAssertEqual(eval.model.model, "m.gguf")
     XCTAssertEqual(eval.storage.dtype, .bf16)
     XCTAssertEqual(eval.threads.count, 2)
     let generate = try Generate.parse(["--prompt", "hi", "--dtype", "f16"])
-    XCTAssertEqual(generate.storage.dtype, .f16)
+    XCTAssertEqual(generate.runtime.storage.dtype, .f16)
     XCTAssertEqual(generate.model.model, "smollm2-135m")
     let convert = try ConvertModel.parse(["--output", "x.gguf", "--type", "Q8_0"])
     XCTAssertEqual(convert.type, .q8_0)

@@ -63,6 +63,8 @@ final class ValidationTests: XCTestCase {
     assertRefused(["generate", "--prompt", "hi", "--top-p", "nan"], mentioning: "--top-p must be in (0, 1]")
     assertRefused(["generate", "--prompt", "hi", "--temperature", "nan"], mentioning: "--temperature must be finite and >= 0")
     assertRefused(["generate", "--prompt", "hi", "--temperature", "-1"], mentioning: "--temperature must be finite and >= 0")
+    assertRefused(["chat", "--temperature", "-1"], mentioning: "--temperature must be finite and >= 0")
+    assertRefused(["chat", "--max-new-tokens", "0"], mentioning: "--max-new-tokens must be at least 1")
     assertRefused(["demo", "--lr", "nan"], mentioning: "learning rate must be finite and >= 0")
     assertRefused(["demo", "--clip-grad-norm", "-1"], mentioning: "clipping thresholds must be finite and >= 0")
     assertRefused(["bench", "--clip-grad-norm", "nan"], mentioning: "--clip-grad-norm must be finite and ≥ 0")

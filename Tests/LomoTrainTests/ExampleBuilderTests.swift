@@ -55,14 +55,14 @@ final class ExampleBuilderTests: XCTestCase {
     XCTAssertEqual(b.truncatedCount, 3)
   }
 
-  func testEvaluationItemCandidatesAndPromptTruncation() {
+  func testEvaluationItemCandidatesAndPromptTruncation() throws {
     var b = ExampleBuilder(encoder: ByteEncoder(), maxSequenceLength: 6)
-    let item = b.evaluationItem(.choice(ChoiceRecord(prompt: "abcdef", choices: ["x", "yz"], label: 0, group: "g")))
+    let item = try b.evaluationItem(.choice(ChoiceRecord(prompt: "abcdef", choices: ["x", "yz"], label: 0, group: "g")))
     // Longest candidate "yz"+EOS = 3 ids; room for 7 - 3 = 4 prompt ids: BOS d e f.
     XCTAssertEqual(item, MultipleChoiceItem(prompt: [1, 100, 101, 102], candidates: [[120, 2], [121, 122, 2]],
                                             label: 0, group: "g"))
     XCTAssertEqual(b.truncatedCount, 1)
-    XCTAssertNil(b.evaluationItem(.text("x")))
+    XCTAssertNil(try b.evaluationItem(.text("x")))
   }
 
   func testChatTrainsOnTheLastAssistantTurn() throws {

@@ -15,6 +15,7 @@ extension DType: ExpressibleByArgument {
 extension OptimizerKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Shape: ExpressibleByArgument {}
 extension DataFormat: ExpressibleByArgument {}
+extension AssistantTurns: ExpressibleByArgument {}
 extension TrainingOutput.Format: ExpressibleByArgument {}
 extension ModelExporter.GGUFType: ExpressibleByArgument {
   /// Type names in any case (`--type Q8_0`).

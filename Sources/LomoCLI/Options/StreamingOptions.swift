@@ -8,7 +8,7 @@ struct StreamingOptions: ParsableArguments {
   @Flag(help: "Keep the layers' weights in a file on disk and read each layer as it is needed (the next one while this one computes), writing it back after its update: for models larger than memory. The file is removed when lomo exits.")
   var streamWeights = false
 
-  @Option(help: "Folder for the streamed weights file (its disk needs the model's size free; a fast local disk). (default: the output folder; for lomo bench, eval and generate the current folder)")
+  @Option(help: "Folder for the streamed weights file (its disk needs the model's size free; a fast local disk). (default: the output folder; for lomo bench, eval, generate and chat the current folder)")
   var streamDir: String?
 
   @Option(help: "Memory for the streamed layers' weights, e.g. 4GiB or 500MB; at least one layer. (default: what the memory estimate leaves of the available memory, less a tenth)")

@@ -36,6 +36,7 @@ struct Train: ParsableCommand {
 
   @OptionGroup(title: "Model") var model: ModelOption
   @OptionGroup(title: "Data") var data: DataOptions
+  @OptionGroup(title: "Data") var chat: ChatDataOptions
   @OptionGroup(title: "Evaluation") var evaluation: EvaluationDataOptions
   @OptionGroup(title: "Training") var training: TrainingArguments
   @OptionGroup(title: "Storage") var storage: DTypeOption

@@ -249,7 +249,11 @@ struct TrainRun {
   private func tokenize<T>(_ dataset: Dataset, _ loaded: LoadedModel, file: String,
                            _ make: (Dataset, inout ExampleBuilder) throws -> T) throws -> T {
     var builder = try loaded.exampleBuilder(maxSequenceLength: command.data.maxSeqLen)
+    builder.trainOn = command.chat.trainOn
     let result = try make(dataset, &builder)
+    if builder.conversationsWithUntrainedTurns > 0 {
+      progress.message("note: \(builder.conversationsWithUntrainedTurns) conversations of \(file) have several assistant turns; only the last is trained on (--train-on all trains every one)")
+    }
     if builder.truncatedCount > 0 {
       progress.message("warning: \(builder.truncatedCount) examples of \(file) were longer than --max-seq-len \(command.data.maxSeqLen) and were truncated (the prompt loses its start)")
     }
