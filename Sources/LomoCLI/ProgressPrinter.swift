@@ -7,7 +7,8 @@ import LomoTrain
 #endif
 
 /// Renders training steps on stderr: one self-overwriting line with ETA on a terminal, plain
-/// lines (every `every` steps) otherwise. Silent on every rank but rank 0 of an mpirun job.
+/// lines (every `every` steps) otherwise; tok/s is the mean over the run so far, the figure its
+/// summary ends with. Silent on every rank but rank 0 of an mpirun job.
 final class ProgressPrinter {
   let terminal = Diagnostics.isTerminal
   let every: Int
@@ -26,7 +27,7 @@ final class ProgressPrinter {
     if let n = m.gradientNorm { line += String(format: "  |g| %.3g", n) }
     if let s = m.lossScale { line += String(format: "  scale %g", s) }
     if m.skipped { line += "  (skipped: overflow)" }
-    line += String(format: "  %.0f tok/s  rss %@  eta %@", m.tokensPerSecond,
+    line += String(format: "  %.0f tok/s  rss %@  eta %@", m.meanTokensPerSecond,
                    Format.bytes(m.rssBytes), eta)
     if terminal {
       write("\r\u{1B}[K" + line)

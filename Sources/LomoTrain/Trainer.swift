@@ -159,6 +159,7 @@ public final class Trainer {
         onEvent(.step(StepMetrics(
           step: step, epoch: epoch, loss: report.loss, learningRate: lr,
           gradientNorm: report.gradientNorm, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
+          meanTokensPerSecond: Double(tokensSeen) / max(elapsed, 1e-9),
           rssBytes: ProcessMemory.residentBytes ?? 0,
           lossScale: stepper.lossScaler == nil ? nil : report.lossScale,
           etaSeconds: perStep * Double(totalSteps - step), skipped: report.skipped,

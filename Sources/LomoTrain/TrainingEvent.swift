@@ -22,6 +22,8 @@ public struct StepMetrics: Sendable, Equatable {
   public var gradientNorm: Double?
   /// Non-padding tokens of the batch per second of this step.
   public var tokensPerSecond: Double
+  /// Non-padding tokens per second over every step so far (what the run's summary reports).
+  public var meanTokensPerSecond: Double
   /// Resident set size after the step.
   public var rssBytes: Int
   /// The loss scale the step ran with when dynamic scaling is on, else nil.

@@ -186,12 +186,13 @@ final class ShardedTrainingTests: XCTestCase {
   /// with its Q/K row order).
   func testTheExportOfTwoRanksEqualsTheOneProcessExport() throws {
     for format in ["safetensors", "gguf"] {
-      XCTAssertEqual(try train(ranks: nil, ["--lr", "0"], output: "one-\(format)", format: format).status, 0)
-      let two = try train(ranks: 2, ["--lr", "0"], output: "two-\(format)", format: format)
+      // Outputs of one name: it is the GGUF's general.name.
+      XCTAssertEqual(try train(ranks: nil, ["--lr", "0"], output: "one/\(format)", format: format).status, 0)
+      let two = try train(ranks: 2, ["--lr", "0"], output: "two/\(format)", format: format)
       XCTAssertEqual(two.status, 0, two.stderr)
       let file = format == "gguf" ? "model.gguf" : "model.safetensors"
-      let a = try Data(contentsOf: directory.appendingPathComponent("one-\(format)/final/\(file)"))
-      let b = try Data(contentsOf: directory.appendingPathComponent("two-\(format)/final/\(file)"))
+      let a = try Data(contentsOf: directory.appendingPathComponent("one/\(format)/final/\(file)"))
+      let b = try Data(contentsOf: directory.appendingPathComponent("two/\(format)/final/\(file)"))
       XCTAssertEqual(a, b, format)
     }
   }

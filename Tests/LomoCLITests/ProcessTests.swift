@@ -142,3 +142,26 @@ extension ProcessTests {
     XCTAssertNil(report.metrics)
   }
 }
+
+extension ProcessTests {
+  /// `lomo eval --chat` scores choices as assistant replies through the chat template: other
+  /// scores than the plain prompt's, recorded as such in the report.
+  func testEvalWithTheChatTemplateScoresRepliesInstead() throws {
+    _ = try TestModels.defaultSource()
+    let data = try scratch.write("""
+      {"prompt": "What is the capital of France?", "choices": ["Paris.", "Berlin."], "label": 0}
+      {"prompt": "Which is a colour?", "choices": ["A table.", "Blue."], "label": 1}
+      """, "choices.jsonl")
+    func report(_ extra: [String], _ name: String) throws -> EvaluationReport {
+      let outcome = try lomo(["eval", "--data", data, "--threads", "1", "--report", name] + extra)
+      XCTAssertEqual(outcome.status, 0, outcome.stderr)
+      XCTAssertTrue(outcome.stdout.contains("choices: accuracy"), outcome.stdout)
+      return try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: directory.appendingPathComponent(name)))
+    }
+    let chat = try report(["--chat"], "chat.json"), plain = try report([], "plain.json")
+    XCTAssertTrue(chat.chatTemplate)
+    XCTAssertFalse(plain.chatTemplate)
+    XCTAssertEqual(chat.scores?.map(\.count), [2, 2])
+    XCTAssertNotEqual(chat.scores, plain.scores)
+  }
+}

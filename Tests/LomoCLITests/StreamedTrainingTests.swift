@@ -30,11 +30,12 @@ final class StreamedTrainingTests: XCTestCase {
     let arguments = ["train", "--data", data, "--max-steps", "6", "--batch-size", "2", "--lr", "0.01",
                      "--clip-grad-norm", "1", "--dtype", "bf16", "--threads", "1",
                      "--stream-weights", "--stream-budget", "30MB"]
-    let whole = try lomo(arguments + ["--output", "whole"])
+    // Both outputs are named "run": the name goes into the GGUF's general.name.
+    let whole = try lomo(arguments + ["--output", "whole/run"])
     XCTAssertEqual(whole.status, 0, whole.stderr)
     XCTAssertTrue(whole.stderr.contains("of 30 layers in memory"), whole.stderr)
 
-    let killedArguments = arguments + ["--output", "killed", "--save-every", "2", "--metrics", "metrics.jsonl"]
+    let killedArguments = arguments + ["--output", "killed/run", "--save-every", "2", "--metrics", "metrics.jsonl"]
     let metrics = directory.appendingPathComponent("metrics.jsonl").path
     let killed = try lomo(killedArguments) { process, _ in
       // Step 3 is logged after the checkpoint of step 2: the kill lands in step 4.
@@ -48,7 +49,7 @@ final class StreamedTrainingTests: XCTestCase {
       }
     }
     XCTAssertEqual(killed.status, SIGKILL, "killed by SIGKILL: \(killed.stderr)")
-    let folder = directory.appendingPathComponent("killed").path
+    let folder = directory.appendingPathComponent("killed/run").path
     XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/final"))
     XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.hasPrefix(".lomo-streamed") },
                    "the streamed weights file is never visible")
@@ -56,7 +57,7 @@ final class StreamedTrainingTests: XCTestCase {
     let resumed = try lomo(killedArguments + ["--resume", folder + "/checkpoint"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
-    let a = try Data(contentsOf: directory.appendingPathComponent("whole/final/model.gguf"))
+    let a = try Data(contentsOf: directory.appendingPathComponent("whole/run/final/model.gguf"))
     let b = try Data(contentsOf: URL(fileURLWithPath: folder + "/final/model.gguf"))
     XCTAssertEqual(a.count, b.count)
     XCTAssertTrue(a == b, "the resumed model differs from the uninterrupted one")

@@ -73,7 +73,7 @@ final class RunRecordTests: XCTestCase {
 
   func step(_ n: Int, loss: Float) -> StepMetrics {
     StepMetrics(step: n, epoch: 0, loss: loss, learningRate: 0.01 * Float(n), gradientNorm: nil,
-                tokensPerSecond: 1, rssBytes: 0, lossScale: nil, etaSeconds: 0, skipped: false, totalSteps: 10)
+                tokensPerSecond: 1, meanTokensPerSecond: 1, rssBytes: 0, lossScale: nil, etaSeconds: 0, skipped: false, totalSteps: 10)
   }
 
   func testThePlotHasAPointPerStepAndEvaluation() throws {

@@ -40,7 +40,13 @@ final class TrainerTests: XCTestCase {
     o.length = .epochs(2)
     let trainer = try makeTrainer(o)  // 10 examples, batch 4: 3 batches per epoch
     var epochs: [Int] = []
-    let summary = try trainer.run { if case .step(let m) = $0 { epochs.append(m.epoch) } }
+    var meanSpeed: Double?
+    let summary = try trainer.run { event in
+      guard case .step(let m) = event else { return }
+      epochs.append(m.epoch)
+      meanSpeed = m.meanTokensPerSecond
+    }
+    XCTAssertEqual(meanSpeed, summary.tokensPerSecond, "the last step's running mean is the summary's speed")
     XCTAssertEqual(trainer.totalSteps, 6)
     XCTAssertEqual(epochs, [0, 0, 0, 1, 1, 1])
     XCTAssertEqual(summary.steps, 6)

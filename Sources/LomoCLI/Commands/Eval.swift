@@ -15,7 +15,8 @@ struct Eval: ParsableCommand {
     discussion: """
       Multiple-choice data (SuperGLUE files with --task, with the paper's templates, or JSONL \
       {"prompt", "choices", "label"}): each candidate answer (plus EOS) is scored by its summed \
-      negative log-likelihood given the prompt, the LOMO paper's rule; the lowest wins. Prints \
+      negative log-likelihood given the prompt, the LOMO paper's rule; the lowest wins (with \
+      --chat, prompt and answer go through the chat template as a user and an assistant turn). Prints \
       accuracy, plus macro-F1 for CB and F1a and exact match for MultiRC; --report keeps every \
       candidate's score. Any other format lomo trains on (messages, prompt-completion, text, \
       input_ids): the mean loss over the tokens training would learn, and its perplexity, so a \
@@ -31,6 +32,9 @@ struct Eval: ParsableCommand {
 
   @Flag(help: "Score by mean instead of summed NLL per candidate token.")
   var lengthNormalize = false
+
+  @Flag(help: "Multiple choice: put each prompt through the model's chat template as a user turn and score each answer as the assistant's reply (its end-of-turn marker included), as a chat fine-tune is trained.")
+  var chat = false
 
   @Option(help: "Sequences (example × choice) per forward pass.")
   var batchSize = EvaluationOptions().batchSize
@@ -61,6 +65,7 @@ struct Eval: ParsableCommand {
     try StreamingPlan.planInference(loaded.parameters, batchSize: batchSize, maxSeqLen: data.maxSeqLen,
                                     streamBudget: streaming.streamBudget, from: "eval")
     var builder = try loaded.exampleBuilder(maxSequenceLength: data.maxSeqLen)
+    builder.choicesUseChatTemplate = chat
     let evaluator = Evaluator(
       model: LlamaModel(parameters: loaded.parameters),
       options: EvaluationOptions(batchSize: batchSize, lengthNormalize: lengthNormalize,
@@ -108,7 +113,7 @@ struct Eval: ParsableCommand {
           + metrics.otherMetricsText)
     print("time \(Format.duration(result.seconds, .compact)), \(result.tokens) tokens, \(String(format: "%.1f", result.tokensPerSecond)) tokens/s")
     if let report {
-      try EvaluationReport(setup(), result: result, lengthNormalized: lengthNormalize).write(to: report)
+      try EvaluationReport(setup(), result: result, lengthNormalized: lengthNormalize, chatTemplate: chat).write(to: report)
     }
   }
 
