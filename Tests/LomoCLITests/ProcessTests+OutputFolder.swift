@@ -223,6 +223,19 @@ extension ProcessTests {
                    try base.value("general.name").stringValue)
   }
 
+  /// `--save-every 2 --keep-checkpoints 2` over 5 steps: checkpoints at steps 2 and 4, the
+  /// earlier kept as checkpoint-2; the finished run removes the newest (no --keep-checkpoint)
+  /// and keeps the one asked for.
+  func testPeriodicCheckpointsAreKeptAsAsked() throws {
+    _ = try TestModels.defaultSource()
+    let data = try writeData(count: 4)
+    let run = try lomo(trainArguments(data, steps: 5) + ["--save-every", "2", "--keep-checkpoints", "2"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("removed \(scratch("run/checkpoint")): the run is finished"), run.stderr)
+    XCTAssertEqual(TemporaryDirectory.contents(of: scratch("run")).filter { $0.hasPrefix("checkpoint") }, ["checkpoint-2"])
+    XCTAssertEqual(try ResumeCheckpoint.loadState(from: URL(fileURLWithPath: scratch("run/checkpoint-2"))).step, 2)
+  }
+
   /// A run that fails after it started leaves a record saying so, with the error.
   func testAFailedRunIsRecordedAsFailed() throws {
     _ = try TestModels.defaultSource()

@@ -47,6 +47,8 @@ final class ValidationTests: XCTestCase {
     assertRefused(train + ["--limit", "-3"], mentioning: "--limit must be at least 1")
     assertRefused(train + ["--eval-every", "-1"], mentioning: "eval-every must not be negative")
     assertRefused(train + ["--eval-every", "5"], mentioning: "--eval-every needs --eval-data")
+    assertRefused(train + ["--keep-checkpoints", "2"], mentioning: "--keep-checkpoints needs --save-every")
+    assertRefused(train + ["--keep-checkpoints", "0", "--save-every", "2"], mentioning: "--keep-checkpoints must be at least 1")
     assertRefused(train + ["--optimizer", "adam"], mentioning: "'lomo', 'adalomo', 'sgd' or 'adamw'")
     assertRefused(train + ["--dtype", "f64"], mentioning: "'f32', 'bf16' or 'f16'")
     assertRefused(train + ["--warmup", "2.5"], mentioning: "--warmup")

@@ -59,6 +59,26 @@ final class TrainingOutputTests: XCTestCase {
     }
   }
 
+  /// Periodic checkpoints kept three at a time: the newest in checkpoint/, the two before it
+  /// as checkpoint-STEP, older ones removed; each still resumes at its step.
+  func testRotationKeepsTheNewestCheckpoints() throws {
+    let scratch = try temporaryDirectory("rotate")
+    let output = TrainingOutput(directory: scratch.url, format: .gguf, source: nil)
+    let trainer = try Trainer(model: LlamaModel(parameters: try TestModels.tinyLlama()),
+                              examples: TinyModel.examples(count: 8), padToken: 0, options: TinyModel.options(steps: 5))
+    for step in 1...5 {
+      try trainer.run(stopAfter: step)
+      try output.rotateCheckpoints(keeping: 3)
+      try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
+    }
+    XCTAssertEqual(output.keptCheckpointSteps(), [3, 4])
+    XCTAssertEqual(try ResumeCheckpoint.loadState(from: output.checkpoint).step, 5)
+    XCTAssertEqual(try ResumeCheckpoint.loadState(from: output.checkpoint(ofStep: 3)).step, 3)
+    try output.rotateCheckpoints(keeping: 1)
+    XCTAssertEqual(output.keptCheckpointSteps(), [3, 4], "one kept: nothing is renamed")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: output.checkpoint.path))
+  }
+
   func testLayoutAndDefaults() {
     let o = TrainingOutput(directory: URL(fileURLWithPath: "/x/out"), format: .gguf, source: nil)
     XCTAssertEqual([o.final.path, o.best.path, o.checkpoint.path], ["/x/out/final", "/x/out/best", "/x/out/checkpoint"])

@@ -19,6 +19,9 @@ struct OutputOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Also write the resumable checkpoint OUTPUT/checkpoint every N steps (replacing the previous one), so that a run killed outright or lost with its machine resumes from there. (default: only on Ctrl-C and failures)")
   var saveEvery: Int?
 
+  @Option(parsing: .unconditional, help: "With --save-every: keep this many of the newest periodic checkpoints, the newest in OUTPUT/checkpoint and the earlier ones as OUTPUT/checkpoint-STEP (kept after the run finishes). One process only.")
+  var keepCheckpoints = 1
+
   @Flag(help: "When the run finishes, keep OUTPUT/checkpoint at its last step, so that --resume with a larger --max-steps or --epochs extends it. (default: a finished run removes its checkpoint)")
   var keepCheckpoint = false
 
@@ -27,5 +30,7 @@ struct OutputOptions: ParsableArguments {
 
   func validate() throws {
     if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1 step") }
+    if keepCheckpoints < 1 { throw ValidationError("--keep-checkpoints must be at least 1") }
+    if keepCheckpoints > 1 && saveEvery == nil { throw ValidationError("--keep-checkpoints needs --save-every") }
   }
 }

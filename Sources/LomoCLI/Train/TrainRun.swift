@@ -41,6 +41,9 @@ struct TrainRun {
         throw CommandError("\(directory.appendingPathComponent(name).path) exists; add --overwrite to replace it")
       }
     }
+    if out.keepCheckpoints > 1 && world.size > 1 {
+      throw CommandError("--keep-checkpoints above 1 runs in one process; over \(world.size) ranks the newest checkpoint is kept")
+    }
     let streamFolder = command.streaming.folder(default: out.output)
     if streamFolder != nil {
       try StreamingPlan.check(optimizer: options.optimizer, ranks: world.size)
@@ -127,7 +130,10 @@ struct TrainRun {
         recorder?.step(m)
         if let hint = learning.record(step: m.step, loss: m.loss) { progress.message("note: \(hint)") }
         if let every = out.saveEvery, m.step % every == 0, m.step < trainer.totalSteps {
-          do { try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true) } catch {
+          do {
+            if world.rank == 0 { try output.rotateCheckpoints(keeping: out.keepCheckpoints) }
+            try trainer.saveCheckpoint(to: output.checkpoint, overwrite: true)
+          } catch {
             progress.message("warning: the checkpoint of step \(m.step) could not be written, training goes on: \(error)")
           }
         }
