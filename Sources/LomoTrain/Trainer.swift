@@ -294,7 +294,14 @@ public final class Trainer {
       throw TrainingError.checkpoint(path: path, problem: "it was written with other training options: "
         + differences.joined(separator: ", ") + "; resume with the checkpoint's, or start a new run")
     }
-    guard stored.step <= totalSteps else {
+    // A run made shorter than the checkpoint's step (one within the checkpoint's own length;
+    // a step past that is a damaged state, for `problems` to name).
+    let theirSteps: Int = switch theirs.length {
+    case .epochs(let e):
+      e.multipliedReportingOverflow(by: batchesPerEpoch).overflow ? .max : e * batchesPerEpoch
+    case .maxSteps(let s): s
+    }
+    if stored.step > totalSteps && stored.step <= theirSteps {
       throw TrainingError.checkpoint(path: path, problem: "it is at step \(stored.step), past this run's \(totalSteps) steps; give a larger --max-steps or --epochs")
     }
     guard stored.exampleCount == examples.count, stored.dataFingerprint == fingerprint else {
