@@ -4,16 +4,16 @@ import LomoTrain
 /// Where a training run writes: the output folder and its model format, the metrics file, and
 /// whether it continues from a checkpoint or may replace earlier outputs.
 struct OutputOptions: ParsableArguments {
-  @Option(help: "Output folder: OUTPUT/final (the trained model), OUTPUT/best (best evaluation), OUTPUT/checkpoint (Ctrl-C, resumable).")
+  @Option(help: "Output folder: OUTPUT/final (the trained model), OUTPUT/best (best evaluation, the starting model included), OUTPUT/checkpoint (Ctrl-C, resumable), OUTPUT/run.json (the run record), OUTPUT/README.md (model card), OUTPUT/run.svg (plot).")
   var output: String
 
   @Option(help: "Format of final/ and best/: gguf (final/model.gguf) or safetensors (a Hugging Face folder). (default: gguf when --model is a GGUF file, else safetensors)")
   var saveFormat: TrainingOutput.Format?
 
-  @Option(help: "Write one JSON object per step to this file. (default: none)")
+  @Option(help: "Write one JSON object per step, and one per evaluation, to this file. (default: none)")
   var metrics: String?
 
-  @Option(help: "Continue bit-exactly from a checkpoint folder written by an earlier run with the same options. (default: none)")
+  @Option(help: "Continue bit-exactly from a checkpoint folder written by an earlier run with the same options (--lr, clipping and a longer --max-steps/--epochs may differ). (default: none)")
   var resume: String?
 
   @Option(parsing: .unconditional, help: "Also write the resumable checkpoint OUTPUT/checkpoint every N steps (replacing the previous one), so that a run killed outright or lost with its machine resumes from there. (default: only on Ctrl-C and failures)")
