@@ -18,10 +18,10 @@ public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable {
 /// in the README), each setting judged on development splits carved from the training data.
 extension OptimizerKind {
   /// The optimizer when none is named: AdaLomo. On the sweep it tied LOMO's chosen rate (mean
-  /// development score 58.2 against 58.6, within the splits' 2.4-point standard error) while
-  /// needing no measuring backward pass (its update is normalised, so it runs unclipped: one
-  /// backward a step where clipped LOMO runs two, about 1.3x faster) and varying less with its
-  /// learning rate (57.0 to 58.2 over a tenfold range; LOMO 54.0 to 58.9). Its cost is
+  /// development score 58.8 against 60.4 on six tasks, within the splits' 2.2-point standard
+  /// error) while needing no measuring backward pass (its update is normalised, so it runs
+  /// unclipped: one backward a step where clipped LOMO runs two, about 1.5x faster) and varying
+  /// less with its learning rate (58.2 to 58.8 over a tenfold range; LOMO 54.7 to 60.4). Its cost is
   /// (m + n) f32 of state per [m, n] matrix.
   public static let recommended: OptimizerKind = .adalomo
 
