@@ -31,8 +31,9 @@ public struct TrainingOutput: Sendable {
   public let format: Format
   /// The model trained from: its tokenizer (and chat template) go with every saved model.
   public let source: ModelSource?
-  /// The fine-tune's name in the saved models' metadata (GGUF `general.name`; the source's
-  /// name becomes its base model's): by default the output folder's name.
+  /// The fine-tune's name in the saved models' metadata (GGUF `general.name`, the source's name
+  /// becoming its base model's; a Hugging Face folder's README.md model card): by default the
+  /// output folder's name.
   public let name: String
 
   public init(directory: URL, format: Format, source: ModelSource?, name: String? = nil) {
@@ -76,7 +77,7 @@ public struct TrainingOutput: Sendable {
     switch format {
     case .safetensors:
       return try ModelExporter.writeHuggingFace(parameters, to: folder.path, dtype: parameters.dtype,
-                                                source: source, overwrite: overwrite)
+                                                source: source, name: name, overwrite: overwrite)
     case .gguf:
       var summary = try AtomicDirectory.write(to: folder.path, overwrite: overwrite) { staging in
         try ModelExporter.writeGGUF(parameters, to: staging.path("model.gguf"),

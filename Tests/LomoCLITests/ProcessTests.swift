@@ -165,3 +165,23 @@ extension ProcessTests {
     XCTAssertNotEqual(chat.scores, plain.scores)
   }
 }
+
+extension ProcessTests {
+  /// A Hugging Face folder lomo wrote (from the default GGUF) keeps its chat template:
+  /// `generate --chat` on it answers as on the GGUF, and chat data trains from it.
+  func testAHuggingFaceExportChatsAndTrainsOnChatData() throws {
+    let source = try TestModels.defaultSource().path
+    let convert = try lomo(["convert", "--model", source, "--format", "safetensors", "--type", "f32", "--output", "hf"])
+    XCTAssertEqual(convert.status, 0, convert.stderr)
+    let ask = ["generate", "--chat", "--prompt", "What is the capital of France?", "--max-new-tokens", "6", "--threads", "1"]
+    let fromGGUF = try lomo(ask), fromFolder = try lomo(ask + ["--model", "hf"])
+    XCTAssertEqual(fromFolder.status, 0, fromFolder.stderr)
+    XCTAssertEqual(fromFolder.stdout, fromGGUF.stdout)
+    let chat = try scratch.write(#"{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}"#, "chat.jsonl")
+    let train = try lomo(["train", "--model", "hf", "--data", chat, "--output", "run", "--max-steps", "1", "--threads", "1"])
+    XCTAssertEqual(train.status, 0, train.stderr)
+    XCTAssertTrue(train.stderr.contains("messages: 1 examples"), train.stderr)
+    let card = try String(contentsOfFile: scratch("run/final/README.md"), encoding: .utf8)
+    XCTAssertTrue(card.contains("base_model: \"hf\""), card)
+  }
+}

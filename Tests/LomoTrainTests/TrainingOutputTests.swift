@@ -40,6 +40,9 @@ final class TrainingOutputTests: XCTestCase {
       try hf.save(trained, to: hf.final, overwrite: false)
       XCTAssertEqual(hf.loadablePath(hf.final), dir.appendingPathComponent("hf/final").path)
       assertSameParameters(try ModelSource.huggingFace(hf.loadablePath(hf.final)).loadParameters(dtype: dtype), trained)
+      let card = try String(contentsOfFile: hf.final.appendingPathComponent("README.md").path, encoding: .utf8)
+      XCTAssertTrue(card.hasPrefix("---\nbase_model: \"\((TestModels.tinyLlamaDirectory as NSString).lastPathComponent)\"\n"), card)
+      XCTAssertTrue(card.contains("\n# hf\n"), "the fine-tune is named after its output folder: \(card)")
 
       let gguf = TrainingOutput(directory: dir.appendingPathComponent("gguf"), format: .gguf, source: source)
       let summary = try gguf.save(trained, to: gguf.final, overwrite: false)

@@ -13,14 +13,15 @@ extension ModelExporter {
   /// model.safetensors (HF names; a tied model has no lm_head.weight), generation_config.json
   /// and the tokenizer: a Hugging Face source's tokenizer files are copied; from a GGUF source
   /// they are rebuilt from its metadata (`huggingFaceTokenizer(from:maxContext:)`) where that
-  /// is supported, and otherwise reported in `Summary.missing`.
+  /// is supported, and otherwise reported in `Summary.missing`. With `name` (a fine-tune's), a
+  /// README.md model card naming it and its base model (`modelCard(name:source:)`).
   ///
   /// The folder is written through an `AtomicDirectory`: nothing exists at `directory` until
   /// every file is complete, and an existing folder is replaced only with `overwrite`.
   @discardableResult
   public static func writeHuggingFace(
     _ parameters: LlamaParameters, to directory: String, dtype: DType? = nil,
-    source: ModelSource? = nil, overwrite: Bool = false
+    source: ModelSource? = nil, name: String? = nil, overwrite: Bool = false
   ) throws -> Summary {
     let fm = FileManager.default
     let folder = try AtomicDirectory(destination: directory, overwrite: overwrite)
@@ -82,6 +83,7 @@ extension ModelExporter {
       } else {
         summary.missing.append("tokenizer.json (no source model given)")
       }
+      if let name { try put("README.md", Data(try modelCard(name: name, source: source).utf8)) }
       try folder.commit()
     } catch {
       folder.discard()
@@ -89,6 +91,27 @@ extension ModelExporter {
     }
     summary.files = summary.files.map { directory + "/" + $0 }
     return summary
+  }
+
+  /// The model card of a fine-tune named `name` (`README.md`, where the Hugging Face hub and
+  /// its tools look): front matter naming the base model (the source GGUF's `general.name`, or
+  /// the source folder's or file's name) and the tool, then the name.
+  static func modelCard(name: String, source: ModelSource?) throws -> String {
+    var base: String?
+    switch source {
+    case .gguf(let path):
+      base = try GGUFFile(path: path).metadata["general.name"]?.stringValue ?? (path as NSString).lastPathComponent
+    case .huggingFace(let dir):
+      base = (dir as NSString).lastPathComponent
+    case nil:
+      base = nil
+    }
+    let quoted = { (s: String) in "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    var lines = ["---"]
+    if let base { lines.append("base_model: \(quoted(base))") }
+    lines += ["library_name: transformers", "tags:", "- lomo", "- fine-tuned", "---", "", "# \(name)", ""]
+    lines.append("Fully fine-tuned by lomo" + (base.map { " from \($0)" } ?? "") + ".")
+    return lines.joined(separator: "\n") + "\n"
   }
 
   /// bos/eos/pad ids of the source model, when it names them.
