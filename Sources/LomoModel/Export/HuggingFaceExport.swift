@@ -106,9 +106,9 @@ extension ModelExporter {
     case nil:
       base = nil
     }
-    let quoted = { (s: String) in "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
     var lines = ["---"]
-    if let base { lines.append("base_model: \(quoted(base))") }
+    // A JSON string is a YAML double-quoted scalar.
+    if let base { lines.append("base_model: \(JSONValue.string(base).description)") }
     lines += ["library_name: transformers", "tags:", "- lomo", "- fine-tuned", "---", "", "# \(name)", ""]
     lines.append("Fully fine-tuned by lomo" + (base.map { " from \($0)" } ?? "") + ".")
     return lines.joined(separator: "\n") + "\n"
