@@ -33,10 +33,13 @@ final class InterruptSignal {
   /// Whether Ctrl-C (or SIGUSR1) was received.
   var wasReceived: Bool { flag.raised.load(ordering: .relaxed) }
 
-  /// Stops catching the signals: Ctrl-C ends the process again.
+  /// Stops catching the signals: Ctrl-C ends the process again. SIGUSR1 stays ignored: mpirun
+  /// forwards it to the ranks one after the other, so a rank can get its copy only after the
+  /// ranks agreed to stop (on another rank's copy) and this ran; its default action would then
+  /// kill that rank in the middle of writing its part of the checkpoint.
   func stop() {
     for source in sources { source.cancel() }
     signal(SIGINT, SIG_DFL)
-    signal(SIGUSR1, SIG_DFL)
+    signal(SIGUSR1, SIG_IGN)
   }
 }
