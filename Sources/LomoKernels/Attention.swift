@@ -9,8 +9,8 @@ import LomoCore
 /// across calls and layers.
 ///
 /// Because queries are processed in blocks of `Attention.queryBlock` rows, the block actually
-/// held is [min(T, queryBlock), T] scores (forward) plus as many score gradients (backward):
-/// at T = 2048 that is 2 × 1 MiB. It grows to the largest T seen and never shrinks.
+/// held is [min(T, queryBlock), P + T] scores (forward, P prefix keys) plus [min(T,
+/// queryBlock), T] score gradients (backward): at T = 2048 that is 2 × 1 MiB. It grows to the largest T seen and never shrinks.
 /// One scratch serves one call at a time (calls run the (b, h) loop serially).
 public final class AttentionScratch: @unchecked Sendable {
   /// S, then P = softmax(S): [rows, keys] of the current query block.
@@ -49,6 +49,11 @@ public enum Attention {
   ///
   /// - q: [B, T, H, D]; k, v: [B, T, KVH, D] (RoPE already applied). Query head h reads kv head
   ///   h / (H / KVH).
+  /// - prefixes: per sequence b, the keys and values of P_b earlier positions it continues (a
+  ///   KV cache: the prompt of a generation, the shared prompt of a multiple-choice item),
+  ///   [P_b, KVH, D] each with RoPE applied at positions 0..<P_b; its query t then sits at
+  ///   position P_b + t and attends to the P_b prefix keys and its own keys 0...t. Empty: no
+  ///   prefixes. (Backward has none: training runs whole sequences.)
   /// - out: [B, T, H, D], overwritten with softmax(q·kᵀ/sqrt(D), causal) · v.
   /// - lse: [B, H, T], overwritten with each query row's log-sum-exp of scaled scores
   ///   (saved for backward; computed as max + log Σ exp(s − max), so it never overflows).
@@ -56,12 +61,17 @@ public enum Attention {
   public static func forward(
     out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-    batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int, scratch: AttentionScratch
+    batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int, prefixes: [AttentionPrefix] = [],
+    scratch: AttentionScratch
   ) {
     let g = Heads(batch: batch, time: time, heads: heads, kvHeads: kvHeads, headDim: headDim)
     guard batch > 0, time > 0 else { return }
-    let s = scratch.scores.pointer(count: g.blockRows * time)  // [rows, keys]
+    precondition(prefixes.isEmpty || prefixes.count == batch, "\(prefixes.count) prefixes for \(batch) sequences")
+    let longest = prefixes.map(\.length).max() ?? 0
+    let s = scratch.scores.pointer(count: g.blockRows * (longest + time))  // [rows, keys]
     for b in 0..<batch {
+      let prefix = prefixes.isEmpty ? nil : prefixes[b]
+      let past = prefix?.length ?? 0
       for h in 0..<heads {
         let qh = q + g.qOffset(b, h)  // [T, D], row stride H·D
         let kh = k + g.kvOffset(b, h)  // [T, D], row stride KVH·D
@@ -69,23 +79,69 @@ public enum Attention {
         let oh = out + g.qOffset(b, h)
         let lseh = lse + (b * heads + h) * time  // [T]
         for (i0, i1) in g.queryBlocks {
-          let rows = i1 - i0
-          // S[rows, i1] = scale · Q[i0..<i1] · K[0..<i1]ᵀ
+          let rows = i1 - i0, keys = past + i1
+          if rows <= directRows {
+            directBlock(out: oh, lse: lseh, q: qh, k: kh, v: vh, prefix: prefix, rows: i0..<i1,
+                        scores: s, geometry: g, kvHead: g.kvHeadOffset(h))
+            continue
+          }
+          // S[rows, keys] = scale · Q[i0..<i1] · [K_prefix; K[0..<i1]]ᵀ
+          if let prefix, past > 0 {
+            Gemm.f32(transA: false, transB: true, m: rows, n: past, k: headDim, alpha: g.scale,
+                     a: qh + i0 * g.qStride, lda: g.qStride, b: prefix.keys + g.kvHeadOffset(h),
+                     ldb: g.kvStride, c: s, ldc: keys)
+          }
           Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim, alpha: g.scale,
                    a: qh + i0 * g.qStride, lda: g.qStride, b: kh, ldb: g.kvStride,
-                   c: s, ldc: i1)
+                   c: s + past, ldc: keys)
           for r in 0..<rows {
-            let row = s + r * i1
-            let valid = i0 + r + 1  // keys 0...t
+            let row = s + r * keys
+            let valid = past + i0 + r + 1  // the prefix, then keys 0...t
             lseh[i0 + r] = RowOps.softmax(row, count: valid)
-            (row + valid).update(repeating: 0, count: i1 - valid)
+            (row + valid).update(repeating: 0, count: keys - valid)
           }
-          // O[i0..<i1] = P[rows, i1] · V[0..<i1]
+          // O[i0..<i1] = P[rows, keys] · [V_prefix; V[0..<i1]]
+          if let prefix, past > 0 {
+            Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: past,
+                     a: s, lda: keys, b: prefix.values + g.kvHeadOffset(h), ldb: g.kvStride,
+                     c: oh + i0 * g.qStride, ldc: g.qStride)
+          }
           Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: i1,
-                   a: s, lda: i1, b: vh, ldb: g.kvStride,
+                   a: s + past, lda: keys, b: vh, ldb: g.kvStride, beta: past > 0 ? 1 : 0,
                    c: oh + i0 * g.qStride, ldc: g.qStride)
         }
       }
+    }
+  }
+
+  /// Query blocks of at most this many rows (a generated token, the candidates of
+  /// multiple-choice items) are computed with SIMD dot products instead of GEMMs: per (batch,
+  /// head) four oneDNN calls of a few rows cost more in call overhead than the arithmetic.
+  static let directRows = 16
+
+  /// `forward`'s block of query rows `rows` of one (b, h): each row's scores as dot products
+  /// with the prefix keys and its own keys 0...t, softmax, then the probability-weighted sum of
+  /// the values. `scores` holds one row of keys.
+  private static func directBlock(
+    out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+    k: UnsafePointer<Float>, v: UnsafePointer<Float>, prefix: AttentionPrefix?, rows: Range<Int>,
+    scores: UnsafeMutablePointer<Float>, geometry g: Heads, kvHead: Int
+  ) {
+    let past = prefix?.length ?? 0, d = g.headDim
+    for t in rows {
+      let query = q + t * g.qStride
+      let valid = past + t + 1
+      func key(_ j: Int) -> UnsafePointer<Float> {
+        j < past ? prefix!.keys + kvHead + j * g.kvStride : k + (j - past) * g.kvStride
+      }
+      func value(_ j: Int) -> UnsafePointer<Float> {
+        j < past ? prefix!.values + kvHead + j * g.kvStride : v + (j - past) * g.kvStride
+      }
+      for j in 0..<valid { scores[j] = g.scale * VectorMath.dot(query, key(j), d) }
+      lse[t] = RowOps.softmax(scores, count: valid)
+      let o = out + t * g.qStride
+      o.update(repeating: 0, count: d)
+      for j in 0..<valid { RowOps.addScaled(o, value(j), by: scores[j], count: d) }
     }
   }
 
@@ -157,6 +213,21 @@ public enum Attention {
   }
 }
 
+/// Keys and values of P positions that every sequence of an attention call continues:
+/// [P, KVH, D] each (row stride KVH·D), RoPE applied at positions 0..<P.
+public struct AttentionPrefix {
+  public let keys: UnsafePointer<Float>
+  public let values: UnsafePointer<Float>
+  public let length: Int
+
+  public init(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, length: Int) {
+    precondition(length >= 0, "negative prefix length \(length)")
+    self.keys = keys
+    self.values = values
+    self.length = length
+  }
+}
+
 /// Strides and offsets of one attention call.
 private struct Heads {
   let time: Int, heads: Int, kvHeads: Int, headDim: Int
@@ -182,7 +253,10 @@ private struct Heads {
   func qOffset(_ b: Int, _ h: Int) -> Int { b * time * qStride + h * headDim }
 
   /// Offset of the kv head that query head h reads, in a [B, T, KVH, D] tensor.
-  func kvOffset(_ b: Int, _ h: Int) -> Int { b * time * kvStride + (h / group) * headDim }
+  func kvOffset(_ b: Int, _ h: Int) -> Int { b * time * kvStride + kvHeadOffset(h) }
+
+  /// Offset of the kv head that query head h reads within one position's [KVH, D].
+  func kvHeadOffset(_ h: Int) -> Int { (h / group) * headDim }
 
   /// Query blocks (start, end) covering 0..<T.
   var queryBlocks: [(Int, Int)] {
@@ -250,6 +324,20 @@ enum RowOps {
   }
 
   /// In place: row[j] *= factor for j < count.
+  /// y[j] += factor · x[j] for j < count.
+  static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by factor: Float, count: Int) {
+    let f = V(repeating: factor)
+    var j = 0
+    while j + V.scalarCount <= count {
+      store(load(y + j) + f * load(x + j), y + j)
+      j += V.scalarCount
+    }
+    while j < count {
+      y[j] += factor * x[j]
+      j += 1
+    }
+  }
+
   static func scale(_ row: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
     var j = 0
     while j + V.scalarCount <= count {

@@ -44,7 +44,8 @@ public struct RoPETable: Sendable {
 
 /// Rotary position embedding in the Hugging Face rotate-half convention: within each head
 /// vector of D values, element i pairs with element i + D/2 (i < D/2) and the pair is rotated
-/// by the angle of (position, i). Position of time step t is `positionOffset + t`.
+/// by the angle of (position, i). Position of time step t is `positionOffset + t`, or, with
+/// `sequenceOffsets` (one per sequence of the batch), `sequenceOffsets[b] + t`.
 ///
 /// Both functions work in place on [B, T, heads, D]:
 /// - `forward`:  x ← rotate(x, +angle)
@@ -56,7 +57,17 @@ public enum RoPE {
     headDim: Int, positionOffset: Int = 0
   ) {
     rotate(x, table: table, sign: 1, batch: batch, time: time, heads: heads, headDim: headDim,
-           positionOffset: positionOffset)
+           offsets: [positionOffset])
+  }
+
+  /// `forward` with sequence b of the batch starting at position `sequenceOffsets[b]`.
+  public static func forward(
+    _ x: UnsafeMutablePointer<Float>, table: RoPETable, batch: Int, time: Int, heads: Int,
+    headDim: Int, sequenceOffsets: [Int]
+  ) {
+    precondition(sequenceOffsets.count == batch, "\(sequenceOffsets.count) offsets for \(batch) sequences")
+    rotate(x, table: table, sign: 1, batch: batch, time: time, heads: heads, headDim: headDim,
+           offsets: sequenceOffsets)
   }
 
   public static func backward(
@@ -64,22 +75,26 @@ public enum RoPE {
     headDim: Int, positionOffset: Int = 0
   ) {
     rotate(dx, table: table, sign: -1, batch: batch, time: time, heads: heads, headDim: headDim,
-           positionOffset: positionOffset)
+           offsets: [positionOffset])
   }
 
+  /// `offsets`: one for every sequence, or one per sequence.
   private static func rotate(
     _ x: UnsafeMutablePointer<Float>, table: RoPETable, sign: Float, batch: Int, time: Int,
-    heads: Int, headDim: Int, positionOffset: Int
+    heads: Int, headDim: Int, offsets: [Int]
   ) {
     precondition(headDim == table.headDim, "RoPE table is for D=\(table.headDim), got \(headDim)")
-    precondition(positionOffset >= 0 && positionOffset + time <= table.maxPositions,
-                 "positions up to \(positionOffset + time) exceed the RoPE table (\(table.maxPositions))")
+    for offset in offsets {
+      precondition(offset >= 0 && offset + time <= table.maxPositions,
+                   "positions up to \(offset + time) exceed the RoPE table (\(table.maxPositions))")
+    }
+    let perSequence = offsets.count > 1
     let half = headDim / 2
     table.cos.withUnsafeBufferPointer { cosTable in
       table.sin.withUnsafeBufferPointer { sinTable in
         Threads.parallelFor(batch * time, minChunk: 4) { range in
           for bt in range {
-            let position = positionOffset + bt % time
+            let position = offsets[perSequence ? bt / time : 0] + bt % time
             let c = cosTable.baseAddress! + position * half
             let s = sinTable.baseAddress! + position * half
             for h in 0..<heads {

@@ -18,14 +18,39 @@ public struct SamplingOptions: Sendable {
   public static let greedy = SamplingOptions()
 }
 
+/// A KV cache as one inference pass over a [B, T] batch uses it.
+enum CacheUse {
+  /// Row b is cache sequence b, continued by its first lengths[b] positions, which are stored
+  /// (the rest of the row is padding).
+  case appending(KVCache, lengths: [Int])
+  /// Row b continues cache sequence sequences[b]; nothing is stored.
+  case continuing(KVCache, sequences: [Int])
+
+  var cache: KVCache {
+    switch self {
+    case .appending(let cache, _), .continuing(let cache, _): cache
+    }
+  }
+
+  /// The cache sequence that row `b` continues.
+  func sequence(ofRow b: Int) -> Int {
+    switch self {
+    case .appending: b
+    case .continuing(_, let sequences): sequences[b]
+    }
+  }
+}
+
 extension LlamaModel {
-  /// Logits [V] of the next token after `tokens` (one sequence). Runs the whole sequence:
-  /// no KV cache, so each call costs a forward over `tokens.count` positions.
-  public func nextTokenLogits(_ tokens: [Int32]) -> [Float] {
+  /// Logits [V] of the token after `tokens` (one sequence), which continue the positions of
+  /// sequence 0 of `cache` and are appended to it: a forward over `tokens.count` new positions.
+  ///
+  /// - Precondition: the new positions fit the cache's capacity, tokens in 0..<V.
+  public func nextTokenLogits(_ tokens: [Int32], appendingTo cache: KVCache) -> [Float] {
     let t = tokens.count
     let s = prepareInferenceState(batch: 1, time: t)
     load(tokens: tokens, targets: [Int32](repeating: -1, count: t), into: s)
-    runLayers(s)
+    runLayers(s, cache: .appending(cache, lengths: [t]))
     let c = config.hiddenSize
     return [Float](unsafeUninitializedCapacity: config.vocabSize) { out, initialized in
       MatMul.forward(out: out.baseAddress!, inp: s.finalNorm.pointer + (t - 1) * c,
@@ -41,8 +66,10 @@ extension LlamaModel {
   ///
   /// Throws a `GenerationError` for an empty prompt, one of `config.maxContext` tokens or more
   /// (it is not truncated: cutting a prompt changes what it asks), a token id beyond the
-  /// vocabulary, or logits holding inf or NaN (checked per token: one pass over [V] beside a
-  /// forward over the whole sequence).
+  /// vocabulary, or logits holding inf or NaN (checked per token: one pass over [V]).
+  ///
+  /// The prompt runs once and each new token once after it, through a `KVCache` of the
+  /// sequence (2 · L · KVH·D floats per position, sized for prompt + maxNewTokens).
   public func generate(
     prompt: [Int32], maxNewTokens: Int, options: SamplingOptions = .greedy,
     stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }
@@ -54,16 +81,20 @@ extension LlamaModel {
     if let i = prompt.firstIndex(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
       throw GenerationError.tokenOutOfRange(position: i, token: prompt[i], vocabularySize: config.vocabSize)
     }
-    var tokens = prompt
     var rng = Xoshiro256(seed: options.seed)
     var generated: [Int32] = []
-    while generated.count < maxNewTokens && tokens.count < config.maxContext {
-      let logits = nextTokenLogits(tokens)
+    guard maxNewTokens > 0 else { return generated }
+    // The last new token is chosen but never run, so the cache needs one position less.
+    let cache = KVCache(config: config, capacity: min(config.maxContext, prompt.count + min(maxNewTokens - 1, config.maxContext)),
+                        ledger: ledger)
+    var pending = prompt
+    while generated.count < maxNewTokens && prompt.count + generated.count < config.maxContext {
+      let logits = nextTokenLogits(pending, appendingTo: cache)
       guard logits.allSatisfy(\.isFinite) else {
-        throw GenerationError.nonFiniteLogits(position: tokens.count)
+        throw GenerationError.nonFiniteLogits(position: prompt.count + generated.count)
       }
       let next = Sampler.pick(logits, options: options, rng: &rng)
-      tokens.append(next)
+      pending = [next]
       generated.append(next)
       onToken(next)
       if stopTokens.contains(next) { break }

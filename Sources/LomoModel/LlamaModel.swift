@@ -32,6 +32,8 @@ public final class LlamaModel {
   let rope: RoPETable
 
   var state: ForwardState?
+  /// Prompts appended to a KV cache in the pass of `state` (`loss(appendingFirst:)`).
+  var promptState: ForwardState?
   var backwardScratch: BackwardScratch?
   let gemm = GemmScratch()
   let attention = AttentionScratch()
@@ -144,13 +146,30 @@ public final class LlamaModel {
   /// Mean cross-entropy over the non-negative targets, keeping no activations (inference
   /// memory: two residual buffers and one layer's activations). Writes each
   /// row's negative log-likelihood into `nll` [B·T] when given (0 where the target is ignored).
+  /// With `continuing`, row b continues the positions that sequence `sequences[b]` of the
+  /// cache holds (a shared prompt: position t of the row is that sequence's count + t).
+  /// `appendingFirst` prompts are appended to cache sequences 0..<prompts.count in the same
+  /// pass (interleaved layer by layer, so the layers' weights are read once for both): the
+  /// candidates of multiple-choice items and their items' prompts, each prompt run once.
   public func loss(
     tokens: [Int32], targets: [Int32], batch: Int, time: Int,
-    nll: UnsafeMutablePointer<Float>? = nil
+    nll: UnsafeMutablePointer<Float>? = nil, continuing: (cache: KVCache, sequences: [Int])? = nil,
+    appendingFirst prompts: [[Int32]] = []
   ) -> CrossEntropyResult {
+    precondition(continuing.map { $0.sequences.count == batch } ?? prompts.isEmpty,
+                 "one cache sequence per row, and a cache for the prompts")
+    precondition(prompts.count <= continuing?.cache.sequences ?? 0 || prompts.isEmpty,
+                 "\(prompts.count) prompts for the cache's sequences")
     let s = prepareInferenceState(batch: batch, time: time)
     load(tokens: tokens, targets: targets, into: s)
-    runLayers(s)
+    var first: (state: ForwardState, cache: CacheUse)?
+    if let continuing, let longest = prompts.map(\.count).max(), longest > 0 {
+      let p = preparePromptState(batch: prompts.count, time: longest)
+      let padded = prompts.flatMap { $0 + [Int32](repeating: 0, count: longest - $0.count) }
+      load(tokens: padded, targets: [Int32](repeating: -1, count: padded.count), into: p)
+      first = (p, .appending(continuing.cache, lengths: prompts.map(\.count)))
+    }
+    runLayers(s, cache: continuing.map { CacheUse.continuing($0.cache, sequences: $0.sequences) }, after: first)
     return CrossEntropy.forward(
       nll: nll, hidden: s.finalNorm.pointer, weight: weight(headWeights),
       targets: s.targets.pointer, rows: rows, channels: config.hiddenSize,
@@ -174,6 +193,17 @@ public final class LlamaModel {
   /// The forward state of a [B, T] inference pass: nothing kept for backward.
   func prepareInferenceState(batch: Int, time: Int) -> ForwardState {
     prepareState(batch: batch, time: time, checkpointing: true, keepsLayerInputs: false)
+  }
+
+  /// The forward state of the prompts an inference pass appends to a KV cache before its own
+  /// rows continue them (`loss(appendingFirst:)`), beside `state`.
+  func preparePromptState(batch: Int, time: Int) -> ForwardState {
+    if let p = promptState, p.batch == batch, p.time == time { return p }
+    promptState = nil
+    let p = ForwardState(config: config, batch: batch, time: time, checkpointing: true, keepsLayerInputs: false,
+                         bf16Residual: parameters.dtype == .bf16, ledger: ledger)
+    promptState = p
+    return p
   }
 
   func prepareState(batch: Int, time: Int, microBatches: Int = 1, checkpointing: Bool,
@@ -207,43 +237,60 @@ public final class LlamaModel {
 
   /// Embedding and every layer for every micro-batch (layer by layer, so each layer's weights
   /// serve all micro-batches in turn); the final norm too when there is one micro-batch
-  /// (backward recomputes it per micro-batch otherwise).
-  func runLayers(_ s: ForwardState) {
-    let c = config, stream = s.residual
+  /// (backward recomputes it per micro-batch otherwise). With `cache` (inference, one
+  /// micro-batch) the rows continue cached positions or are appended to them. `after`: an
+  /// inference pass that appends to the cache first at every layer, so that `s` (continuing
+  /// it) sees its positions; both run layer by layer, each layer's weights serving both.
+  func runLayers(_ s: ForwardState, cache: CacheUse? = nil, after first: (state: ForwardState, cache: CacheUse)? = nil) {
+    let passes = (first.map { [($0.state, $0.cache as CacheUse?)] } ?? []) + [(s, cache)]
+    for (pass, use) in passes {
+      precondition(use.map { _ in pass.microBatches == 1 && !pass.keepsLayerInputs } ?? true,
+                   "a KV cache serves inference passes")
+    }
+    let c = config
     let table = weight(embeddingTable)
-    for k in 0..<s.microBatches {
-      Embedding.forward(out: stream.destination(0, microBatch: k), tokens: s.tokens.pointer + k * rows,
-                        table: table, rows: rows, channels: c.hiddenSize, vocab: c.vocabSize)
-      stream.commit(0, microBatch: k)
+    for (pass, _) in passes {
+      for k in 0..<pass.microBatches {
+        Embedding.forward(out: pass.residual.destination(0, microBatch: k), tokens: pass.tokens.pointer + k * pass.rows,
+                          table: table, rows: pass.rows, channels: c.hiddenSize, vocab: c.vocabSize)
+        pass.residual.commit(0, microBatch: k)
+      }
     }
     for l in 0..<c.layers {
       let p = layerWeights(l)
       prefetchLayer(l + 1)
-      for k in 0..<s.microBatches {
-        layerForward(p, input: stream.read(l, microBatch: k),
-                     output: stream.destination(l + 1, microBatch: k),
-                     into: s.activations(ofLayer: l), state: s)
-        stream.commit(l + 1, microBatch: k)
+      for (pass, use) in passes {
+        let stream = pass.residual
+        for k in 0..<pass.microBatches {
+          layerForward(p, input: stream.read(l, microBatch: k),
+                       output: stream.destination(l + 1, microBatch: k),
+                       into: pass.activations(ofLayer: l), state: pass, cache: use.map { ($0, l) })
+          stream.commit(l + 1, microBatch: k)
+        }
       }
     }
-    if s.microBatches == 1 { finalNormForward(s, input: stream.read(c.layers, microBatch: 0)) }
+    if s.microBatches == 1 { finalNormForward(s, input: s.residual.read(c.layers, microBatch: 0)) }
   }
 
   /// The final norm of `input` (one micro-batch's last boundary) into `finalNorm`, `finalRstd`.
   func finalNormForward(_ s: ForwardState, input: UnsafePointer<Float>) {
     RMSNorm.forward(out: s.finalNorm.pointer, rstd: s.finalRstd.pointer, inp: input,
-                    weight: normWeight(finalNormWeights), rows: rows,
+                    weight: normWeight(finalNormWeights), rows: s.rows,
                     channels: config.hiddenSize, eps: config.rmsEps)
   }
 
   /// One block with weights `p`: output = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid)))),
   /// mid = input + o(attention(rope(q(norm1(input))), rope(k(…)), v(…))).
-  /// `output` nil recomputes the activations only (activation checkpointing).
+  /// `output` nil recomputes the activations only (activation checkpointing). With `cache`
+  /// (the block's index `layer`) the rows sit after the cached positions and attend to them
+  /// too; their keys and values are stored in the cache when it is appended to.
   func layerForward(
     _ p: LayerParameters, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>?,
-    into a: LayerActivations, state s: ForwardState
+    into a: LayerActivations, state s: ForwardState, cache: (use: CacheUse, layer: Int)? = nil
   ) {
-    let c = config, n = rows
+    // Per row of the batch with a cache: the cache sequence it continues.
+    let sequences = cache.map { c in (0..<s.batch).map { c.use.sequence(ofRow: $0) } } ?? []
+    let c = config, n = s.rows
     RMSNorm.forward(out: a.norm1.pointer, rstd: a.rstd1.pointer, inp: input,
                     weight: normWeight(p.attentionNorm), rows: n, channels: c.hiddenSize,
                     eps: c.rmsEps)
@@ -254,13 +301,23 @@ public final class LlamaModel {
     MatMul.forward(out: a.v.pointer, inp: a.norm1.pointer, weight: weight(p.value), rows: n,
                    inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
     sharded?.progress()
+    let offsets = cache.map { c in sequences.map { c.use.cache.count(layer: c.layer, sequence: $0) } }
+      ?? [Int](repeating: 0, count: s.batch)
     RoPE.forward(a.q.pointer, table: rope, batch: s.batch, time: s.time, heads: c.heads,
-                 headDim: c.headDim)
+                 headDim: c.headDim, sequenceOffsets: offsets)
     RoPE.forward(a.k.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,
-                 headDim: c.headDim)
+                 headDim: c.headDim, sequenceOffsets: offsets)
     Attention.forward(out: a.attention.pointer, lse: a.lse.pointer, q: a.q.pointer,
                       k: a.k.pointer, v: a.v.pointer, batch: s.batch, time: s.time,
-                      heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scratch: attention)
+                      heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
+                      prefixes: cache.map { c in sequences.map { c.use.cache.prefix(layer: c.layer, sequence: $0) } } ?? [],
+                      scratch: attention)
+    if let cache, case .appending(let kv, let lengths) = cache.use {
+      for (b, length) in lengths.enumerated() {
+        let row = b * s.time * c.kvDim
+        kv.store(layer: cache.layer, sequence: b, keys: a.k.pointer + row, values: a.v.pointer + row, positions: length)
+      }
+    }
     sharded?.progress()
     a.mid.pointer.update(from: input, count: n * c.hiddenSize)
     MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output),

@@ -79,8 +79,17 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
 
 /// Scores every candidate of multiple-choice items by its negative log-likelihood given the
 /// prompt — the LOMO paper's rule: the summed NLL of (candidate + EOS), lowest wins (ties go to
-/// the first). Sequences are sorted by length and right-padded into batches of
-/// `options.batchSize`, each run through `LlamaModel.loss` with per-position NLL.
+/// the first).
+///
+/// With the weights in memory each item's prompt runs once: items go in groups of up to
+/// `options.batchSize` candidates (similar prompt lengths together), each group's prompts but
+/// their last tokens run as one batch into a `KVCache` (one sequence per item, at most
+/// `cacheBytes` in all) in the same pass as the group's first `options.batchSize` candidates,
+/// [last prompt token] + candidate, each continuing its item's prompt (the two interleaved
+/// layer by layer, so the weights are read once per pass, as for whole sequences). With
+/// streamed weights, where each pass over the layers reads them from disk, the (item,
+/// candidate) sequences instead run whole, sorted by length and right-padded into batches of
+/// `options.batchSize`, one pass per batch. Both give the same scores up to f32 rounding.
 public final class Evaluator {
   public let model: LlamaModel
   public var options: EvaluationOptions
@@ -95,42 +104,108 @@ public final class Evaluator {
   ) throws -> EvaluationResult {
     try validate(items)
     let start = Date()
-    // Every (item, candidate) as one training-style example: loss on the candidate only.
-    var rows: [(item: Int, candidate: Int, example: TokenizedExample)] = []
-    for (i, item) in items.enumerated() {
-      for (c, candidate) in item.candidates.enumerated() {
-        rows.append((i, c, TokenizedExample(prompt: item.prompt, completion: candidate)))
-      }
-    }
-    let order = rows.indices.sorted { rows[$0].example.tokens.count > rows[$1].example.tokens.count }
+    let total = items.reduce(0) { $0 + $1.candidates.count }
     var scores = items.map { [Double](repeating: .infinity, count: $0.candidates.count) }
     var tokens = 0, done = 0
-    var nll: [Float] = []
-    for batchStart in stride(from: 0, to: order.count, by: options.batchSize) {
-      let members = order[batchStart..<min(batchStart + options.batchSize, order.count)].map { rows[$0] }
-      let batch = Batch(members.map(\.example), padToken: options.padToken)
-      nll = [Float](repeating: 0, count: batch.batch * batch.time)
-      _ = nll.withUnsafeMutableBufferPointer { out in
-        model.loss(tokens: batch.tokens, targets: batch.targets, batch: batch.batch, time: batch.time,
-                   nll: out.baseAddress!)
+    let score = { (rows: [Row], cache: (KVCache, prompts: [[Int32]])?) in
+      let nlls = self.summedNLL(rows.map(\.example), continuing: cache.map { ($0.0, rows.map { $0.sequence ?? 0 }) },
+                                appendingFirst: cache?.prompts ?? [])
+      for (row, nll) in zip(rows, nlls) {
+        let count = row.example.trainedTokenCount
+        scores[row.item][row.candidate] = self.options.lengthNormalize ? nll / Double(max(count, 1)) : nll
+        tokens += row.example.tokens.count
       }
-      for (r, m) in members.enumerated() {
-        var sum = 0.0
-        for t in 0..<batch.time where batch.targets[r * batch.time + t] >= 0 {
-          sum += Double(nll[r * batch.time + t])
-        }
-        let count = m.example.trainedTokenCount
-        scores[m.item][m.candidate] = options.lengthNormalize ? sum / Double(max(count, 1)) : sum
-        tokens += m.example.tokens.count
-      }
-      done += members.count
-      progress?(EvaluationProgress(sequencesDone: done, sequencesTotal: rows.count, tokens: tokens,
+      done += rows.count
+      progress?(EvaluationProgress(sequencesDone: done, sequencesTotal: total, tokens: tokens,
                                    elapsedSeconds: Date().timeIntervalSince(start)))
+    }
+    if model.parameters.streamed == nil {
+      let longest = items.map(\.prompt.count).max() ?? 1
+      let capacity = max(longest - 1, 1)
+      let bytesPerSequence = 2 * model.config.layers * capacity * model.config.kvDim * MemoryLayout<Float>.size
+      let groups = Self.groups(items, candidates: options.batchSize,
+                               sequences: max(1, Self.cacheBytes / bytesPerSequence))
+      let cache = KVCache(config: model.config, sequences: groups.map(\.count).max() ?? 1, capacity: capacity)
+      for group in groups {
+        cache.clear()
+        var shared = group.map { Array(items[$0].prompt.dropLast()) }
+        tokens += shared.reduce(0) { $0 + $1.count }
+        let rows = group.enumerated().flatMap { slot, i in
+          items[i].candidates.enumerated().map { c, candidate in
+            Row(item: i, candidate: c, example: TokenizedExample(prompt: Array(items[i].prompt.suffix(1)), completion: candidate),
+                sequence: slot)
+          }
+        }
+        for first in stride(from: 0, to: rows.count, by: options.batchSize) {
+          score(Array(rows[first..<min(first + options.batchSize, rows.count)]), (cache, shared))
+          shared = []  // appended with the first batch
+        }
+      }
+    } else {
+      var rows: [Row] = []
+      for (i, item) in items.enumerated() {
+        for (c, candidate) in item.candidates.enumerated() {
+          rows.append(Row(item: i, candidate: c, example: TokenizedExample(prompt: item.prompt, completion: candidate),
+                          sequence: nil))
+        }
+      }
+      rows.sort { $0.example.tokens.count > $1.example.tokens.count }
+      for first in stride(from: 0, to: rows.count, by: options.batchSize) {
+        score(Array(rows[first..<min(first + options.batchSize, rows.count)]), nil)
+      }
     }
     let predictions = scores.map { s in s.indices.min { s[$0] < s[$1] || (s[$0] == s[$1] && $0 < $1) }! }
     return EvaluationResult(scores: scores, predictions: predictions, labels: items.map(\.label),
                             groups: items.map(\.group), tokens: tokens,
                             seconds: Date().timeIntervalSince(start))
+  }
+
+  /// The most bytes the KV cache of the items' prompts takes (1 GiB: 8 prompts of 2048
+  /// positions of SmolLM2-135M, 1000 positions of a LLaMA-7B-sized model).
+  static let cacheBytes = 1 << 30
+
+  /// One scored sequence: a candidate of an item, whole or continuing the prompt in sequence
+  /// `sequence` of the KV cache.
+  struct Row {
+    let item: Int, candidate: Int
+    let example: TokenizedExample
+    let sequence: Int?
+  }
+
+  /// The items' indices in groups whose prompts share a KV cache: longest prompts first, each
+  /// group up to `candidates` candidates (an item with more forms a group of its own) and
+  /// `sequences` items.
+  static func groups(_ items: [MultipleChoiceItem], candidates: Int, sequences: Int) -> [[Int]] {
+    var groups: [[Int]] = [], current: [Int] = [], count = 0
+    for i in items.indices.sorted(by: { items[$0].prompt.count > items[$1].prompt.count }) {
+      if !current.isEmpty && (count + items[i].candidates.count > candidates || current.count == sequences) {
+        groups.append(current)
+        current = []
+        count = 0
+      }
+      current.append(i)
+      count += items[i].candidates.count
+    }
+    if !current.isEmpty { groups.append(current) }
+    return groups
+  }
+
+  /// Each example's NLL summed over its targets, the examples right-padded into one batch,
+  /// row b continuing sequence `continuing.sequences[b]` of the cache when given, after
+  /// `prompts` were appended to it in the same pass.
+  func summedNLL(_ examples: [TokenizedExample], continuing: (KVCache, [Int])?, appendingFirst prompts: [[Int32]]) -> [Double] {
+    let batch = Batch(examples, padToken: options.padToken)
+    var nll = [Float](repeating: 0, count: batch.batch * batch.time)
+    _ = nll.withUnsafeMutableBufferPointer { out in
+      model.loss(tokens: batch.tokens, targets: batch.targets, batch: batch.batch, time: batch.time,
+                 nll: out.baseAddress!, continuing: continuing.map { (cache: $0.0, sequences: $0.1) },
+                 appendingFirst: prompts)
+    }
+    return examples.indices.map { r in
+      (0..<batch.time).reduce(0.0) { sum, t in
+        batch.targets[r * batch.time + t] >= 0 ? sum + Double(nll[r * batch.time + t]) : sum
+      }
+    }
   }
 
   /// Checks what `LlamaModel` would otherwise trap on.

@@ -45,7 +45,8 @@ final class EvaluatorTests: XCTestCase {
       XCTAssertEqual(result.labels, [1, 0, 1])
       XCTAssertEqual(events.last?.sequencesDone, 7)
       XCTAssertEqual(events.count, (7 + batchSize - 1) / batchSize)
-      XCTAssertEqual(result.tokens, items.flatMap { i in i.candidates.map { i.prompt.count + $0.count - 1 } }.reduce(0, +))
+      // Each prompt but its last token runs once, then each candidate after that token.
+      XCTAssertEqual(result.tokens, items.map { i in i.prompt.count - 1 + i.candidates.map(\.count).reduce(0, +) }.reduce(0, +))
     }
   }
 
