@@ -18,6 +18,20 @@ public struct SamplingOptions: Sendable {
   public static let greedy = SamplingOptions()
 }
 
+/// The KV cache of one conversation across `LlamaModel.generate` calls: when a prompt starts
+/// with the tokens the cache holds (the previous prompt and reply, as the next turn of a chat
+/// renders them), only the rest runs.
+public final class GenerationSession {
+  var cache: KVCache?
+  /// The tokens whose positions `cache` holds, in order.
+  var tokens: [Int32] = []
+
+  public init() {}
+
+  /// Positions the cache holds.
+  public var cachedTokens: Int { tokens.count }
+}
+
 /// A KV cache as one inference pass over a [B, T] batch uses it.
 enum CacheUse {
   /// Row b is cache sequence b, continued by its first lengths[b] positions, which are stored
@@ -69,10 +83,13 @@ extension LlamaModel {
   /// vocabulary, or logits holding inf or NaN (checked per token: one pass over [V]).
   ///
   /// The prompt runs once and each new token once after it, through a `KVCache` of the
-  /// sequence (2 · L · KVH·D floats per position, sized for prompt + maxNewTokens).
+  /// sequence (2 · L · KVH·D floats per position, sized for prompt + maxNewTokens). With
+  /// `session` the cache is the session's: the prompt's start that equals the tokens it holds
+  /// (all but the prompt's last token, whose logits are needed) is not run again, and the cache
+  /// holds the prompt and the reply afterwards.
   public func generate(
     prompt: [Int32], maxNewTokens: Int, options: SamplingOptions = .greedy,
-    stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }
+    stopTokens: Set<Int32> = [], session: GenerationSession? = nil, onToken: (Int32) -> Void = { _ in }
   ) throws -> [Int32] {
     guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
     guard prompt.count < config.maxContext else {
@@ -85,11 +102,21 @@ extension LlamaModel {
     var generated: [Int32] = []
     guard maxNewTokens > 0 else { return generated }
     // The last new token is chosen but never run, so the cache needs one position less.
-    let cache = KVCache(config: config, capacity: min(config.maxContext, prompt.count + min(maxNewTokens - 1, config.maxContext)),
-                        ledger: ledger)
-    var pending = prompt
+    let needed = min(config.maxContext, prompt.count + min(maxNewTokens - 1, config.maxContext))
+    var held: [Int32] = []
+    if let session, let old = session.cache {
+      let common = zip(session.tokens, prompt).prefix { $0 == $1 }.count
+      held = Array(prompt.prefix(min(common, prompt.count - 1)))
+      old.truncate(to: held.count)
+    }
+    let cache = session?.cache.map { $0.capacity >= needed ? $0 : $0.copy(capacity: needed) }
+      ?? KVCache(config: config, capacity: needed, ledger: ledger)
+    session?.cache = cache
+    defer { session?.tokens = held }
+    var pending = Array(prompt[held.count...])
     while generated.count < maxNewTokens && prompt.count + generated.count < config.maxContext {
       let logits = nextTokenLogits(pending, appendingTo: cache)
+      held += pending
       guard logits.allSatisfy(\.isFinite) else {
         throw GenerationError.nonFiniteLogits(position: prompt.count + generated.count)
       }

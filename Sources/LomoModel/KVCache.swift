@@ -17,6 +17,7 @@ public final class KVCache {
   public let capacity: Int
   /// KVH·D floats per position and layer.
   let width: Int
+  let ledger: MemoryLedger
   private let keys: AlignedBuffer<Float>
   private let values: AlignedBuffer<Float>
   /// Per layer and sequence, the positions stored: a pass stores layer l's before layer l + 1
@@ -30,13 +31,18 @@ public final class KVCache {
   /// An empty cache of `sequences` sequences of up to `capacity` positions of `config`'s model.
   ///
   /// - Precondition: sequences > 0, 0 < capacity ≤ config.maxContext.
-  public init(config: LlamaConfig, sequences: Int = 1, capacity: Int, ledger: MemoryLedger = .shared) {
+  public convenience init(config: LlamaConfig, sequences: Int = 1, capacity: Int, ledger: MemoryLedger = .shared) {
     precondition(sequences > 0 && capacity > 0 && capacity <= config.maxContext,
                  "a KV cache of \(sequences) x \(capacity) positions for a context of \(config.maxContext)")
-    layers = config.layers
+    self.init(layers: config.layers, sequences: sequences, capacity: capacity, width: config.kvDim, ledger: ledger)
+  }
+
+  private init(layers: Int, sequences: Int, capacity: Int, width: Int, ledger: MemoryLedger) {
+    self.layers = layers
     self.sequences = sequences
     self.capacity = capacity
-    width = config.kvDim
+    self.width = width
+    self.ledger = ledger
     filled = [[Int]](repeating: [Int](repeating: 0, count: sequences), count: layers)
     keys = AlignedBuffer(count: layers * sequences * capacity * width, category: .activations, ledger: ledger)
     values = AlignedBuffer(count: layers * sequences * capacity * width, category: .activations, ledger: ledger)
@@ -45,6 +51,31 @@ public final class KVCache {
   /// Forgets every position of every sequence.
   public func clear() {
     filled = [[Int]](repeating: [Int](repeating: 0, count: sequences), count: layers)
+  }
+
+  /// Forgets every position from `length` on, in every sequence (the rest of a conversation
+  /// kept, a turn that differs from the one cached dropped).
+  public func truncate(to length: Int) {
+    precondition(length >= 0, "truncating to \(length) positions")
+    filled = filled.map { $0.map { Swift.min($0, length) } }
+  }
+
+  /// A cache of `capacity` positions per sequence holding what this one holds (a cache that
+  /// has to grow).
+  ///
+  /// - Precondition: capacity ≥ every sequence's count.
+  public func copy(capacity: Int) -> KVCache {
+    precondition(filled.allSatisfy { $0.allSatisfy { $0 <= capacity } }, "a copy of \(capacity) positions is too small")
+    let copy = KVCache(layers: layers, sequences: sequences, capacity: capacity, width: width, ledger: ledger)
+    for l in 0..<layers {
+      for s in 0..<sequences {
+        let from = offset(layer: l, sequence: s, position: 0), to = copy.offset(layer: l, sequence: s, position: 0)
+        (copy.keys.pointer + to).update(from: keys.pointer + from, count: filled[l][s] * width)
+        (copy.values.pointer + to).update(from: values.pointer + from, count: filled[l][s] * width)
+      }
+    }
+    copy.filled = filled
+    return copy
   }
 
   /// Positions layer `l` holds of sequence `s`.

@@ -89,4 +89,22 @@ final class KVCacheTests: XCTestCase {
       XCTAssertEqual(Array(again[(r * time)..<(r * time + c.tokens.count)]), Array(first[(r * time)..<(r * time + c.tokens.count)]))
     }
   }
+
+  /// A conversation through one session: a next prompt that extends the last prompt and reply,
+  /// one that shares only its start (an earlier turn edited), and one that needs a larger
+  /// cache each generate what a fresh generation of that prompt generates, and run only the
+  /// tokens the cache did not hold.
+  func testASessionRunsOnlyWhatItHasNotCached() throws {
+    let model = LlamaModel(parameters: try TestModels.tinyLlama())
+    let session = GenerationSession()
+    let first: [Int32] = [1, 40, 41, 42]
+    let reply = try model.generate(prompt: first, maxNewTokens: 5, session: session)
+    XCTAssertEqual(reply, try model.generate(prompt: first, maxNewTokens: 5))
+    XCTAssertEqual(session.cachedTokens, first.count + reply.count - 1, "the last token chosen was never run")
+    for prompt in [first + reply + [7, 8, 9], [1, 40, 99, 98, 97], first + reply + [7, 8, 9] + [Int32](repeating: 5, count: 20)] {
+      let cached = try model.generate(prompt: prompt, maxNewTokens: 6, session: session)
+      XCTAssertEqual(cached, try model.generate(prompt: prompt, maxNewTokens: 6), "prompt \(prompt)")
+      XCTAssertEqual(session.cachedTokens, prompt.count + cached.count - 1)
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LomoCore
+import LomoModel
 import LomoTokenizer
 
 #if canImport(Glibc)
@@ -44,6 +45,8 @@ struct Chat: ParsableCommand {
                                       command: "chat")
     let interactive = isatty(STDIN_FILENO) != 0
     var history = ChatHistory(system: system)
+    // Each turn's prompt starts with the previous one and its reply: only the rest runs.
+    let session = GenerationSession()
     // The prompt leaves room for a reply of --max-new-tokens, at most half the context (a
     // longer reply ends at the context's end).
     let budget = max(1, context - min(maxNewTokens, context / 2))
@@ -69,7 +72,7 @@ struct Chat: ParsableCommand {
       if dropped > 0 {
         Diagnostics.note("the history no longer fits the context of \(context) tokens: dropped the oldest \(dropped) exchange\(dropped == 1 ? "" : "s")", from: "chat")
       }
-      let reply = try generator.stream(ids, maxNewTokens: maxNewTokens, sampling: sampling.options)
+      let reply = try generator.stream(ids, maxNewTokens: maxNewTokens, sampling: sampling.options, session: session)
       let text = loaded.tokenizer.decode(reply.filter { !generator.stopTokens.contains($0) }, skipSpecial: true)
       history.append(ChatMessage(role: "assistant", content: text))
     }

@@ -53,13 +53,16 @@ struct TextGenerator {
   /// Generates after `prompt` (up to `maxNewTokens`, ending after a stop token), printing the
   /// text to stdout as it comes (special tokens left out, stdout flushed), and then the count
   /// and speed to stderr ("N tokens in S s, X tokens/s"). `beforeFirstToken` runs once, when
-  /// the first token is chosen (a refused prompt prints nothing). Returns the tokens.
-  func stream(_ prompt: [Int32], maxNewTokens: Int, sampling: SamplingOptions,
+  /// the first token is chosen (a refused prompt prints nothing). With `session` (a chat) the
+  /// start of `prompt` that the session's cache already ran is not run again. Returns the
+  /// tokens.
+  func stream(_ prompt: [Int32], maxNewTokens: Int, sampling: SamplingOptions, session: GenerationSession? = nil,
               beforeFirstToken: () -> Void = {}) throws -> [Int32] {
     var generated: [Int32] = []
     var printed = ""
     let start = DispatchTime.now().uptimeNanoseconds
-    _ = try llama.generate(prompt: prompt, maxNewTokens: maxNewTokens, options: sampling, stopTokens: stopTokens) { token in
+    _ = try llama.generate(prompt: prompt, maxNewTokens: maxNewTokens, options: sampling, stopTokens: stopTokens,
+                           session: session) { token in
       if generated.isEmpty { beforeFirstToken() }
       generated.append(token)
       // Decode the whole continuation each time: a multi-byte character may span tokens.
