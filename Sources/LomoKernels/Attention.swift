@@ -10,7 +10,8 @@ import LomoCore
 ///
 /// Because queries are processed in blocks of `Attention.queryBlock` rows, the block actually
 /// held is [min(T, queryBlock), P + T] scores (forward, P prefix keys) plus [min(T,
-/// queryBlock), T] score gradients (backward): at T = 2048 that is 2 × 1 MiB. It grows to the largest T seen and never shrinks.
+/// queryBlock), T] score gradients (backward): at T = 2048 that is 2 × 1 MiB. It grows to the
+/// largest block seen and never shrinks.
 /// One scratch serves one call at a time (calls run the (b, h) loop serially).
 public final class AttentionScratch: @unchecked Sendable {
   /// S, then P = softmax(S): [rows, keys] of the current query block.

@@ -48,13 +48,8 @@ public final class KVCache {
     values = AlignedBuffer(count: layers * sequences * capacity * width, category: .activations, ledger: ledger)
   }
 
-  /// Forgets every position of every sequence.
-  public func clear() {
-    filled = [[Int]](repeating: [Int](repeating: 0, count: sequences), count: layers)
-  }
-
   /// Forgets every position from `length` on, in every sequence (the rest of a conversation
-  /// kept, a turn that differs from the one cached dropped).
+  /// kept, a turn that differs from the one cached dropped; 0: an empty cache again).
   public func truncate(to length: Int) {
     precondition(length >= 0, "truncating to \(length) positions")
     filled = filled.map { $0.map { Swift.min($0, length) } }

@@ -107,10 +107,8 @@ public final class Evaluator {
     let total = items.reduce(0) { $0 + $1.candidates.count }
     var scores = items.map { [Double](repeating: .infinity, count: $0.candidates.count) }
     var tokens = 0, done = 0
-    let score = { (rows: [Row], cache: (KVCache, prompts: [[Int32]])?) in
-      let nlls = self.summedNLL(rows.map(\.example), continuing: cache.map { ($0.0, rows.map { $0.sequence ?? 0 }) },
-                                appendingFirst: cache?.prompts ?? [])
-      for (row, nll) in zip(rows, nlls) {
+    let score = { (rows: [Row], cache: KVCache?, prompts: [[Int32]]) in
+      for (row, nll) in zip(rows, self.summedNLL(rows, continuing: cache, appendingFirst: prompts)) {
         let count = row.example.trainedTokenCount
         scores[row.item][row.candidate] = self.options.lengthNormalize ? nll / Double(max(count, 1)) : nll
         tokens += row.example.tokens.count
@@ -127,7 +125,7 @@ public final class Evaluator {
                                sequences: max(1, Self.cacheBytes / bytesPerSequence))
       let cache = KVCache(config: model.config, sequences: groups.map(\.count).max() ?? 1, capacity: capacity)
       for group in groups {
-        cache.clear()
+        cache.truncate(to: 0)
         var shared = group.map { Array(items[$0].prompt.dropLast()) }
         tokens += shared.reduce(0) { $0 + $1.count }
         let rows = group.enumerated().flatMap { slot, i in
@@ -137,7 +135,7 @@ public final class Evaluator {
           }
         }
         for first in stride(from: 0, to: rows.count, by: options.batchSize) {
-          score(Array(rows[first..<min(first + options.batchSize, rows.count)]), (cache, shared))
+          score(Array(rows[first..<min(first + options.batchSize, rows.count)]), cache, shared)
           shared = []  // appended with the first batch
         }
       }
@@ -151,7 +149,7 @@ public final class Evaluator {
       }
       rows.sort { $0.example.tokens.count > $1.example.tokens.count }
       for first in stride(from: 0, to: rows.count, by: options.batchSize) {
-        score(Array(rows[first..<min(first + options.batchSize, rows.count)]), nil)
+        score(Array(rows[first..<min(first + options.batchSize, rows.count)]), nil, [])
       }
     }
     let predictions = scores.map { s in s.indices.min { s[$0] < s[$1] || (s[$0] == s[$1] && $0 < $1) }! }
@@ -190,18 +188,18 @@ public final class Evaluator {
     return groups
   }
 
-  /// Each example's NLL summed over its targets, the examples right-padded into one batch,
-  /// row b continuing sequence `continuing.sequences[b]` of the cache when given, after
-  /// `prompts` were appended to it in the same pass.
-  func summedNLL(_ examples: [TokenizedExample], continuing: (KVCache, [Int])?, appendingFirst prompts: [[Int32]]) -> [Double] {
-    let batch = Batch(examples, padToken: options.padToken)
+  /// Each row's NLL summed over its targets, the rows' examples right-padded into one batch,
+  /// each continuing its `sequence` of `cache` when given, after `prompts` were appended to the
+  /// cache in the same pass.
+  func summedNLL(_ rows: [Row], continuing cache: KVCache?, appendingFirst prompts: [[Int32]]) -> [Double] {
+    let batch = Batch(rows.map(\.example), padToken: options.padToken)
     var nll = [Float](repeating: 0, count: batch.batch * batch.time)
     _ = nll.withUnsafeMutableBufferPointer { out in
       model.loss(tokens: batch.tokens, targets: batch.targets, batch: batch.batch, time: batch.time,
-                 nll: out.baseAddress!, continuing: continuing.map { (cache: $0.0, sequences: $0.1) },
+                 nll: out.baseAddress!, continuing: cache.map { (cache: $0, sequences: rows.map { $0.sequence ?? 0 }) },
                  appendingFirst: prompts)
     }
-    return examples.indices.map { r in
+    return rows.indices.map { r in
       (0..<batch.time).reduce(0.0) { sum, t in
         batch.targets[r * batch.time + t] >= 0 ? sum + Double(nll[r * batch.time + t]) : sum
       }
