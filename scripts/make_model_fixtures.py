@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the tiny-LLaMA model fixtures for Tests/LomoModelTests.
+"""Writes the tiny-model fixtures for Tests/LomoModelTests: a tiny LLaMA, and one tiny model of
+each further family lomo runs (Qwen2, Qwen3).
 
 A random LlamaForCausalLM (2 layers, hidden 64, 4 heads, 2 kv heads, intermediate 96, vocab 256,
 untied LM head) is saved three ways:
@@ -11,6 +12,10 @@ and the reference results of PyTorch on one fixed batch go to tiny-llama-expecte
   loss (mean over unmasked next-token targets), tokens and targets, and grad.<name> for every
   parameter. targets[b, t] is the token at t+1 (or -100: ignored) -- already shifted, which is
   the convention of lomo's LlamaModel.
+
+The other families (FAMILIES below) are written alike, each as tiny-FAMILY/ (config.json +
+model.safetensors), tiny-FAMILY-f32.gguf (llama.cpp's names for that architecture; their q/k rows
+are not permuted) and tiny-FAMILY-expected.safetensors (logits, loss, tokens, targets, grad.*).
 
 Regenerate: pip install -r scripts/requirements-fixtures.txt && python3 scripts/make_model_fixtures.py
 """
@@ -26,7 +31,7 @@ if not torch.__version__.startswith("2.13.0"):
 import gguf
 from gguf.quants import dequantize, quantize
 from safetensors.torch import save_file
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "LomoModelTests", "Fixtures")
 HEADS, KV_HEADS = 4, 2
@@ -62,27 +67,32 @@ LAYER_NAMES = {
     "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
     "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
     "post_attention_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-    "mlp.down_proj": "ffn_down",
+    "mlp.down_proj": "ffn_down", "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
 }
 
 
 def gguf_name(hf):
     if hf in GGUF_NAMES:
         return GGUF_NAMES[hf]
-    parts = hf.split(".")  # model.layers.{l}.{module...}.weight
-    return f"blk.{parts[2]}.{LAYER_NAMES['.'.join(parts[3:-1])]}.weight"
+    parts = hf.split(".")  # model.layers.{l}.{module...}.weight|bias
+    return f"blk.{parts[2]}.{LAYER_NAMES['.'.join(parts[3:-1])]}.{parts[-1]}"
 
 
-def write_gguf(model, path, quant):
-    """Returns the state dict as the GGUF file stores it, dequantised back to f32 (HF layout)."""
-    cfg = model.config
-    writer = gguf.GGUFWriter(path, "llama")
+def write_shape(writer, cfg):
+    """The size fields every architecture's GGUF has, from a transformers config."""
     writer.add_block_count(cfg.num_hidden_layers)
     writer.add_context_length(cfg.max_position_embeddings)
     writer.add_embedding_length(cfg.hidden_size)
     writer.add_feed_forward_length(cfg.intermediate_size)
     writer.add_head_count(cfg.num_attention_heads)
     writer.add_head_count_kv(cfg.num_key_value_heads)
+
+
+def write_gguf(model, path, quant):
+    """Returns the state dict as the GGUF file stores it, dequantised back to f32 (HF layout)."""
+    cfg = model.config
+    writer = gguf.GGUFWriter(path, "llama")
+    write_shape(writer, cfg)
     writer.add_rope_freq_base(ROPE_THETA)
     writer.add_layer_norm_rms_eps(cfg.rms_norm_eps)
     writer.add_vocab_size(cfg.vocab_size)
@@ -113,13 +123,57 @@ def write_gguf(model, path, quant):
     return stored
 
 
-def main():
-    os.makedirs(os.path.join(OUT, "tiny-llama"), exist_ok=True)
-    model = make_model()
-    model.save_pretrained(os.path.join(OUT, "tiny-llama"), safe_serialization=True)
-    write_gguf(model, os.path.join(OUT, "tiny-llama-f32.gguf"), quant=False)
-    q8_weights = write_gguf(model, os.path.join(OUT, "tiny-llama-q8_0.gguf"), quant=True)
+# Each family's tiny model: its config class, model class and what differs from the LLaMA above.
+# Qwen2: q/k/v biases, tied embeddings; Qwen3: per-head q/k norms and a head dim of its own
+# (H*D = 128 != hidden 64).
+FAMILIES = {
+    "qwen2": (Qwen2Config, Qwen2ForCausalLM, dict(tie_word_embeddings=True, rope_theta=1000000.0)),
+    "qwen3": (Qwen3Config, Qwen3ForCausalLM, dict(tie_word_embeddings=False, head_dim=32, rope_theta=1000000.0)),
+}
 
+
+def make_family_model(family):
+    config_class, model_class, extra = FAMILIES[family]
+    torch.manual_seed(0)
+    rope_theta = extra.pop("rope_theta")
+    config = config_class(
+        vocab_size=256, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+        num_attention_heads=HEADS, num_key_value_heads=KV_HEADS, max_position_embeddings=64,
+        rms_norm_eps=1e-6, rope_parameters={"rope_type": "default", "rope_theta": rope_theta},
+        use_sliding_window=False, bos_token_id=1, eos_token_id=2, **extra)
+    extra["rope_theta"] = rope_theta
+    model = model_class(config).float()
+    with torch.no_grad():  # non-trivial norm scales and biases, so their gradients are tested too
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.copy_(1 + 0.1 * torch.randn_like(p))
+            elif name.endswith(".bias"):
+                p.copy_(0.1 * torch.randn_like(p))
+    return model
+
+
+def write_family_gguf(model, family, path):
+    cfg = model.config
+    writer = gguf.GGUFWriter(path, family)
+    write_shape(writer, cfg)
+    writer.add_rope_freq_base(FAMILIES[family][2]["rope_theta"])
+    writer.add_layer_norm_rms_eps(cfg.rms_norm_eps)
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    writer.add_vocab_size(cfg.vocab_size)
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    for name, p in model.state_dict().items():
+        if name == "lm_head.weight" and cfg.tie_word_embeddings:
+            continue
+        writer.add_tensor(gguf_name(name), p.detach().numpy().astype(np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def reference_batch():
     torch.manual_seed(1)
     batch, time = 2, 11  # T not a multiple of 8
     tokens = torch.randint(0, 256, (batch, time))
@@ -127,7 +181,10 @@ def main():
     targets[:, :-1] = tokens[:, 1:]
     targets[0, :3] = -100  # a prompt that is not trained on
     targets[1, 7:] = -100  # right padding
+    return tokens, targets
 
+
+def expected_results(model, tokens, targets):
     logits = model(input_ids=tokens).logits
     loss = torch.nn.functional.cross_entropy(
         logits.reshape(-1, 256), targets.reshape(-1), ignore_index=-100)
@@ -138,6 +195,30 @@ def main():
     }
     for name, p in model.named_parameters():
         expected["grad." + name] = p.grad.detach().contiguous()
+    return expected
+
+
+def write_family(family):
+    folder = os.path.join(OUT, f"tiny-{family}")
+    os.makedirs(folder, exist_ok=True)
+    model = make_family_model(family)
+    model.save_pretrained(folder, safe_serialization=True)
+    write_family_gguf(model, family, os.path.join(OUT, f"tiny-{family}-f32.gguf"))
+    tokens, targets = reference_batch()
+    save_file(expected_results(model, tokens, targets), os.path.join(OUT, f"tiny-{family}-expected.safetensors"))
+
+
+def main():
+    for family in FAMILIES:
+        write_family(family)
+    os.makedirs(os.path.join(OUT, "tiny-llama"), exist_ok=True)
+    model = make_model()
+    model.save_pretrained(os.path.join(OUT, "tiny-llama"), safe_serialization=True)
+    write_gguf(model, os.path.join(OUT, "tiny-llama-f32.gguf"), quant=False)
+    q8_weights = write_gguf(model, os.path.join(OUT, "tiny-llama-q8_0.gguf"), quant=True)
+
+    tokens, targets = reference_batch()
+    expected = expected_results(model, tokens, targets)
 
     q8 = make_model()
     q8.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in q8_weights.items()})

@@ -15,6 +15,9 @@ final class LayerActivations {
   let gate: AlignedBuffer<Float>  // [N, F]
   let up: AlignedBuffer<Float>  // [N, F]
   let swiglu: AlignedBuffer<Float>  // [N, F]    silu(gate)·up
+  /// With per-head query/key norms (`ModelFamily.hasQueryKeyNorm`): the projections before
+  /// the norm and the norm's reciprocal RMS per head row; nil otherwise.
+  let queryKeyNorm: QueryKeyNormActivations?
 
   init(config c: LlamaConfig, batch: Int, time: Int, ledger: MemoryLedger) {
     let n = batch * time
@@ -34,6 +37,26 @@ final class LayerActivations {
     gate = make(n * c.intermediateSize)
     up = make(n * c.intermediateSize)
     swiglu = make(n * c.intermediateSize)
+    queryKeyNorm = c.family.hasQueryKeyNorm ? QueryKeyNormActivations(config: c, rows: n, ledger: ledger) : nil
+  }
+}
+
+/// What the per-head query and key norms save: q and k as projected (biases added), before the
+/// norm, and 1/RMS of every head's row. N = B·T rows.
+final class QueryKeyNormActivations {
+  let q: AlignedBuffer<Float>  // [N, H·D]
+  let k: AlignedBuffer<Float>  // [N, KVH·D]
+  let rstdQ: AlignedBuffer<Float>  // [N·H]
+  let rstdK: AlignedBuffer<Float>  // [N·KVH]
+
+  init(config c: LlamaConfig, rows n: Int, ledger: MemoryLedger) {
+    func make(_ count: Int) -> AlignedBuffer<Float> {
+      AlignedBuffer(count: count, category: .activations, ledger: ledger)
+    }
+    q = make(n * c.queryDim)
+    k = make(n * c.kvDim)
+    rstdQ = make(n * c.heads)
+    rstdK = make(n * c.kvHeads)
   }
 }
 
@@ -104,6 +127,9 @@ final class BackwardScratch {
   let dSwiglu: AlignedBuffer<Float>  // [N, F]
   let dGate: AlignedBuffer<Float>  // [N, F]
   let dUp: AlignedBuffer<Float>  // [N, F]
+  /// ∂L/∂k as projected, before the per-head key norm; nil without query/key norms (∂L/∂q
+  /// before its norm goes to `dAttention`, free by then). [N, KVH·D]
+  let dKeyProjection: AlignedBuffer<Float>?
 
   let rows: Int
   let channels: Int
@@ -124,6 +150,7 @@ final class BackwardScratch {
     dSwiglu = make(n * c.intermediateSize)
     dGate = make(n * c.intermediateSize)
     dUp = make(n * c.intermediateSize)
+    dKeyProjection = c.family.hasQueryKeyNorm ? make(n * c.kvDim) : nil
   }
 
   /// ∂L/∂residual of micro-batch `k`. [N, C]

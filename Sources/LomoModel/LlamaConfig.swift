@@ -1,10 +1,13 @@
 import Foundation
 
 /// The hyperparameters of a LLaMA-architecture decoder (LLaMA 1/2/3, SmolLM2, TinyLlama,
-/// Mistral without sliding window). Shape legend used across lomo: B batch, T time,
+/// Mistral without sliding window) or of a family that differs from it in a few named ways
+/// (`family`: Qwen2/2.5, Qwen3). Shape legend used across lomo: B batch, T time,
 /// C = `hiddenSize`, H = `heads`, KVH = `kvHeads`, D = `headDim`, F = `intermediateSize`,
 /// V = `vocabSize`, L = `layers`.
 public struct LlamaConfig: Sendable, Equatable, Codable {
+  /// Which family's differences from LLaMA apply (`ModelFamily`).
+  public var family: ModelFamily
   public var layers: Int
   public var hiddenSize: Int
   public var intermediateSize: Int
@@ -21,10 +24,11 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   public var ropeScaling: Llama3RopeScaling?
 
   public init(
-    layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
+    family: ModelFamily = .llama, layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
     headDim: Int? = nil, vocabSize: Int, ropeTheta: Float = 10_000, rmsEps: Float = 1e-5,
     tiedEmbeddings: Bool, maxContext: Int = 2048, ropeScaling: Llama3RopeScaling? = nil
   ) {
+    self.family = family
     self.layers = layers
     self.hiddenSize = hiddenSize
     self.intermediateSize = intermediateSize

@@ -7,7 +7,7 @@
 /// (`rope_theta` and transformers 5's `rope_parameters.rope_theta`; llama.cpp's head size as
 /// `rope.dimension_count`, `attention.key_length` and `attention.value_length`). config.json
 /// names may be dotted paths into nested objects; GGUF names follow the architecture prefix
-/// (`llama.` + name, see `ggufKey`).
+/// (`llama.` + name, `qwen2.` + name: `ModelFamily.ggufKey`).
 struct LlamaConfigField: Sendable {
   enum Value: Sendable {
     case int(WritableKeyPath<LlamaConfig, Int> & Sendable)
@@ -32,13 +32,12 @@ struct LlamaConfigField: Sendable {
   let ggufFallback: Fallback
 }
 
+extension ModelFamily {
+  /// The full GGUF key of a field name for this family: `llama.block_count`, `qwen2.block_count`.
+  func ggufKey(_ name: String) -> String { ggufArchitecture + "." + name }
+}
+
 extension LlamaConfig {
-  /// The GGUF `general.architecture` lomo reads and writes, also the prefix of its keys.
-  static let ggufArchitecture = "llama"
-
-  /// The full GGUF key of a field name: `llama.block_count`.
-  static func ggufKey(_ name: String) -> String { ggufArchitecture + "." + name }
-
   /// Every scalar hyperparameter, in the order they are read (fallbacks may use earlier ones).
   /// `tiedEmbeddings` (config.json `tie_word_embeddings`; in GGUF the absence of
   /// `output.weight`) and `ropeScaling` (a nested object) are handled by each format.
@@ -72,12 +71,12 @@ extension LlamaConfig {
   /// `tokenCount` serves `.tokenCount`.
   init(
     reading names: KeyPath<LlamaConfigField, [String]>, fallback: KeyPath<LlamaConfigField, LlamaConfigField.Fallback>,
-    tiedEmbeddings: Bool, ropeScaling: Llama3RopeScaling?,
+    family: ModelFamily, tiedEmbeddings: Bool, ropeScaling: Llama3RopeScaling?,
     has: (String) -> Bool, int: (String) throws -> Int, float: (String) throws -> Float,
     tokenCount: () throws -> Int
   ) throws {
-    self.init(layers: 0, hiddenSize: 0, intermediateSize: 0, heads: 0, kvHeads: 0, headDim: 0, vocabSize: 0,
-              tiedEmbeddings: tiedEmbeddings, ropeScaling: ropeScaling)
+    self.init(family: family, layers: 0, hiddenSize: 0, intermediateSize: 0, heads: 0, kvHeads: 0, headDim: 0,
+              vocabSize: 0, tiedEmbeddings: tiedEmbeddings, ropeScaling: ropeScaling)
     for field in Self.fields {
       let aliases = field[keyPath: names]
       let name = aliases.first(where: has)

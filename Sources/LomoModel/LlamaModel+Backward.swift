@@ -149,7 +149,7 @@ extension LlamaModel {
   /// tensor and one slice buffer holds the [V, C] gradients' slices.
   func prepareGradients(microBatches: Int, vocabularyInSlices: Bool = false) -> GradientBuffers {
     let accumulating = microBatches > 1
-    let layerSize = ParameterID.LayerParameter.allCases.reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }
+    let layerSize = ParameterID.LayerParameter.present(in: config).reduce(0) { $0 + ParameterID.layer(0, $1).count(in: config) }
     let capacity = max(ParameterID.finalNorm.count(in: config), accumulating ? layerSize : 0)
     if (gradientSum?.capacity ?? 0) < capacity {
       gradientSum = nil
@@ -246,10 +246,32 @@ extension LlamaModel {
                   headDim: c.headDim)
     RoPE.backward(b.dK.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,
                   headDim: c.headDim)
-    let projections: [(ParameterTensor, AlignedBuffer<Float>, Int)] = [
-      (p.query, b.dQ, c.queryDim), (p.key, b.dK, c.kvDim), (p.value, b.dV, c.kvDim),
+    // ∂L/∂ of q and k as projected: through the per-head norms when there are any.
+    var dProjected = (b.dQ, b.dK)
+    if let qk = a.queryKeyNorm, let dKey = b.dKeyProjection {
+      dProjected = (b.dAttention, dKey)  // dAttention is free once attention's backward ran
+      let heads: [(ParameterID.LayerParameter, AlignedBuffer<Float>, AlignedBuffer<Float>, AlignedBuffer<Float>, AlignedBuffer<Float>, Int)] = [
+        (.queryNorm, b.dQ, b.dAttention, qk.q, qk.rstdQ, c.heads), (.keyNorm, b.dK, dKey, qk.k, qk.rstdK, c.kvHeads),
+      ]
+      for (id, dOut, dInp, inp, rstd, count) in heads {
+        let w = p[id]
+        dInp.pointer.update(repeating: 0, count: n * count * c.headDim)
+        RMSNorm.backward(dInp: dInp.pointer, dWeight: sink.destination(w), dOut: dOut.pointer, inp: inp.pointer,
+                         weight: normWeight(w), rstd: rstd.pointer, rows: n * count, channels: c.headDim,
+                         accumulateWeight: sink.accumulates)
+        sink.finished(w)
+      }
+    }
+    let projections: [(ParameterTensor, ParameterID.LayerParameter, AlignedBuffer<Float>, Int)] = [
+      (p.query, .queryBias, dProjected.0, c.queryDim), (p.key, .keyBias, dProjected.1, c.kvDim),
+      (p.value, .valueBias, b.dV, c.kvDim),
     ]
-    for (i, (w, dOut, width)) in projections.enumerated() {
+    for (i, (w, biasID, dOut, width)) in projections.enumerated() {
+      if let bias = p.ifPresent(biasID) {
+        Bias.backward(dBias: sink.destination(bias), dOut: dOut.pointer, rows: n, columns: width,
+                      accumulate: sink.accumulates)
+        sink.finished(bias)
+      }
       MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: dOut.pointer, weight: weight(w), rows: n,
                            inDim: c.hiddenSize, outDim: width, accumulate: i > 0, scratch: gemm)
       weightGradient(w, dOut: dOut.pointer, inp: a.norm1.pointer)

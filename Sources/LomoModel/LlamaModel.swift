@@ -280,7 +280,9 @@ public final class LlamaModel {
   }
 
   /// One block with weights `p`: output = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid)))),
-  /// mid = input + o(attention(rope(q(norm1(input))), rope(k(…)), v(…))).
+  /// mid = input + o(attention(rope(q(norm1(input))), rope(k(…)), v(…))), where q(x) =
+  /// x·Wqᵀ (+ bq with attention biases), then RMS-normed per head with per-head query/key norms
+  /// (k and v alike; v is never normed).
   /// `output` nil recomputes the activations only (activation checkpointing). With `cache`
   /// (the block's index `layer`) the rows sit after the cached positions and attend to them
   /// too; their keys and values are stored in the cache when it is appended to.
@@ -294,12 +296,25 @@ public final class LlamaModel {
     RMSNorm.forward(out: a.norm1.pointer, rstd: a.rstd1.pointer, inp: input,
                     weight: normWeight(p.attentionNorm), rows: n, channels: c.hiddenSize,
                     eps: c.rmsEps)
-    MatMul.forward(out: a.q.pointer, inp: a.norm1.pointer, weight: weight(p.query), rows: n,
-                   inDim: c.hiddenSize, outDim: c.queryDim, scratch: gemm)
-    MatMul.forward(out: a.k.pointer, inp: a.norm1.pointer, weight: weight(p.key), rows: n,
-                   inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
-    MatMul.forward(out: a.v.pointer, inp: a.norm1.pointer, weight: weight(p.value), rows: n,
-                   inDim: c.hiddenSize, outDim: c.kvDim, scratch: gemm)
+    // q and k as projected go where the per-head norms read them (`queryKeyNorm`), if any.
+    let projected = a.queryKeyNorm.map { ($0.q, $0.k) } ?? (a.q, a.k)
+    let projections: [(ParameterTensor, ParameterID.LayerParameter, AlignedBuffer<Float>, Int)] = [
+      (p.query, .queryBias, projected.0, c.queryDim), (p.key, .keyBias, projected.1, c.kvDim),
+      (p.value, .valueBias, a.v, c.kvDim),
+    ]
+    for (w, biasID, out, width) in projections {
+      MatMul.forward(out: out.pointer, inp: a.norm1.pointer, weight: weight(w), rows: n,
+                     inDim: c.hiddenSize, outDim: width, scratch: gemm)
+      if let bias = p.ifPresent(biasID) {
+        Bias.forward(out: out.pointer, bias: normWeight(bias), rows: n, columns: width)
+      }
+    }
+    if let qk = a.queryKeyNorm {
+      RMSNorm.forward(out: a.q.pointer, rstd: qk.rstdQ.pointer, inp: qk.q.pointer, weight: normWeight(p[.queryNorm]),
+                      rows: n * c.heads, channels: c.headDim, eps: c.rmsEps)
+      RMSNorm.forward(out: a.k.pointer, rstd: qk.rstdK.pointer, inp: qk.k.pointer, weight: normWeight(p[.keyNorm]),
+                      rows: n * c.kvHeads, channels: c.headDim, eps: c.rmsEps)
+    }
     sharded?.progress()
     let offsets = cache.map { c in sequences.map { c.use.cache.count(layer: c.layer, sequence: $0) } }
       ?? [Int](repeating: 0, count: s.batch)

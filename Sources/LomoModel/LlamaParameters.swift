@@ -3,26 +3,42 @@ import LomoCore
 import LomoDistributed
 import LomoKernels
 
-/// The tensors of one transformer block, shapes as in `ParameterID.shape(in:)`.
+/// The tensors of one transformer block, shapes as in `ParameterID.shape(in:)`: LLaMA's nine,
+/// and the family's extras (`ParameterID.LayerParameter.present(in:)`).
 public struct LayerParameters: Sendable {
-  public let attentionNorm, query, key, value, output, mlpNorm, gate, up, down: ParameterTensor
+  /// By `ParameterID.LayerParameter` index; nil where the family has no such tensor.
+  private let tensors: [ParameterTensor?]
 
-  public subscript(_ p: ParameterID.LayerParameter) -> ParameterTensor {
-    switch p {
-    case .attentionNorm: attentionNorm
-    case .query: query
-    case .key: key
-    case .value: value
-    case .output: output
-    case .mlpNorm: mlpNorm
-    case .gate: gate
-    case .up: up
-    case .down: down
-    }
+  /// The block's tensors `present` (in `LayerParameter` order), each made by `make`.
+  public init(present: [ParameterID.LayerParameter], _ make: (ParameterID.LayerParameter) throws -> ParameterTensor) rethrows {
+    var tensors = [ParameterTensor?](repeating: nil, count: ParameterID.LayerParameter.allCases.count)
+    for p in present { tensors[Self.index(p)] = try make(p) }
+    self.tensors = tensors
   }
 
-  /// The nine tensors in `ParameterID.LayerParameter` order.
-  public var all: [ParameterTensor] { ParameterID.LayerParameter.allCases.map { self[$0] } }
+  private static func index(_ p: ParameterID.LayerParameter) -> Int { ParameterID.LayerParameter.allCases.firstIndex(of: p)! }
+
+  /// The tensor `p`, nil when the family has none.
+  public func ifPresent(_ p: ParameterID.LayerParameter) -> ParameterTensor? { tensors[Self.index(p)] }
+
+  /// The tensor `p`. - Precondition: the family has it.
+  public subscript(_ p: ParameterID.LayerParameter) -> ParameterTensor {
+    guard let t = ifPresent(p) else { preconditionFailure("this model's blocks have no \(p) tensor") }
+    return t
+  }
+
+  public var attentionNorm: ParameterTensor { self[.attentionNorm] }
+  public var query: ParameterTensor { self[.query] }
+  public var key: ParameterTensor { self[.key] }
+  public var value: ParameterTensor { self[.value] }
+  public var output: ParameterTensor { self[.output] }
+  public var mlpNorm: ParameterTensor { self[.mlpNorm] }
+  public var gate: ParameterTensor { self[.gate] }
+  public var up: ParameterTensor { self[.up] }
+  public var down: ParameterTensor { self[.down] }
+
+  /// Every tensor the block has, in `ParameterID.LayerParameter` order.
+  public var all: [ParameterTensor] { tensors.compactMap { $0 } }
 }
 
 /// Every parameter of a LLaMA model in one storage dtype (norm scales included): whole, or
@@ -77,13 +93,8 @@ public final class LlamaParameters: @unchecked Sendable {
                              ledger: ledger)
     }
     embedding = make(.embedding)
-    layers = (0..<config.layers).map { l in
-      LayerParameters(
-        attentionNorm: make(.layer(l, .attentionNorm)), query: make(.layer(l, .query)),
-        key: make(.layer(l, .key)), value: make(.layer(l, .value)),
-        output: make(.layer(l, .output)), mlpNorm: make(.layer(l, .mlpNorm)),
-        gate: make(.layer(l, .gate)), up: make(.layer(l, .up)), down: make(.layer(l, .down)))
-    }
+    let present = ParameterID.LayerParameter.present(in: config)
+    layers = (0..<config.layers).map { l in LayerParameters(present: present) { make(.layer(l, $0)) } }
     finalNorm = make(.finalNorm)
     untiedLMHead = config.tiedEmbeddings ? nil : make(.lmHead)
   }
@@ -122,7 +133,7 @@ public final class LlamaParameters: @unchecked Sendable {
   }
 
   /// Hugging Face's LLaMA initialisation: linear and embedding weights from N(0, std²),
-  /// norm scales 1. Deterministic for a seed whatever the thread count: each block of
+  /// norm scales 1, biases 0. Deterministic for a seed whatever the thread count: each block of
   /// `randomBlock` elements has its own generator, seeded from (seed, tensor, block), and the
   /// blocks are filled in parallel (a 7B model initialises in seconds, without an f32 copy).
   /// Sharded, each rank fills the blocks its shards overlap: the values are those of the
@@ -146,8 +157,8 @@ public final class LlamaParameters: @unchecked Sendable {
         defer { values.deallocate() }
         for block in range.lowerBound + first..<range.upperBound + first {
           let elements = block * randomBlock..<min(total, (block + 1) * randomBlock)
-          if tensor.id.isNorm {
-            values.update(repeating: 1, count: elements.count)
+          if tensor.id.isNorm || tensor.id.isBias {
+            values.update(repeating: tensor.id.isNorm ? 1 : 0, count: elements.count)
           } else {
             var rng = Xoshiro256(seed: seed ^ (UInt64(index) << 40) ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
             fillNormal(values, count: elements.count, std: std, rng: &rng)

@@ -7,14 +7,30 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
   case lmHead
   case layer(Int, LayerParameter)
 
+  /// A block's tensors. The nine of LLaMA are in every family; the biases only where
+  /// `ModelFamily.hasAttentionBias`, the per-head query and key norms only where
+  /// `hasQueryKeyNorm` (`present(in:)`).
   public enum LayerParameter: String, CaseIterable, Sendable {
-    case attentionNorm, query, key, value, output, mlpNorm, gate, up, down
+    case attentionNorm, query, key, value, queryBias, keyBias, valueBias, queryNorm, keyNorm
+    case output, mlpNorm, gate, up, down
+
+    /// The tensors a block of `config` has, in forward order.
+    public static func present(in config: LlamaConfig) -> [LayerParameter] {
+      allCases.filter { p in
+        switch p {
+        case .queryBias, .keyBias, .valueBias: config.family.hasAttentionBias
+        case .queryNorm, .keyNorm: config.family.hasQueryKeyNorm
+        default: true
+        }
+      }
+    }
   }
 
   public static func all(for config: LlamaConfig) -> [ParameterID] {
     var ids: [ParameterID] = [.embedding]
+    let present = LayerParameter.present(in: config)
     for l in 0..<config.layers {
-      ids += LayerParameter.allCases.map { .layer(l, $0) }
+      ids += present.map { .layer(l, $0) }
     }
     ids.append(.finalNorm)
     if !config.tiedEmbeddings { ids.append(.lmHead) }
@@ -31,6 +47,9 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
       case .attentionNorm, .mlpNorm: [c.hiddenSize]
       case .query: [c.queryDim, c.hiddenSize]
       case .key, .value: [c.kvDim, c.hiddenSize]
+      case .queryBias: [c.queryDim]
+      case .keyBias, .valueBias: [c.kvDim]
+      case .queryNorm, .keyNorm: [c.headDim]
       case .output: [c.hiddenSize, c.queryDim]
       case .gate, .up: [c.intermediateSize, c.hiddenSize]
       case .down: [c.hiddenSize, c.intermediateSize]
@@ -47,10 +66,18 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
     return nil
   }
 
-  /// Norm scales are vectors; everything else is a matrix.
+  /// A norm's scale (a vector initialised to 1).
   public var isNorm: Bool {
     switch self {
-    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm): true
+    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm), .layer(_, .queryNorm), .layer(_, .keyNorm): true
+    default: false
+    }
+  }
+
+  /// A bias (a vector initialised to 0).
+  public var isBias: Bool {
+    switch self {
+    case .layer(_, .queryBias), .layer(_, .keyBias), .layer(_, .valueBias): true
     default: false
     }
   }
@@ -68,6 +95,11 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
         case .query: "self_attn.q_proj.weight"
         case .key: "self_attn.k_proj.weight"
         case .value: "self_attn.v_proj.weight"
+        case .queryBias: "self_attn.q_proj.bias"
+        case .keyBias: "self_attn.k_proj.bias"
+        case .valueBias: "self_attn.v_proj.bias"
+        case .queryNorm: "self_attn.q_norm.weight"
+        case .keyNorm: "self_attn.k_norm.weight"
         case .output: "self_attn.o_proj.weight"
         case .mlpNorm: "post_attention_layernorm.weight"
         case .gate: "mlp.gate_proj.weight"

@@ -49,7 +49,7 @@ final class ShardedWeights {
   init(shards: LlamaParameters, ledger: MemoryLedger) {
     self.shards = shards
     let c = shards.config
-    let layerShapes = ParameterID.LayerParameter.allCases.map { ParameterID.layer(0, $0).shape(in: c) }
+    let layerShapes = ParameterID.LayerParameter.present(in: c).map { ParameterID.layer(0, $0).shape(in: c) }
     layerSlots = (0..<2).map { _ in Slot(shapes: layerShapes, dtype: shards.dtype, ledger: ledger) }
     table = Slot(shapes: [ParameterID.embedding.shape(in: c)], dtype: shards.dtype, ledger: ledger)
     norm = Slot(shapes: [ParameterID.finalNorm.shape(in: c)], dtype: shards.dtype, ledger: ledger)
@@ -61,9 +61,8 @@ final class ShardedWeights {
     let slot = start(layer: l, avoiding: nil)
     slot.wait()
     current = layerSlots.firstIndex { $0 === slot }!
-    let t = slot.tensors
-    return LayerParameters(attentionNorm: t[0], query: t[1], key: t[2], value: t[3], output: t[4],
-                           mlpNorm: t[5], gate: t[6], up: t[7], down: t[8])
+    let present = ParameterID.LayerParameter.present(in: shards.config)
+    return LayerParameters(present: present) { slot.tensors[present.firstIndex(of: $0)!] }
   }
 
   /// Starts gathering layer `l` into the slot not in use, when no slot holds it already.

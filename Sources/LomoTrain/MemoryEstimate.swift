@@ -66,7 +66,9 @@ public struct MemoryEstimate: Sendable, Equatable {
     let C = c.hiddenSize, Q = c.queryDim, KV = c.kvDim, F = c.intermediateSize
     let recomputes = activationCheckpointing || K > 1
 
-    let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads
+    // Per-head query/key norms save q and k before the norm and 1/RMS per head row.
+    let queryKeyNorm = c.family.hasQueryKeyNorm ? n * (Q + KV) + n * (c.heads + c.kvHeads) : 0
+    let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads + queryKeyNorm
     let residualBytes = dtype == .bf16 ? (c.layers + 1) * K * n * C * 2 + 2 * n * C * f
       : (c.layers + 1) * K * n * C * f
     let forwardState = (recomputes ? 1 : c.layers) * perLayer + n * C + n + 2 * K * n
@@ -90,7 +92,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     let direct = zip(ids, counts).filter { id, _ in
       id.layer != nil ? K == 1 : !inSlices && !(c.tiedEmbeddings && id == .embedding)
     }.map(\.1)
-    let layerCount = ParameterID.LayerParameter.allCases.reduce(0) {
+    let layerCount = ParameterID.LayerParameter.present(in: c).reduce(0) {
       $0 + ParameterID.layer(0, $1).shape(in: c).reduce(1, *)
     }
     let sharedBuffer = K > 1 && c.tiedEmbeddings ? 0 : direct.max() ?? 0
@@ -101,7 +103,7 @@ public struct MemoryEstimate: Sendable, Equatable {
       b[.gatheredWeights] = (2 * layerCount + c.vocabSize * C + C) * dtype.byteSize
     }
     var state = 0
-    var scratch = (K * n * C + n * (C + 2 * Q + 2 * KV + 3 * F)) * f
+    var scratch = (K * n * C + n * (C + 2 * Q + 2 * KV + 3 * F) + (c.family.hasQueryKeyNorm ? n * KV : 0)) * f
     // The model widens f16 weights (any tensor) and 16-bit norm scales to f32 at use.
     if dtype == .f16 { scratch += (counts.max() ?? 0) * f } else if dtype == .bf16 { scratch += C * f }
     switch optimizer {

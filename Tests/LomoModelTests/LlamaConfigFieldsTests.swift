@@ -39,7 +39,7 @@ final class LlamaConfigFieldsTests: XCTestCase {
   }
 
   func testGGUFMetadataHasEveryFieldUnderTheArchitecturePrefix() {
-    let metadata = Dictionary(ModelExporter.llamaMetadata(config), uniquingKeysWith: { a, _ in a })
+    let metadata = Dictionary(ModelExporter.hyperparameterMetadata(config), uniquingKeysWith: { a, _ in a })
     XCTAssertEqual(metadata["llama.block_count"], .uint32(3))
     XCTAssertEqual(metadata["llama.attention.head_count_kv"], .uint32(2))
     XCTAssertEqual(metadata["llama.rope.dimension_count"], .uint32(24))
@@ -48,7 +48,7 @@ final class LlamaConfigFieldsTests: XCTestCase {
     XCTAssertEqual(metadata["llama.rope.freq_base"], .float32(500_000))
     XCTAssertEqual(metadata["llama.attention.layer_norm_rms_epsilon"], .float32(1e-5))
     for field in LlamaConfig.fields {
-      for name in field.gguf { XCTAssertNotNil(metadata[LlamaConfig.ggufKey(name)], name) }
+      for name in field.gguf { XCTAssertNotNil(metadata[ModelFamily.llama.ggufKey(name)], name) }
     }
   }
 }

@@ -151,12 +151,13 @@ extension ModelExporter {
     }
   }
 
-  /// config.json for transformers' LlamaForCausalLM (fields of transformers 4.4x and 5.x):
+  /// config.json for transformers' model class of the family (LlamaForCausalLM,
+  /// Qwen2ForCausalLM, Qwen3ForCausalLM; fields of transformers 4.4x and 5.x):
   /// `LlamaConfig.fields` under their config.json names, plus the constants transformers
   /// expects. Floats are the shortest decimals that read back as the Float (1e-05).
   static func configJSON(_ c: LlamaConfig, dtype: DType, special: SpecialTokens) -> Data {
     var json: JSONValue = [
-      "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+      "architectures": [.string(c.family.huggingFaceArchitecture)], "model_type": .string(c.family.huggingFaceModelType),
       "rope_parameters": ["rope_type": "default"],
     ]
     for field in LlamaConfig.fields {
@@ -180,7 +181,8 @@ extension ModelExporter {
       ("rope_scaling", legacyScaling),
       ("tie_word_embeddings", .bool(c.tiedEmbeddings)),
       ("hidden_act", "silu"),
-      ("attention_bias", false),
+      ("attention_bias", .bool(c.family.hasAttentionBias)),
+      ("use_sliding_window", false),
       ("mlp_bias", false),
       ("attention_dropout", JSONValue(0.0)),
       ("initializer_range", JSONValue(0.02)),

@@ -59,8 +59,9 @@ public enum ModelExporter {
   ///
   /// From a GGUF source, every `general.*` and `tokenizer.*` key (vocabulary, merges, token
   /// types, special token ids, chat template) is copied, so the output is a complete
-  /// llama.cpp model; the `llama.*` hyperparameters always come from `parameters.config`.
-  /// Q and K rows are put into llama.cpp's interleaved order (`QKPermutation.apply`).
+  /// llama.cpp model; the hyperparameters (`llama.*`, `qwen2.*`: the family's architecture)
+  /// always come from `parameters.config`. Q and K rows of a `llama` model are put into
+  /// llama.cpp's interleaved order (`QKPermutation.apply`; the other families keep theirs).
   /// `name` (a fine-tune's) replaces `general.name`, and the source's name becomes
   /// `general.base_model.0.name`.
   @discardableResult
@@ -74,7 +75,7 @@ public enum ModelExporter {
         key: "llama.rope", reason: "LLaMA 3 RoPE scaling needs llama.cpp's rope_freqs tensor, which lomo does not write yet; export as a Hugging Face folder instead"))
     }
     var writer = GGUFWriter()
-    writer.set("general.architecture", .string(LlamaConfig.ggufArchitecture))
+    writer.set("general.architecture", .string(config.family.ggufArchitecture))
     var summary = Summary()
     switch source {
     case .gguf(let sourcePath):
@@ -97,14 +98,15 @@ public enum ModelExporter {
       }
       writer.set("general.name", .string(name))
     }
-    writer.set("general.architecture", .string(LlamaConfig.ggufArchitecture))
-    for (key, value) in llamaMetadata(config) { writer.set(key, value) }
+    writer.set("general.architecture", .string(config.family.ggufArchitecture))
+    for (key, value) in hyperparameterMetadata(config) { writer.set(key, value) }
     writer.set("general.file_type", .uint32(type.fileType))
     writer.set("general.quantization_version", .uint32(2))
 
     for tensor in parameters.all {
       let id = tensor.id
       let heads: Int? = switch id {
+      case _ where !config.family.ggufPermutesQueryKey: nil
       case .layer(_, .query): config.heads
       case .layer(_, .key): config.kvHeads
       default: nil
@@ -120,14 +122,14 @@ public enum ModelExporter {
     return summary
   }
 
-  /// The `llama.*` hyperparameters of `LlamaConfig.fields` as llama.cpp's convert script
-  /// writes them (integers as UINT32, floats as FLOAT32).
-  static func llamaMetadata(_ c: LlamaConfig) -> [(String, GGUFValue)] {
+  /// The hyperparameters of `LlamaConfig.fields` under the family's keys (`llama.*`) as
+  /// llama.cpp's convert script writes them (integers as UINT32, floats as FLOAT32).
+  static func hyperparameterMetadata(_ c: LlamaConfig) -> [(String, GGUFValue)] {
     LlamaConfig.fields.flatMap { field in
       field.gguf.map { name -> (String, GGUFValue) in
         switch c.value(of: field) {
-        case .int(let v): (LlamaConfig.ggufKey(name), .uint32(UInt32(v)))
-        case .float(let v): (LlamaConfig.ggufKey(name), .float32(v))
+        case .int(let v): (c.family.ggufKey(name), .uint32(UInt32(v)))
+        case .float(let v): (c.family.ggufKey(name), .float32(v))
         }
       }
     }

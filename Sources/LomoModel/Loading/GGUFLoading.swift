@@ -3,33 +3,36 @@ import LomoDistributed
 import LomoFormats
 
 extension LlamaConfig {
-  /// Reads the hyperparameters of a `llama`-architecture GGUF (LLaMA 1/2/3, SmolLM2,
-  /// TinyLlama, Mistral): `LlamaConfig.fields` under their `llama.*` keys. The LM head is tied
-  /// when the file has no `output.weight`.
+  /// Reads the hyperparameters of a GGUF of a family lomo runs (`ModelFamily`: `llama` for
+  /// LLaMA 1/2/3, SmolLM2, TinyLlama, Mistral; `qwen2`; `qwen3`): `LlamaConfig.fields` under the
+  /// architecture's keys (`llama.*`, `qwen2.*`). The LM head is tied when the file has no
+  /// `output.weight`.
   public init(gguf file: GGUFFile) throws {
     let m = file.metadata
     let arch = try m.string("general.architecture")
-    guard arch == Self.ggufArchitecture else {
-      throw ModelLoadError(path: file.path, problem: "architecture '\(Format.excerpt(arch))' is not supported; lomo loads '\(Self.ggufArchitecture)'")
+    guard let family = ModelFamily(ggufArchitecture: arch) else {
+      throw ModelLoadError(
+        path: file.path,
+        problem: "architecture '\(Format.excerpt(arch))' is not supported; lomo loads \(ModelFamily.allCases.map(\.ggufArchitecture).joined(separator: ", "))")
     }
     if file.contains(tensor: "rope_freqs.weight") {
       throw ModelLoadError(path: file.path, problem: "per-frequency RoPE factors (rope_freqs.weight, LLaMA 3.1 long context) are not supported yet")
     }
     try self.init(
-      reading: \.gguf, fallback: \.ggufFallback,
+      reading: \.gguf, fallback: \.ggufFallback, family: family,
       tiedEmbeddings: !file.contains(tensor: "output.weight"), ropeScaling: nil,
-      has: { m.contains(Self.ggufKey($0)) }, int: { try m.int(Self.ggufKey($0)) },
-      float: { try m.float(Self.ggufKey($0)) }, tokenCount: { try m.stringArray(GGUFTokenizerKey.tokens).count })
-    try TensorInventory(gguf: file).check(self)
+      has: { m.contains(family.ggufKey($0)) }, int: { try m.int(family.ggufKey($0)) },
+      float: { try m.float(family.ggufKey($0)) }, tokenCount: { try m.stringArray(GGUFTokenizerKey.tokens).count })
+    try TensorInventory(gguf: file, family: family).check(self)
   }
 }
 
 extension TensorInventory {
-  /// The tensors of a GGUF file under llama.cpp's names, config fields as `llama.*` keys.
-  init(gguf file: GGUFFile) {
+  /// The tensors of a GGUF file under llama.cpp's names, config fields as `family`'s keys.
+  init(gguf file: GGUFFile, family: ModelFamily) {
     self.init(
       path: file.path, shapes: Dictionary(file.tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
-      name: \.ggufName, fieldName: { LlamaConfig.ggufKey($0.gguf[0]) },
+      name: \.ggufName, fieldName: { family.ggufKey($0.gguf[0]) },
       layer: { TensorInventory.layer(of: $0, prefix: "blk.") }, ignored: { _ in false })
   }
 }
@@ -44,17 +47,22 @@ extension ParameterID {
     case .layer(let l, let p):
       "blk.\(l)." + {
         switch p {
-        case .attentionNorm: "attn_norm"
-        case .query: "attn_q"
-        case .key: "attn_k"
-        case .value: "attn_v"
-        case .output: "attn_output"
-        case .mlpNorm: "ffn_norm"
-        case .gate: "ffn_gate"
-        case .up: "ffn_up"
-        case .down: "ffn_down"
+        case .attentionNorm: "attn_norm.weight"
+        case .query: "attn_q.weight"
+        case .key: "attn_k.weight"
+        case .value: "attn_v.weight"
+        case .queryBias: "attn_q.bias"
+        case .keyBias: "attn_k.bias"
+        case .valueBias: "attn_v.bias"
+        case .queryNorm: "attn_q_norm.weight"
+        case .keyNorm: "attn_k_norm.weight"
+        case .output: "attn_output.weight"
+        case .mlpNorm: "ffn_norm.weight"
+        case .gate: "ffn_gate.weight"
+        case .up: "ffn_up.weight"
+        case .down: "ffn_down.weight"
         }
-      }() + ".weight"
+      }()
     }
   }
 }
@@ -63,14 +71,15 @@ extension LlamaParameters {
   /// Loads every parameter from a GGUF file, dequantising to f32 and storing as `dtype`.
   /// The file's tensors are checked against `config` (`TensorInventory`) before anything is
   /// allocated; `config.problems` must be empty (as `LlamaConfig(gguf:)` ensures).
-  /// Q and K rows are put back from llama.cpp's interleaved order into Hugging Face's
-  /// rotate-half order, so both formats give the same model.
+  /// Q and K rows of a `llama` GGUF are put back from llama.cpp's interleaved order into
+  /// Hugging Face's rotate-half order (`ModelFamily.ggufPermutesQueryKey`), so both formats
+  /// give the same model.
   public static func load(
     config: LlamaConfig, from file: GGUFFile, dtype: DType,
     shardedOver communicator: Communicator = Communicator(), streamingLayersIn folder: String? = nil,
     ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
-    try TensorInventory(gguf: file).check(config)
+    try TensorInventory(gguf: file, family: config.family).check(config)
     let params = try LlamaParameters.zeros(config: config, dtype: dtype, shardedOver: communicator,
                                            streamingLayersIn: folder, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
@@ -83,6 +92,7 @@ extension LlamaParameters {
       let values = UnsafeMutableBufferPointer(start: staging.pointer(count: count), count: count)
       try file.dequantize(name, into: values)
       switch tensor.id {
+      case _ where !config.family.ggufPermutesQueryKey: break
       case .layer(_, .query):
         try QKPermutation.undo(values, rows: shape[0], columns: shape[1], heads: config.heads)
       case .layer(_, .key):

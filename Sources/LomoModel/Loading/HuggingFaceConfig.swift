@@ -3,7 +3,8 @@ import LomoCore
 
 extension LlamaConfig {
   /// Reads a Hugging Face `config.json` of a LLaMA-architecture model (LlamaForCausalLM,
-  /// MistralForCausalLM without sliding window, SmolLM2, TinyLlama): the hyperparameters of
+  /// MistralForCausalLM without sliding window, SmolLM2, TinyLlama) or of Qwen2/2.5 or Qwen3
+  /// (`model_type` picks the `ModelFamily`): the hyperparameters of
   /// `LlamaConfig.fields` under their config.json names, `tie_word_embeddings`, and LLaMA 3's
   /// RoPE scaling from `rope_parameters` (transformers 5) or `rope_scaling`. Errors name the
   /// file and the field: `…/config.json: rope_scaling.factor: expected a number, found a string`.
@@ -22,14 +23,19 @@ extension LlamaConfig {
   }
 
   init(huggingFace root: JSONField, path: String) throws {
-    let supported = ["llama", "mistral"]
-    if let type = try root["model_type"].ifPresent?.string(), !supported.contains(type) {
-      throw ModelLoadError(path: path, problem: "model_type '\(Format.excerpt(type))' is not supported; lomo loads \(supported.joined(separator: ", "))")
+    var family = ModelFamily.llama
+    if let type = try root["model_type"].ifPresent?.string() {
+      guard let known = ModelFamily(huggingFaceModelType: type) else {
+        throw ModelLoadError(path: path, problem: "model_type '\(Format.excerpt(type))' is not supported; lomo loads llama, mistral, qwen2, qwen3")
+      }
+      family = known
     }
-    if try root["attention_bias"].ifPresent?.bool() == true || root["mlp_bias"].ifPresent?.bool() == true {
-      throw ModelLoadError(path: path, problem: "attention or MLP biases are not supported")
+    // Qwen2's q/k/v biases are implied by its model_type; elsewhere a bias is refused.
+    if try !family.hasAttentionBias && root["attention_bias"].ifPresent?.bool() == true || root["mlp_bias"].ifPresent?.bool() == true {
+      throw ModelLoadError(path: path, problem: "attention or MLP biases are not supported for model_type \(family.huggingFaceModelType)")
     }
-    if let window = try root["sliding_window"].ifPresent?.integer(),
+    // Qwen's configs name a window they do not use (use_sliding_window false).
+    if try root["use_sliding_window"].ifPresent?.bool() != false, let window = try root["sliding_window"].ifPresent?.integer(),
        window < (try root["max_position_embeddings"].ifPresent?.integer() ?? Int.max) {
       throw ModelLoadError(path: path, problem: "sliding-window attention (\(window)) is not supported")
     }
@@ -44,7 +50,7 @@ extension LlamaConfig {
       scaling = Llama3RopeScaling(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high, originalContext: original)
     }
     try self.init(
-      reading: \.huggingFace, fallback: \.huggingFaceFallback,
+      reading: \.huggingFace, fallback: \.huggingFaceFallback, family: family,
       tiedEmbeddings: try root["tie_word_embeddings"].ifPresent?.bool() ?? false, ropeScaling: scaling,
       has: { Self.member(root, $0).isPresent }, int: { try Self.member(root, $0).integer() },
       float: { try Self.member(root, $0).float() }, tokenCount: { throw root.error(.missing) })

@@ -66,6 +66,9 @@ struct TensorInventory {
     case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm): paths = [\.hiddenSize]
     case .layer(_, .query), .layer(_, .output): paths = [\.hiddenSize, \.heads, \.headDim]
     case .layer(_, .key), .layer(_, .value): paths = [\.hiddenSize, \.kvHeads, \.headDim]
+    case .layer(_, .queryBias): paths = [\.heads, \.headDim]
+    case .layer(_, .keyBias), .layer(_, .valueBias): paths = [\.kvHeads, \.headDim]
+    case .layer(_, .queryNorm), .layer(_, .keyNorm): paths = [\.headDim]
     case .layer(_, .gate), .layer(_, .up), .layer(_, .down): paths = [\.hiddenSize, \.intermediateSize]
     }
     var parts = paths.map { "\(field($0)) \(c[keyPath: $0])" }

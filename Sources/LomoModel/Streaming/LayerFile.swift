@@ -41,6 +41,7 @@ final class LayerFile: @unchecked Sendable {
     for l in 0..<config.layers {
       let start = end
       offsets.append(ParameterID.LayerParameter.allCases.map { p in
+        guard ParameterID.LayerParameter.present(in: config).contains(p) else { return end }
         defer { end += (ParameterID.layer(l, p).count(in: config) * dtype.byteSize + page - 1) / page * page }
         return end
       })
