@@ -208,7 +208,48 @@ def write_family(family):
     save_file(expected_results(model, tokens, targets), os.path.join(OUT, f"tiny-{family}-expected.safetensors"))
 
 
+# LLaMA 3.1's RoPE scaling on the tiny LLaMA, with an original context short enough that the
+# T=11 batch crosses all three bands (wavelengths kept, interpolated, divided by the factor).
+LLAMA3_ROPE = dict(rope_type="llama3", rope_theta=ROPE_THETA, factor=8.0, low_freq_factor=1.0,
+                   high_freq_factor=4.0, original_max_position_embeddings=32)
+
+
+def llama_cpp_rope_factors(head_dim, rope):
+    """rope_freqs.weight as llama.cpp's convert_hf_to_gguf computes it for rope_type llama3 (f64,
+    stored as f32): each frequency's divisor."""
+    freqs = 1.0 / (rope["rope_theta"] ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
+    low_wavelen = rope["original_max_position_embeddings"] / rope["low_freq_factor"]
+    high_wavelen = rope["original_max_position_embeddings"] / rope["high_freq_factor"]
+    factors = []
+    for freq in freqs:
+        wavelen = 2 * np.pi / freq
+        if wavelen < high_wavelen:
+            factors.append(1.0)
+        elif wavelen > low_wavelen:
+            factors.append(rope["factor"])
+        else:
+            smooth = (rope["original_max_position_embeddings"] / wavelen - rope["low_freq_factor"]) / (
+                rope["high_freq_factor"] - rope["low_freq_factor"])
+            factors.append(1 / ((1 - smooth) / rope["factor"] + smooth))
+    return np.array(factors, dtype=np.float32)
+
+
+def write_llama31():
+    """tiny-llama31-expected.safetensors: the tiny LLaMA's logits with LLAMA3_ROPE (transformers)
+    and the rope_freqs.weight llama.cpp would store for it."""
+    model = make_model()
+    scaled = LlamaForCausalLM(LlamaConfig(**{**model.config.to_dict(), "rope_parameters": LLAMA3_ROPE})).float()
+    scaled.load_state_dict(model.state_dict())
+    tokens, _ = reference_batch()
+    with torch.no_grad():
+        logits = scaled(input_ids=tokens).logits.contiguous()
+    factors = llama_cpp_rope_factors(model.config.hidden_size // HEADS, LLAMA3_ROPE)
+    save_file({"logits": logits, "rope_freqs": torch.from_numpy(factors)},
+              os.path.join(OUT, "tiny-llama31-expected.safetensors"))
+
+
 def main():
+    write_llama31()
     for family in FAMILIES:
         write_family(family)
     os.makedirs(os.path.join(OUT, "tiny-llama"), exist_ok=True)

@@ -22,11 +22,16 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   public var maxContext: Int
   /// LLaMA 3's frequency-dependent RoPE scaling; nil for plain RoPE.
   public var ropeScaling: Llama3RopeScaling?
+  /// A divisor per RoPE frequency [D/2] as llama.cpp stores it (`rope_freqs.weight`), when a
+  /// GGUF's factors are not LLaMA 3's formula with its usual constants (those become
+  /// `ropeScaling`); nil otherwise.
+  public var ropeFrequencyFactors: [Float]?
 
   public init(
     family: ModelFamily = .llama, layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
     headDim: Int? = nil, vocabSize: Int, ropeTheta: Float = 10_000, rmsEps: Float = 1e-5,
-    tiedEmbeddings: Bool, maxContext: Int = 2048, ropeScaling: Llama3RopeScaling? = nil
+    tiedEmbeddings: Bool, maxContext: Int = 2048, ropeScaling: Llama3RopeScaling? = nil,
+    ropeFrequencyFactors: [Float]? = nil
   ) {
     self.family = family
     self.layers = layers
@@ -41,15 +46,27 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     self.tiedEmbeddings = tiedEmbeddings
     self.maxContext = maxContext
     self.ropeScaling = ropeScaling
+    self.ropeFrequencyFactors = ropeFrequencyFactors
   }
 
   /// RoPE inverse frequencies [D/2] as transformers computes them in f32:
-  /// 1 / theta^(2i/D), rescaled by `ropeScaling` when present.
+  /// 1 / theta^(2i/D), rescaled by `ropeScaling` or divided by `ropeFrequencyFactors`.
   public var ropeInverseFrequencies: [Float] {
-    let plain = (0..<headDim / 2).map { i in
-      1 / Float(pow(Double(ropeTheta), Double(Float(2 * i) / Float(headDim))))
-    }
-    return ropeScaling.map { s in plain.map(s.scale) } ?? plain
+    if let factors = ropeFrequencyFactors { return zip(plainRopeInverseFrequencies, factors).map { $0 / $1 } }
+    return ropeScaling.map { s in plainRopeInverseFrequencies.map(s.scale) } ?? plainRopeInverseFrequencies
+  }
+
+  /// 1 / theta^(2i/D) for i in 0..<D/2, unscaled.
+  var plainRopeInverseFrequencies: [Float] {
+    (0..<headDim / 2).map { i in 1 / Float(pow(Double(ropeTheta), Double(Float(2 * i) / Float(headDim)))) }
+  }
+
+  /// The divisor of each RoPE frequency [D/2] as llama.cpp's `rope_freqs.weight` holds it;
+  /// nil for plain RoPE.
+  public var ropeFactors: [Float]? {
+    if let ropeFrequencyFactors { return ropeFrequencyFactors }
+    guard ropeScaling != nil else { return nil }
+    return zip(plainRopeInverseFrequencies, ropeInverseFrequencies).map { $0 / $1 }
   }
 
   /// Width of the query projection output, H·D.
@@ -77,6 +94,12 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     if headDim % 2 != 0 { found.append("\(naming(\.headDim)) (\(headDim)) must be even for RoPE") }
     if !(ropeTheta > 0) { found.append("rope theta must be positive, got \(ropeTheta)") }
     if !(rmsEps > 0) { found.append("rms eps must be positive, got \(rmsEps)") }
+    if let factors = ropeFrequencyFactors {
+      if factors.count != headDim / 2 {
+        found.append("rope_freqs has \(factors.count) factors, \(naming(\.headDim)) \(headDim) needs \(headDim / 2)")
+      }
+      if let bad = factors.first(where: { !($0.isFinite && $0 > 0) }) { found.append("rope_freqs holds \(bad), factors must be positive") }
+    }
     return found
   }
 
@@ -129,6 +152,17 @@ public struct Llama3RopeScaling: Sendable, Equatable, Codable {
     self.lowFrequencyFactor = lowFrequencyFactor
     self.highFrequencyFactor = highFrequencyFactor
     self.originalContext = originalContext
+  }
+
+  /// The scaling LLaMA 3.1 and 3.2 use (low 1, high 4, original context 8192) with the factor
+  /// of `factors` (llama.cpp's per-frequency divisors of `config`'s plain frequencies), when
+  /// it reproduces every factor to f32 rounding; nil when the factors are something else.
+  public init?(fitting factors: [Float], to config: LlamaConfig) {
+    guard let factor = factors.max(), factor >= 1 else { return nil }
+    self.init(factor: factor, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 8192)
+    let plain = config.plainRopeInverseFrequencies
+    guard plain.count == factors.count else { return nil }
+    for (f, expected) in zip(plain, factors) where abs(f / scale(f) - expected) > 1e-5 * expected { return nil }
   }
 
   func scale(_ inverseFrequency: Float) -> Float {

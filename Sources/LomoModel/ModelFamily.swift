@@ -41,6 +41,15 @@ public enum ModelFamily: String, Sendable, Equatable, Codable, CaseIterable {
     }
   }
 
+  /// The family's name as people write it: LLaMA, Qwen2, Qwen3.
+  public var displayName: String {
+    switch self {
+    case .llama: "LLaMA"
+    case .qwen2: "Qwen2"
+    case .qwen3: "Qwen3"
+    }
+  }
+
   /// config.json `model_type` and `architectures` of an export.
   public var huggingFaceModelType: String { rawValue }
   public var huggingFaceArchitecture: String {

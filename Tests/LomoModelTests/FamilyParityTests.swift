@@ -128,3 +128,68 @@ final class FamilyParityTests: XCTestCase {
     }
   }
 }
+
+/// LLaMA 3.1/3.2's RoPE scaling from a GGUF's `rope_freqs.weight` (llama.cpp's per-frequency
+/// divisors) and back: the tiny LLaMA with transformers' `llama3` scaling (an original context
+/// of 32, so T = 11 crosses every band) against scripts/make_model_fixtures.py's reference.
+final class RopeFactorsTests: XCTestCase {
+  static let scaling = Llama3RopeScaling(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 32)
+
+  func expected() throws -> TinyLlamaParityTests.Expected {
+    TinyLlamaParityTests.Expected(file: try SafetensorsFile(
+      path: TinyLlamaParityTests.fixtures.appendingPathComponent("tiny-llama31-expected.safetensors").path))
+  }
+
+  func tinyLlama(_ edit: (inout LlamaConfig) -> Void) throws -> LlamaParameters {
+    var config = try LlamaConfig(huggingFaceConfig: TestModels.tinyLlamaDirectory + "/config.json")
+    edit(&config)
+    return try LlamaParameters.load(config: config, from: try SafetensorsCheckpoint(directory: TestModels.tinyLlamaDirectory), dtype: .f32)
+  }
+
+  func testLlamaCppFactorsAreLlama3ScalingAndMatchTransformers() throws {
+    let e = try expected()
+    let llamaCpp = try e.floats("rope_freqs")
+    let scaled = try tinyLlama { $0.ropeScaling = Self.scaling }
+    XCTAssertNil(allClose(try XCTUnwrap(scaled.config.ropeFactors), llamaCpp, atol: 0, rtol: 1e-6, "factors"))
+    let tokens = try TinyLlamaParityTests.expected().ints("tokens")
+    for params in [scaled, try tinyLlama { $0.ropeFrequencyFactors = llamaCpp }] {
+      let logits = LlamaModel(parameters: params).logits(tokens: tokens, batch: 2, time: 11)
+      XCTAssertNil(allClose(logits, try e.floats("logits"), atol: 2e-5, rtol: 1e-4, "logits"))
+    }
+  }
+
+  /// Factors of another shape stay factors in GGUF and cannot go to config.json; LLaMA 3.1's
+  /// own constants come back from the GGUF as the same `ropeScaling` config.json has.
+  func testGGUFRoundTripsOfFactorsAndOfLlama31Scaling() throws {
+    let out = try TemporaryDirectory("rope-factors")
+    let tokens = try TinyLlamaParityTests.expected().ints("tokens")
+    let factors = try expected().floats("rope_freqs")
+    let odd = try tinyLlama { $0.ropeFrequencyFactors = factors }
+    try ModelExporter.writeGGUF(odd, to: out("odd.gguf"), type: .f32)
+    let oddBack = try ModelSource.gguf(out("odd.gguf")).loadParameters(dtype: .f32)
+    XCTAssertEqual(oddBack.config, odd.config)
+    XCTAssertEqual(LlamaModel(parameters: oddBack).logits(tokens: tokens, batch: 2, time: 11),
+                   LlamaModel(parameters: odd).logits(tokens: tokens, batch: 2, time: 11))
+    XCTAssertThrowsError(try ModelExporter.writeHuggingFace(odd, to: out("odd-hf"))) { error in
+      XCTAssertTrue("\(error)".contains("export as GGUF"), "\(error)")
+    }
+    XCTAssertEqual(out.contents, ["odd.gguf"], "nothing left of the refused folder")
+
+    let llama31 = try tinyLlama {
+      $0.ropeScaling = Llama3RopeScaling(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 8192)
+    }
+    try ModelExporter.writeGGUF(llama31, to: out("llama31.gguf"), type: .f32)
+    XCTAssertTrue(try GGUFFile(path: out("llama31.gguf")).contains(tensor: "rope_freqs.weight"))
+    let back = try ModelSource.gguf(out("llama31.gguf")).loadParameters(dtype: .f32)
+    XCTAssertEqual(back.config, llama31.config)
+    XCTAssertNil(back.config.ropeFrequencyFactors)
+  }
+
+  func testHostileFactorsAreRefused() throws {
+    var config = try LlamaConfig(huggingFaceConfig: TestModels.tinyLlamaDirectory + "/config.json")
+    config.ropeFrequencyFactors = [1, 2, 3]
+    XCTAssertTrue(config.problems.contains { $0.contains("needs 8") }, "\(config.problems)")
+    config.ropeFrequencyFactors = [1, 2, 3, 4, 5, 6, 7, .nan]
+    XCTAssertTrue(config.problems.contains { $0.contains("must be positive") }, "\(config.problems)")
+  }
+}

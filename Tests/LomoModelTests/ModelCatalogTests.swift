@@ -8,7 +8,8 @@ final class ModelCatalogTests: XCTestCase {
   /// `num_parameters()`), which pins every hyperparameter that shapes a tensor.
   func testParameterCountsMatchThePublishedModels() throws {
     let expected = [
-      "smollm2-135m": 134_515_008, "smollm2-360m": 361_821_120, "tinyllama-1.1b": 1_100_048_384,
+      "smollm2-135m": 134_515_008, "smollm2-360m": 361_821_120, "qwen2.5-0.5b": 494_032_768,
+      "qwen3-0.6b": 596_049_920, "tinyllama-1.1b": 1_100_048_384, "llama-3.2-1b": 1_235_814_400,
       "llama-7b": 6_738_415_616, "llama-13b": 13_015_864_320, "llama-30b": 32_528_943_616,
       "llama-65b": 65_285_660_672,
     ]

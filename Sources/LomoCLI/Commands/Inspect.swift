@@ -86,7 +86,7 @@ struct Inspect: ParsableCommand {
   func printConfig(_ c: LlamaConfig) {
     print("""
 
-      as a LLaMA model
+      as a \(c.family.displayName) model
         layers \(c.layers), hidden \(c.hiddenSize), ffn \(c.intermediateSize), heads \(c.heads) (kv \(c.kvHeads), dim \(c.headDim))
         vocab \(c.vocabSize), context \(c.maxContext), rope theta \(c.ropeTheta), rms eps \(c.rmsEps), \
       \(c.tiedEmbeddings ? "tied" : "untied") embeddings

@@ -23,6 +23,11 @@ extension ModelExporter {
     _ parameters: LlamaParameters, to directory: String, dtype: DType? = nil,
     source: ModelSource? = nil, name: String? = nil, overwrite: Bool = false
   ) throws -> Summary {
+    if parameters.config.ropeFrequencyFactors != nil {
+      throw FileWriteError(path: directory, problem: .invalidMetadata(
+        key: LlamaConfig.ropeFactorsTensor,
+        reason: "the model's RoPE factors are not LLaMA 3's scaling with its usual constants, so config.json cannot express them; export as GGUF instead"))
+    }
     let fm = FileManager.default
     let folder = try AtomicDirectory(destination: directory, overwrite: overwrite)
     let directory = folder.destination

@@ -70,10 +70,6 @@ public enum ModelExporter {
     name: String? = nil, overwrite: Bool = false
   ) throws -> Summary {
     let config = parameters.config
-    if config.ropeScaling != nil {
-      throw FileWriteError(path: path, problem: .invalidMetadata(
-        key: "llama.rope", reason: "LLaMA 3 RoPE scaling needs llama.cpp's rope_freqs tensor, which lomo does not write yet; export as a Hugging Face folder instead"))
-    }
     var writer = GGUFWriter()
     writer.set("general.architecture", .string(config.family.ggufArchitecture))
     var summary = Summary()
@@ -103,6 +99,9 @@ public enum ModelExporter {
     writer.set("general.file_type", .uint32(type.fileType))
     writer.set("general.quantization_version", .uint32(2))
 
+    if let factors = config.ropeFactors {  // LLaMA 3.1/3.2 RoPE scaling, as llama.cpp's converter stores it
+      writer.addTensor(LlamaConfig.ropeFactorsTensor, shape: [factors.count], type: .f32, values: factors)
+    }
     for tensor in parameters.all {
       let id = tensor.id
       let heads: Int? = switch id {

@@ -15,15 +15,29 @@ extension LlamaConfig {
         path: file.path,
         problem: "architecture '\(Format.excerpt(arch))' is not supported; lomo loads \(ModelFamily.allCases.map(\.ggufArchitecture).joined(separator: ", "))")
     }
-    if file.contains(tensor: "rope_freqs.weight") {
-      throw ModelLoadError(path: file.path, problem: "per-frequency RoPE factors (rope_freqs.weight, LLaMA 3.1 long context) are not supported yet")
-    }
     try self.init(
       reading: \.gguf, fallback: \.ggufFallback, family: family,
       tiedEmbeddings: !file.contains(tensor: "output.weight"), ropeScaling: nil,
       has: { m.contains(family.ggufKey($0)) }, int: { try m.int(family.ggufKey($0)) },
       float: { try m.float(family.ggufKey($0)) }, tokenCount: { try m.stringArray(GGUFTokenizerKey.tokens).count })
+    if file.contains(tensor: Self.ropeFactorsTensor) { try readRopeFactors(file) }
     try TensorInventory(gguf: file, family: family).check(self)
+  }
+
+  /// llama.cpp's per-frequency RoPE divisors (LLaMA 3.1/3.2 scaling). [D/2]
+  static let ropeFactorsTensor = "rope_freqs.weight"
+
+  /// Sets `ropeScaling` from `rope_freqs.weight` when the factors are LLaMA 3's formula with
+  /// its usual constants (the config then equals config.json's), else `ropeFrequencyFactors`.
+  private mutating func readRopeFactors(_ file: GGUFFile) throws {
+    let info = try file.tensor(Self.ropeFactorsTensor)
+    guard info.shape == [headDim / 2], headDim > 0, headDim <= Self.limits.first(where: { $0.path == \.headDim })!.limit else {
+      throw ModelLoadError(path: file.path, problem: "tensor '\(Self.ropeFactorsTensor)' has shape \(info.shape), the head dim \(headDim) needs [\(headDim / 2)]")
+    }
+    var factors = [Float](repeating: 0, count: headDim / 2)
+    try factors.withUnsafeMutableBufferPointer { try file.dequantize(Self.ropeFactorsTensor, into: $0) }
+    // Checked with the other fields by `TensorInventory.check`.
+    if let scaling = Llama3RopeScaling(fitting: factors, to: self) { ropeScaling = scaling } else { ropeFrequencyFactors = factors }
   }
 }
 
@@ -33,7 +47,7 @@ extension TensorInventory {
     self.init(
       path: file.path, shapes: Dictionary(file.tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
       name: \.ggufName, fieldName: { family.ggufKey($0.gguf[0]) },
-      layer: { TensorInventory.layer(of: $0, prefix: "blk.") }, ignored: { _ in false })
+      layer: { TensorInventory.layer(of: $0, prefix: "blk.") }, ignored: { $0 == LlamaConfig.ropeFactorsTensor })
   }
 }
 
