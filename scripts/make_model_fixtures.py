@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the tiny-model fixtures for Tests/LomoModelTests: a tiny LLaMA, and one tiny model of
-each further family lomo runs (Qwen2, Qwen3).
+each further family lomo runs (Qwen2, Qwen3, Gemma 3).
 
 A random LlamaForCausalLM (2 layers, hidden 64, 4 heads, 2 kv heads, intermediate 96, vocab 256,
 untied LM head) is saved three ways:
@@ -31,7 +31,8 @@ if not torch.__version__.startswith("2.13.0"):
 import gguf
 from gguf.quants import dequantize, quantize
 from safetensors.torch import save_file
-from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM
+from transformers import (Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM, Qwen2Config,
+                          Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "LomoModelTests", "Fixtures")
 HEADS, KV_HEADS = 4, 2
@@ -123,50 +124,74 @@ def write_gguf(model, path, quant):
     return stored
 
 
-# Each family's tiny model: its config class, model class and what differs from the LLaMA above.
+# Each family's tiny model: its config class, model class and config (beside SHAPE).
 # Qwen2: q/k/v biases, tied embeddings; Qwen3: per-head q/k norms and a head dim of its own
-# (H*D = 128 != hidden 64).
+# (H*D = 128 != hidden 64); Gemma 3: six layers (five sliding-window, one global, llama.cpp's
+# fixed pattern), a window of 4 < T, a score scale of 1/sqrt(12) != 1/sqrt(D), GeGLU, four norms
+# per block and a scaled, tied embedding.
+SHAPE = dict(vocab_size=256, max_position_embeddings=64, bos_token_id=1, eos_token_id=2)
+QWEN = dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=HEADS,
+            num_key_value_heads=KV_HEADS, rms_norm_eps=1e-6, use_sliding_window=False,
+            rope_parameters={"rope_type": "default", "rope_theta": 1000000.0})
 FAMILIES = {
-    "qwen2": (Qwen2Config, Qwen2ForCausalLM, dict(tie_word_embeddings=True, rope_theta=1000000.0)),
-    "qwen3": (Qwen3Config, Qwen3ForCausalLM, dict(tie_word_embeddings=False, head_dim=32, rope_theta=1000000.0)),
+    "qwen2": (Qwen2Config, Qwen2ForCausalLM, dict(QWEN, tie_word_embeddings=True)),
+    "qwen3": (Qwen3Config, Qwen3ForCausalLM, dict(QWEN, tie_word_embeddings=False, head_dim=32)),
+    "gemma3": (Gemma3TextConfig, Gemma3ForCausalLM, dict(
+        hidden_size=32, intermediate_size=48, num_hidden_layers=6, num_attention_heads=2, num_key_value_heads=1,
+        head_dim=16, rms_norm_eps=1e-6, sliding_window=4, query_pre_attn_scalar=12, tie_word_embeddings=True,
+        layer_types=["sliding_attention"] * 5 + ["full_attention"],
+        rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                         "full_attention": {"rope_type": "default", "rope_theta": 1000000.0}})),
 }
 
 
 def make_family_model(family):
-    config_class, model_class, extra = FAMILIES[family]
+    config_class, model_class, config = FAMILIES[family]
     torch.manual_seed(0)
-    rope_theta = extra.pop("rope_theta")
-    config = config_class(
-        vocab_size=256, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=HEADS, num_key_value_heads=KV_HEADS, max_position_embeddings=64,
-        rms_norm_eps=1e-6, rope_parameters={"rope_type": "default", "rope_theta": rope_theta},
-        use_sliding_window=False, bos_token_id=1, eos_token_id=2, **extra)
-    extra["rope_theta"] = rope_theta
-    model = model_class(config).float()
+    model = model_class(config_class(**SHAPE, **config)).float()
     with torch.no_grad():  # non-trivial norm scales and biases, so their gradients are tested too
         for name, p in model.named_parameters():
-            if "norm" in name:
-                p.copy_(1 + 0.1 * torch.randn_like(p))
+            if "norm" in name:  # Gemma's scale is 1 + w: w near 0 there
+                p.copy_((0 if family == "gemma3" else 1) + 0.1 * torch.randn_like(p))
             elif name.endswith(".bias"):
                 p.copy_(0.1 * torch.randn_like(p))
     return model
+
+
+# Gemma's names where llama.cpp's differ from the mapping above (which serves the others).
+GEMMA3_GGUF_NAMES = {"post_attention_layernorm": "post_attention_norm", "pre_feedforward_layernorm": "ffn_norm",
+                     "post_feedforward_layernorm": "post_ffw_norm"}
 
 
 def write_family_gguf(model, family, path):
     cfg = model.config
     writer = gguf.GGUFWriter(path, family)
     write_shape(writer, cfg)
-    writer.add_rope_freq_base(FAMILIES[family][2]["rope_theta"])
+    rope = cfg.rope_parameters
+    writer.add_rope_freq_base((rope["full_attention"] if family == "gemma3" else rope)["rope_theta"])
     writer.add_layer_norm_rms_eps(cfg.rms_norm_eps)
-    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     writer.add_vocab_size(cfg.vocab_size)
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     writer.add_key_length(head_dim)
     writer.add_value_length(head_dim)
+    if family == "gemma3":
+        writer.add_sliding_window(cfg.sliding_window)
+        # llama.cpp takes the score scale from the head dim (right for every Gemma 3 but the
+        # 27B); lomo's exports write the key and read it back, as here (12, not the head dim 16).
+        writer.add_uint32("gemma3.attention.query_pre_attn_scalar", cfg.query_pre_attn_scalar)
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
     for name, p in model.state_dict().items():
         if name == "lm_head.weight" and cfg.tie_word_embeddings:
             continue
-        writer.add_tensor(gguf_name(name), p.detach().numpy().astype(np.float32))
+        w = p.detach().numpy().astype(np.float32)
+        module = name.split(".")[3] if name.startswith("model.layers.") else None
+        if family == "gemma3" and module in GEMMA3_GGUF_NAMES:
+            gguf_tensor = f"blk.{name.split('.')[2]}.{GEMMA3_GGUF_NAMES[module]}.weight"
+        else:
+            gguf_tensor = gguf_name(name)
+        if family == "gemma3" and name.endswith("norm.weight"):  # llama.cpp's converter stores Gemma's 1 + w
+            w = w + 1
+        writer.add_tensor(gguf_tensor, w)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -46,7 +46,9 @@ public enum Attention {
   /// two oneDNN threads (fewer, larger GEMMs); 512 (no skipping) costs 1.6x.
   public static let queryBlock = 128
 
-  /// Causal self-attention with grouped-query heads; softmax scale 1/sqrt(D).
+  /// Causal self-attention with grouped-query heads; softmax scale `scale` (nil: 1/sqrt(D)).
+  /// With a `window` W > 0 a query at position p sees only keys p − W + 1...p (Gemma 3's
+  /// sliding-window layers); masked keys get probability 0.
   ///
   /// - q: [B, T, H, D]; k, v: [B, T, KVH, D] (RoPE already applied). Query head h reads kv head
   ///   h / (H / KVH).
@@ -63,9 +65,9 @@ public enum Attention {
     out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
     batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int, prefixes: [AttentionPrefix] = [],
-    scratch: AttentionScratch
+    scale: Float? = nil, window: Int = 0, scratch: AttentionScratch
   ) {
-    let g = Heads(batch: batch, time: time, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    let g = Heads(batch: batch, time: time, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window)
     guard batch > 0, time > 0 else { return }
     precondition(prefixes.isEmpty || prefixes.count == batch, "\(prefixes.count) prefixes for \(batch) sequences")
     let longest = prefixes.map(\.length).max() ?? 0
@@ -98,7 +100,9 @@ public enum Attention {
           for r in 0..<rows {
             let row = s + r * keys
             let valid = past + i0 + r + 1  // the prefix, then keys 0...t
-            lseh[i0 + r] = RowOps.softmax(row, count: valid)
+            let first = g.firstKey(position: past + i0 + r)
+            row.update(repeating: 0, count: first)
+            lseh[i0 + r] = RowOps.softmax(row + first, count: valid - first)
             (row + valid).update(repeating: 0, count: keys - valid)
           }
           // O[i0..<i1] = P[rows, keys] · [V_prefix; V[0..<i1]]
@@ -138,11 +142,12 @@ public enum Attention {
       func value(_ j: Int) -> UnsafePointer<Float> {
         j < past ? prefix!.values + kvHead + j * g.kvStride : v + (j - past) * g.kvStride
       }
-      for j in 0..<valid { scores[j] = g.scale * VectorMath.dot(query, key(j), d) }
-      lse[t] = RowOps.softmax(scores, count: valid)
+      let first = g.firstKey(position: past + t)
+      for j in first..<valid { scores[j - first] = g.scale * VectorMath.dot(query, key(j), d) }
+      lse[t] = RowOps.softmax(scores, count: valid - first)
       let o = out + t * g.qStride
       o.update(repeating: 0, count: d)
-      for j in 0..<valid { RowOps.addScaled(o, value(j), by: scores[j], count: d) }
+      for j in first..<valid { RowOps.addScaled(o, value(j), by: scores[j - first], count: d) }
     }
   }
 
@@ -162,9 +167,10 @@ public enum Attention {
     dV: UnsafeMutablePointer<Float>,
     dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
     v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
-    batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int, scratch: AttentionScratch
+    batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float? = nil, window: Int = 0,
+    scratch: AttentionScratch
   ) {
-    let g = Heads(batch: batch, time: time, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    let g = Heads(batch: batch, time: time, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window)
     guard batch > 0, time > 0 else { return }
     let p = scratch.scores.pointer(count: g.blockRows * time)  // [rows, keys]
     let dS = scratch.scoreGrads.pointer(count: g.blockRows * time)  // [rows, keys]
@@ -181,8 +187,9 @@ public enum Attention {
                    a: qBlock, lda: g.qStride, b: k + kvo, ldb: g.kvStride, c: p, ldc: i1)
           for r in 0..<rows {
             let row = p + r * i1
-            let valid = i0 + r + 1
-            RowOps.exponentiate(row, count: valid, minus: lseh[i0 + r])
+            let valid = i0 + r + 1, first = g.firstKey(position: i0 + r)
+            row.update(repeating: 0, count: first)
+            RowOps.exponentiate(row + first, count: valid - first, minus: lseh[i0 + r])
             (row + valid).update(repeating: 0, count: i1 - valid)
           }
           // dV[0..<i1] += Pᵀ · dO
@@ -194,10 +201,11 @@ public enum Attention {
                    a: dOBlock, lda: g.qStride, b: v + kvo, ldb: g.kvStride, c: dS, ldc: i1)
           // dS = P ∘ (dP − Di), Di = dO_i · O_i
           for r in 0..<rows {
-            let valid = i0 + r + 1
+            let valid = i0 + r + 1, first = g.firstKey(position: i0 + r)
             let di = VectorMath.dot(dOBlock + r * g.qStride, out + qo + (i0 + r) * g.qStride,
                                     headDim)
-            RowOps.softmaxGrad(dS + r * i1, probs: p + r * i1, count: valid, rowDot: di)
+            (dS + r * i1).update(repeating: 0, count: first)
+            RowOps.softmaxGrad(dS + r * i1 + first, probs: p + r * i1 + first, count: valid - first, rowDot: di)
             (dS + r * i1 + valid).update(repeating: 0, count: i1 - valid)
           }
           // dQ[i0..<i1] += scale · dS · K[0..<i1]
@@ -236,9 +244,11 @@ private struct Heads {
   let qStride: Int, kvStride: Int
   let group: Int
   let scale: Float
+  /// Keys visible to a query, its own included (0: all earlier keys).
+  let window: Int
   let blockRows: Int
 
-  init(batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int) {
+  init(batch: Int, time: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float?, window: Int) {
     precondition(batch >= 0 && time >= 0 && headDim > 0 && kvHeads > 0 && heads > 0
                  && heads % kvHeads == 0,
                  "bad attention shape B=\(batch) T=\(time) H=\(heads) KVH=\(kvHeads) D=\(headDim)")
@@ -246,9 +256,14 @@ private struct Heads {
     qStride = heads * headDim
     kvStride = kvHeads * headDim
     group = heads / kvHeads
-    scale = 1 / Float(headDim).squareRoot()
+    precondition(window >= 0, "negative attention window \(window)")
+    self.scale = scale ?? 1 / Float(headDim).squareRoot()
+    self.window = window
     blockRows = min(time, Attention.queryBlock)
   }
+
+  /// The first key position a query at `position` sees: position − window + 1 with a window.
+  func firstKey(position: Int) -> Int { window > 0 ? Swift.max(0, position - window + 1) : 0 }
 
   /// Offset of head h of batch b in a [B, T, H, D] tensor.
   func qOffset(_ b: Int, _ h: Int) -> Int { b * time * qStride + h * headDim }

@@ -18,12 +18,26 @@ public enum RMSNorm {
       for n in range {
         let x = inp + n * channels
         let y = out + n * channels
-        let meanSquare = VectorMath.sumOfSquares(x, channels) / Float(channels)
-        let r = 1 / (meanSquare + eps).squareRoot()
+        let r = reciprocalRMS(x, channels: channels, eps: eps)
         rstd[n] = r
         for c in 0..<channels { y[c] = x[c] * r * weight[c] }
       }
     }
+  }
+
+  /// `forward`'s rstd alone (the same values): when only backward's statistics are needed.
+  public static func reciprocalRMS(
+    rstd: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, channels: Int, eps: Float
+  ) {
+    Threads.parallelFor(rows, minChunk: 8) { range in
+      for n in range { rstd[n] = reciprocalRMS(inp + n * channels, channels: channels, eps: eps) }
+    }
+  }
+
+  /// 1 / sqrt(mean(x²) + eps) of one row.
+  @inline(__always)
+  static func reciprocalRMS(_ x: UnsafePointer<Float>, channels: Int, eps: Float) -> Float {
+    1 / (VectorMath.sumOfSquares(x, channels) / Float(channels) + eps).squareRoot()
   }
 
   /// With x̂ = inp·rstd and g = dOut·weight:

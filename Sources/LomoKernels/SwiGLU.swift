@@ -12,7 +12,7 @@ public enum SwiGLU {
     out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
     count: Int
   ) {
-    elementwise(count) { i in
+    VectorMath.elementwise(count) { i in
       let g = VectorMath.load(gate + i)
       let sigmoid = 1 / (1 + VectorMath.exp(-g))
       VectorMath.store(g * sigmoid * VectorMath.load(up + i), out + i)
@@ -27,7 +27,7 @@ public enum SwiGLU {
     dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>,
     dOut: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int
   ) {
-    elementwise(count) { i in
+    VectorMath.elementwise(count) { i in
       let g = VectorMath.load(gate + i)
       let dy = VectorMath.load(dOut + i)
       let sigmoid = 1 / (1 + VectorMath.exp(-g))
@@ -41,17 +41,5 @@ public enum SwiGLU {
       dGate[i] += dOut[i] * up[i] * sigmoid * (1 + g * (1 - sigmoid))
       dUp[i] += dOut[i] * g * sigmoid
     }
-  }
-
-  /// Runs `vector` on 16-wide blocks and `scalar` on the tail, split across threads.
-  @inline(__always)
-  private static func elementwise(
-    _ count: Int, vector: (Int) -> Void, scalar: (Int) -> Void
-  ) {
-    let w = VectorMath.width
-    Threads.parallelFor(count / w, minChunk: 1024) { blocks in
-      for b in blocks { vector(b * w) }
-    }
-    for i in (count / w) * w..<count { scalar(i) }
   }
 }

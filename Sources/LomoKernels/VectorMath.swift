@@ -1,3 +1,4 @@
+import LomoCore
 /// SIMD building blocks for the elementwise kernels: reductions with explicit vector
 /// accumulators (a scalar `for` loop never vectorises under strict FP ordering) and a
 /// vectorised exp.
@@ -72,4 +73,14 @@ public enum VectorMath {
 
   /// e^x for one value through the same polynomial as the vector form.
   @inlinable public static func exp(_ x: Float) -> Float { exp(Vec(repeating: x))[0] }
+
+  /// Runs `vector` on `width`-wide blocks of 0..<count and `scalar` on the tail, the blocks
+  /// split across threads (elementwise kernels: SwiGLU, GeGLU).
+  @inline(__always)
+  static func elementwise(_ count: Int, vector: (Int) -> Void, scalar: (Int) -> Void) {
+    Threads.parallelFor(count / width, minChunk: 1024) { blocks in
+      for b in blocks { vector(b * width) }
+    }
+    for i in (count / width) * width..<count { scalar(i) }
+  }
 }

@@ -18,6 +18,9 @@ final class LayerActivations {
   /// With per-head query/key norms (`ModelFamily.hasQueryKeyNorm`): the projections before
   /// the norm and the norm's reciprocal RMS per head row; nil otherwise.
   let queryKeyNorm: QueryKeyNormActivations?
+  /// With norms of the attention and MLP outputs (`ModelFamily.hasPostNorms`): those outputs
+  /// and their norms' 1/RMS; nil otherwise.
+  let postNorms: PostNormActivations?
 
   init(config c: LlamaConfig, batch: Int, time: Int, ledger: MemoryLedger) {
     let n = batch * time
@@ -38,6 +41,26 @@ final class LayerActivations {
     up = make(n * c.intermediateSize)
     swiglu = make(n * c.intermediateSize)
     queryKeyNorm = c.family.hasQueryKeyNorm ? QueryKeyNormActivations(config: c, rows: n, ledger: ledger) : nil
+    postNorms = c.family.hasPostNorms ? PostNormActivations(config: c, rows: n, ledger: ledger) : nil
+  }
+}
+
+/// What Gemma's norms of the attention and MLP outputs save: o(attention) and down(act) before
+/// their norms, and each row's 1/RMS. N = B·T rows.
+final class PostNormActivations {
+  let attentionOutput: AlignedBuffer<Float>  // [N, C]
+  let attentionRstd: AlignedBuffer<Float>  // [N]
+  let mlpOutput: AlignedBuffer<Float>  // [N, C]
+  let mlpRstd: AlignedBuffer<Float>  // [N]
+
+  init(config c: LlamaConfig, rows n: Int, ledger: MemoryLedger) {
+    func make(_ count: Int) -> AlignedBuffer<Float> {
+      AlignedBuffer(count: count, category: .activations, ledger: ledger)
+    }
+    attentionOutput = make(n * c.hiddenSize)
+    attentionRstd = make(n)
+    mlpOutput = make(n * c.hiddenSize)
+    mlpRstd = make(n)
   }
 }
 

@@ -26,12 +26,23 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
   /// GGUF's factors are not LLaMA 3's formula with its usual constants (those become
   /// `ropeScaling`); nil otherwise.
   public var ropeFrequencyFactors: [Float]?
+  /// Gemma 3: keys visible to a query on the local layers, its own position included (the
+  /// last `slidingWindow` positions); 0 for full attention on every layer.
+  public var slidingWindow: Int
+  /// Gemma 3: every `slidingWindowPattern`-th layer (l % pattern == pattern − 1) attends to the
+  /// whole sequence, the others through the sliding window.
+  public var slidingWindowPattern: Int
+  /// Gemma 3: the RoPE base of the sliding-window layers (`ropeTheta` is the global layers').
+  public var localRopeTheta: Float
+  /// Gemma 3: attention scores are q·k / sqrt(this) (elsewhere the head dim).
+  public var queryPreAttentionScalar: Int
 
   public init(
     family: ModelFamily = .llama, layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
     headDim: Int? = nil, vocabSize: Int, ropeTheta: Float = 10_000, rmsEps: Float = 1e-5,
     tiedEmbeddings: Bool, maxContext: Int = 2048, ropeScaling: Llama3RopeScaling? = nil,
-    ropeFrequencyFactors: [Float]? = nil
+    ropeFrequencyFactors: [Float]? = nil, slidingWindow: Int = 0, slidingWindowPattern: Int = 1,
+    localRopeTheta: Float = 10_000, queryPreAttentionScalar: Int? = nil
   ) {
     self.family = family
     self.layers = layers
@@ -47,6 +58,25 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     self.maxContext = maxContext
     self.ropeScaling = ropeScaling
     self.ropeFrequencyFactors = ropeFrequencyFactors
+    self.slidingWindow = slidingWindow
+    self.slidingWindowPattern = slidingWindowPattern
+    self.localRopeTheta = localRopeTheta
+    self.queryPreAttentionScalar = queryPreAttentionScalar ?? self.headDim
+  }
+
+  /// Whether block `l` attends through the sliding window (Gemma 3's local layers).
+  public func isSlidingWindowLayer(_ l: Int) -> Bool {
+    slidingWindow > 0 && l % slidingWindowPattern != slidingWindowPattern - 1
+  }
+
+  /// The softmax scale of attention scores: 1 / sqrt(`queryPreAttentionScalar`).
+  public var attentionScale: Float { 1 / Float(queryPreAttentionScalar).squareRoot() }
+
+  /// The sliding-window layers' RoPE inverse frequencies [D/2]: 1 / localTheta^(2i/D).
+  public var localRopeInverseFrequencies: [Float] {
+    var local = self
+    (local.ropeTheta, local.ropeScaling, local.ropeFrequencyFactors) = (localRopeTheta, nil, nil)
+    return local.ropeInverseFrequencies
   }
 
   /// RoPE inverse frequencies [D/2] as transformers computes them in f32:
@@ -94,6 +124,8 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     if headDim % 2 != 0 { found.append("\(naming(\.headDim)) (\(headDim)) must be even for RoPE") }
     if !(ropeTheta > 0) { found.append("rope theta must be positive, got \(ropeTheta)") }
     if !(rmsEps > 0) { found.append("rms eps must be positive, got \(rmsEps)") }
+    if !(localRopeTheta > 0) { found.append("local rope theta must be positive, got \(localRopeTheta)") }
+    if !(0...(1 << 20)).contains(slidingWindow) { found.append("\(naming(\.slidingWindow)) is \(slidingWindow), outside 0...\(1 << 20)") }
     if let factors = ropeFrequencyFactors {
       if factors.count != headDim / 2 {
         found.append("rope_freqs has \(factors.count) factors, \(naming(\.headDim)) \(headDim) needs \(headDim / 2)")
@@ -112,7 +144,8 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     ("layers", \.layers, 1024), ("hidden size", \.hiddenSize, 1 << 17),
     ("intermediate size", \.intermediateSize, 1 << 20), ("heads", \.heads, 1024),
     ("kv heads", \.kvHeads, 1024), ("head dim", \.headDim, 1024), ("vocab size", \.vocabSize, 1 << 24),
-    ("max context", \.maxContext, 1 << 20),
+    ("max context", \.maxContext, 1 << 20), ("sliding window pattern", \.slidingWindowPattern, 1024),
+    ("query pre-attention scalar", \.queryPreAttentionScalar, 1 << 20),
   ]
 
   /// Number of scalar parameters (the tied LM head counted once).

@@ -30,6 +30,8 @@ struct LlamaConfigField: Sendable {
   let huggingFaceFallback: Fallback
   let gguf: [String]
   let ggufFallback: Fallback
+  /// The families whose configs have this field (every family when nil).
+  var families: Set<ModelFamily>? = nil
 }
 
 extension ModelFamily {
@@ -60,10 +62,33 @@ extension LlamaConfig {
     .init(value: .int(\.maxContext), huggingFace: ["max_position_embeddings"], huggingFaceFallback: .constant(2048),
           gguf: ["context_length"], ggufFallback: .required),
     .init(value: .float(\.ropeTheta), huggingFace: ["rope_theta", "rope_parameters.rope_theta"],
-          huggingFaceFallback: .constant(10_000), gguf: ["rope.freq_base"], ggufFallback: .constant(10_000)),
+          huggingFaceFallback: .constant(10_000), gguf: ["rope.freq_base"], ggufFallback: .constant(10_000),
+          families: [.llama, .qwen2, .qwen3]),
     .init(value: .float(\.rmsEps), huggingFace: ["rms_norm_eps"], huggingFaceFallback: .constant(1e-6),
           gguf: ["attention.layer_norm_rms_epsilon"], ggufFallback: .required),
+    // Gemma 3: RoPE per layer type, the sliding window and its pattern, the score scale.
+    // (llama.cpp fixes the pattern at 6 and the local base at 10000, and takes the scale from
+    // the head dim, as for every Gemma 3 but the 27B.)
+    .init(value: .float(\.ropeTheta), huggingFace: ["rope_parameters.full_attention.rope_theta", "rope_theta"],
+          huggingFaceFallback: .constant(1_000_000), gguf: ["rope.freq_base"], ggufFallback: .constant(1_000_000),
+          families: [.gemma3]),
+    .init(value: .float(\.localRopeTheta), huggingFace: ["rope_parameters.sliding_attention.rope_theta", "rope_local_base_freq"],
+          huggingFaceFallback: .constant(10_000), gguf: ["rope.freq_base_swa"], ggufFallback: .constant(10_000),
+          families: [.gemma3]),
+    .init(value: .int(\.slidingWindow), huggingFace: ["sliding_window"], huggingFaceFallback: .required,
+          gguf: ["attention.sliding_window"], ggufFallback: .required, families: [.gemma3]),
+    .init(value: .int(\.slidingWindowPattern), huggingFace: ["sliding_window_pattern", "_sliding_window_pattern"],
+          huggingFaceFallback: .constant(6), gguf: ["attention.sliding_window_pattern"], ggufFallback: .constant(6),
+          families: [.gemma3]),
+    .init(value: .int(\.queryPreAttentionScalar), huggingFace: ["query_pre_attn_scalar"],
+          huggingFaceFallback: .derived { $0.headDim }, gguf: ["attention.query_pre_attn_scalar"],
+          ggufFallback: .derived { $0.headDim }, families: [.gemma3]),
   ]
+
+  /// The fields of `family`'s configs, in reading order.
+  static func fields(for family: ModelFamily) -> [LlamaConfigField] {
+    fields.filter { $0.families?.contains(family) ?? true }
+  }
 
   /// A configuration read field by field from one format: `names` and `fallback` pick the
   /// format's columns, `has` says whether the file has a name, `int`/`float` read it (throwing
@@ -77,7 +102,7 @@ extension LlamaConfig {
   ) throws {
     self.init(family: family, layers: 0, hiddenSize: 0, intermediateSize: 0, heads: 0, kvHeads: 0, headDim: 0,
               vocabSize: 0, tiedEmbeddings: tiedEmbeddings, ropeScaling: ropeScaling)
-    for field in Self.fields {
+    for field in Self.fields(for: family) {
       let aliases = field[keyPath: names]
       let name = aliases.first(where: has)
       // A missing field's fallback, kept in its own type: an Int taken from the file (a
@@ -95,6 +120,9 @@ extension LlamaConfig {
       case .float(let path): self[keyPath: path] = try missingFloat ?? float(key)
       }
     }
+    // A family without the field scales scores by the head dim (the other fields' defaults
+    // do not depend on the file).
+    if family != .gemma3 { queryPreAttentionScalar = headDim }
   }
 
   /// The field of `LlamaConfig.fields` that holds `path`.

@@ -68,6 +68,9 @@ extension LlamaModel {
       if buffers.direct == nil { buffers.sum.handOver(to: updater) }
     }
 
+    // Gemma's scaled embedding: ∂L/∂(table row) = scale · ∂L/∂(residual row).
+    let rowScale = embeddingScale
+    if rowScale != 1 { for i in 0..<s.microBatches * rows * config.hiddenSize { b.dResidual.pointer[i] *= rowScale } }
     // Embedding: scatter-add every micro-batch's rows into the tied sum (which holds the
     // LM-head part) or the zeroed vocabulary buffer, or slice by slice.
     if inSlices {
@@ -202,23 +205,38 @@ extension LlamaModel {
       sink.finished(w)
       sharded?.progress()
     }
-    func normGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
-                      rstd: UnsafePointer<Float>) {
-      RMSNorm.backward(dInp: dResidual, dWeight: sink.destination(w), dOut: dOut, inp: inp,
-                       weight: normWeight(w), rstd: rstd, rows: n, channels: c.hiddenSize,
+    /// dInp [rows, channels] += ∂L/∂(norm input); the norm's gradient to the sink.
+    func normGradient(_ w: ParameterTensor, dInp: UnsafeMutablePointer<Float>? = nil, dOut: UnsafePointer<Float>,
+                      inp: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int? = nil, channels: Int? = nil) {
+      RMSNorm.backward(dInp: dInp ?? dResidual, dWeight: sink.destination(w), dOut: dOut, inp: inp,
+                       weight: normWeight(w), rstd: rstd, rows: rows ?? n, channels: channels ?? c.hiddenSize,
                        accumulateWeight: sink.accumulates)
       sink.finished(w)
     }
+    /// ∂L/∂(a block output before its norm `w`) into dNorm, from ∂L/∂(normed) = dResidual.
+    func postNormGradient(_ w: ParameterTensor, inp: AlignedBuffer<Float>, rstd: AlignedBuffer<Float>) -> UnsafePointer<Float> {
+      b.dNorm.fill(0)
+      normGradient(w, dInp: b.dNorm.pointer, dOut: dResidual, inp: inp.pointer, rstd: rstd.pointer)
+      return UnsafePointer(b.dNorm.pointer)
+    }
 
-    // MLP: output = mid + down(swiglu)
-    MatMul.backwardInput(dInp: b.dSwiglu.pointer, dOut: dResidual, weight: weight(p.down),
+    // MLP: output = mid + down(act), or mid + norm(down(act)) with post norms; dNorm is free
+    // until gate and up write it.
+    let dMLPOutput = a.postNorms.map { postNormGradient(p[.postMLPNorm], inp: $0.mlpOutput, rstd: $0.mlpRstd) }
+      ?? UnsafePointer(dResidual)
+    MatMul.backwardInput(dInp: b.dSwiglu.pointer, dOut: dMLPOutput, weight: weight(p.down),
                          rows: n, inDim: c.intermediateSize, outDim: c.hiddenSize,
                          accumulate: false, scratch: gemm)
-    weightGradient(p.down, dOut: dResidual, inp: a.swiglu.pointer)
+    weightGradient(p.down, dOut: dMLPOutput, inp: a.swiglu.pointer)
     b.dGate.fill(0)
     b.dUp.fill(0)
-    SwiGLU.backward(dGate: b.dGate.pointer, dUp: b.dUp.pointer, dOut: b.dSwiglu.pointer,
-                    gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
+    if c.family.usesGeGLU {
+      GeGLU.backward(dGate: b.dGate.pointer, dUp: b.dUp.pointer, dOut: b.dSwiglu.pointer,
+                     gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
+    } else {
+      SwiGLU.backward(dGate: b.dGate.pointer, dUp: b.dUp.pointer, dOut: b.dSwiglu.pointer,
+                      gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
+    }
     MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: b.dUp.pointer, weight: weight(p.up),
                          rows: n, inDim: c.hiddenSize, outDim: c.intermediateSize,
                          accumulate: false, scratch: gemm)
@@ -228,11 +246,15 @@ extension LlamaModel {
     weightGradient(p.gate, dOut: b.dGate.pointer, inp: a.norm2.pointer)
     normGradient(p.mlpNorm, dOut: b.dNorm.pointer, inp: a.mid.pointer, rstd: a.rstd2.pointer)
 
-    // Attention: mid = input + o(attention)
-    MatMul.backwardInput(dInp: b.dAttention.pointer, dOut: dResidual,
+    // Attention: mid = input + o(attention), or input + norm(o(attention)) with post norms
+    let dAttentionOutput = a.postNorms.map {
+      postNormGradient(p[.postAttentionNorm], inp: $0.attentionOutput, rstd: $0.attentionRstd)
+    } ?? UnsafePointer(dResidual)
+    MatMul.backwardInput(dInp: b.dAttention.pointer, dOut: dAttentionOutput,
                          weight: weight(p.output), rows: n, inDim: c.queryDim,
                          outDim: c.hiddenSize, accumulate: false, scratch: gemm)
-    weightGradient(p.output, dOut: dResidual, inp: a.attention.pointer)
+    weightGradient(p.output, dOut: dAttentionOutput, inp: a.attention.pointer)
+    let geometry = attentionGeometry(layer: p.attentionNorm.id.layer!)
     b.dQ.fill(0)
     b.dK.fill(0)
     b.dV.fill(0)
@@ -240,11 +262,11 @@ extension LlamaModel {
                        dOut: b.dAttention.pointer, q: a.q.pointer, k: a.k.pointer,
                        v: a.v.pointer, out: a.attention.pointer, lse: a.lse.pointer,
                        batch: s.batch, time: s.time, heads: c.heads, kvHeads: c.kvHeads,
-                       headDim: c.headDim, scratch: attention)
+                       headDim: c.headDim, scale: geometry.scale, window: geometry.window, scratch: attention)
     sharded?.progress()
-    RoPE.backward(b.dQ.pointer, table: rope, batch: s.batch, time: s.time, heads: c.heads,
+    RoPE.backward(b.dQ.pointer, table: geometry.rope, batch: s.batch, time: s.time, heads: c.heads,
                   headDim: c.headDim)
-    RoPE.backward(b.dK.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,
+    RoPE.backward(b.dK.pointer, table: geometry.rope, batch: s.batch, time: s.time, heads: c.kvHeads,
                   headDim: c.headDim)
     // ∂L/∂ of q and k as projected: through the per-head norms when there are any.
     var dProjected = (b.dQ, b.dK)
@@ -254,12 +276,9 @@ extension LlamaModel {
         (.queryNorm, b.dQ, b.dAttention, qk.q, qk.rstdQ, c.heads), (.keyNorm, b.dK, dKey, qk.k, qk.rstdK, c.kvHeads),
       ]
       for (id, dOut, dInp, inp, rstd, count) in heads {
-        let w = p[id]
         dInp.pointer.update(repeating: 0, count: n * count * c.headDim)
-        RMSNorm.backward(dInp: dInp.pointer, dWeight: sink.destination(w), dOut: dOut.pointer, inp: inp.pointer,
-                         weight: normWeight(w), rstd: rstd.pointer, rows: n * count, channels: c.headDim,
-                         accumulateWeight: sink.accumulates)
-        sink.finished(w)
+        normGradient(p[id], dInp: dInp.pointer, dOut: dOut.pointer, inp: inp.pointer, rstd: rstd.pointer,
+                     rows: n * count, channels: c.headDim)
       }
     }
     let projections: [(ParameterTensor, ParameterID.LayerParameter, AlignedBuffer<Float>, Int)] = [

@@ -30,6 +30,8 @@ public final class LlamaModel {
   public var activationCheckpointing: Bool
   let ledger: MemoryLedger
   let rope: RoPETable
+  /// The sliding-window layers' RoPE (their own base), nil without a sliding window.
+  let localRope: RoPETable?
 
   var state: ForwardState?
   /// Prompts appended to a KV cache in the pass of `state` (`loss(appendingFirst:)`).
@@ -74,6 +76,8 @@ public final class LlamaModel {
     self.activationCheckpointing = activationCheckpointing
     self.ledger = ledger
     rope = RoPETable(inverseFrequencies: config.ropeInverseFrequencies, maxPositions: config.maxContext)
+    localRope = config.slidingWindow > 0
+      ? RoPETable(inverseFrequencies: config.localRopeInverseFrequencies, maxPositions: config.maxContext) : nil
     sharded = parameters.isSharded ? ShardedWeights(shards: parameters, ledger: ledger) : nil
   }
 
@@ -118,11 +122,28 @@ public final class LlamaModel {
     return .f32(out)
   }
 
+  /// A vector parameter (norm scale, bias) as f32; a Gemma norm's scale as 1 + w.
   func normWeight(_ p: ParameterTensor) -> UnsafePointer<Float> {
-    if case .f32(let b) = p.storage { return UnsafePointer(b.pointer) }
+    let offset = p.id.isNorm ? config.family.normWeightOffset : 0
+    if case .f32(let b) = p.storage, offset == 0 { return UnsafePointer(b.pointer) }
     let out = widened.pointer(count: p.count)
     p.copyAsFloat(into: out)
+    for i in 0..<p.count { out[i] += offset }
     return UnsafePointer(out)
+  }
+
+  /// Block `l`'s RoPE table, attention window (0: none) and score scale.
+  func attentionGeometry(layer l: Int) -> (rope: RoPETable, window: Int, scale: Float) {
+    let local = config.isSlidingWindowLayer(l)
+    return (local ? localRope ?? rope : rope, local ? config.slidingWindow : 0, config.attentionScale)
+  }
+
+  /// Gemma's embedding scale sqrt(C), rounded to the weights' dtype as transformers does; 1
+  /// for the other families.
+  var embeddingScale: Float {
+    guard config.family.scalesEmbedding else { return 1 }
+    let scale = Float(config.hiddenSize).squareRoot()
+    return parameters.dtype == .bf16 ? BFloat16(scale).float : parameters.dtype == .f16 ? Float(Float16(scale)) : scale
   }
 
   // MARK: Forward
@@ -251,8 +272,11 @@ public final class LlamaModel {
     let table = weight(embeddingTable)
     for (pass, _) in passes {
       for k in 0..<pass.microBatches {
-        Embedding.forward(out: pass.residual.destination(0, microBatch: k), tokens: pass.tokens.pointer + k * pass.rows,
+        let rows = pass.residual.destination(0, microBatch: k)
+        Embedding.forward(out: rows, tokens: pass.tokens.pointer + k * pass.rows,
                           table: table, rows: pass.rows, channels: c.hiddenSize, vocab: c.vocabSize)
+        let scale = embeddingScale
+        if scale != 1 { for i in 0..<pass.rows * c.hiddenSize { rows[i] *= scale } }
         pass.residual.commit(0, microBatch: k)
       }
     }
@@ -318,15 +342,16 @@ public final class LlamaModel {
     sharded?.progress()
     let offsets = cache.map { c in sequences.map { c.use.cache.count(layer: c.layer, sequence: $0) } }
       ?? [Int](repeating: 0, count: s.batch)
-    RoPE.forward(a.q.pointer, table: rope, batch: s.batch, time: s.time, heads: c.heads,
+    let geometry = attentionGeometry(layer: p.attentionNorm.id.layer!)
+    RoPE.forward(a.q.pointer, table: geometry.rope, batch: s.batch, time: s.time, heads: c.heads,
                  headDim: c.headDim, sequenceOffsets: offsets)
-    RoPE.forward(a.k.pointer, table: rope, batch: s.batch, time: s.time, heads: c.kvHeads,
+    RoPE.forward(a.k.pointer, table: geometry.rope, batch: s.batch, time: s.time, heads: c.kvHeads,
                  headDim: c.headDim, sequenceOffsets: offsets)
     Attention.forward(out: a.attention.pointer, lse: a.lse.pointer, q: a.q.pointer,
                       k: a.k.pointer, v: a.v.pointer, batch: s.batch, time: s.time,
                       heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
                       prefixes: cache.map { c in sequences.map { c.use.cache.prefix(layer: c.layer, sequence: $0) } } ?? [],
-                      scratch: attention)
+                      scale: geometry.scale, window: geometry.window, scratch: attention)
     if let cache, case .appending(let kv, let lengths) = cache.use {
       for (b, length) in lengths.enumerated() {
         let row = b * s.time * c.kvDim
@@ -334,19 +359,43 @@ public final class LlamaModel {
       }
     }
     sharded?.progress()
-    a.mid.pointer.update(from: input, count: n * c.hiddenSize)
-    MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output),
-                   rows: n, inDim: c.queryDim, outDim: c.hiddenSize, accumulate: true,
-                   scratch: gemm)
+    if let post = a.postNorms {  // mid = input + norm(o(attention))
+      MatMul.forward(out: post.attentionOutput.pointer, inp: a.attention.pointer, weight: weight(p.output),
+                     rows: n, inDim: c.queryDim, outDim: c.hiddenSize, scratch: gemm)
+      RMSNorm.forward(out: a.mid.pointer, rstd: post.attentionRstd.pointer, inp: post.attentionOutput.pointer,
+                      weight: normWeight(p[.postAttentionNorm]), rows: n, channels: c.hiddenSize, eps: c.rmsEps)
+      for i in 0..<n * c.hiddenSize { a.mid.pointer[i] += input[i] }
+    } else {
+      a.mid.pointer.update(from: input, count: n * c.hiddenSize)
+      MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output),
+                     rows: n, inDim: c.queryDim, outDim: c.hiddenSize, accumulate: true,
+                     scratch: gemm)
+    }
     RMSNorm.forward(out: a.norm2.pointer, rstd: a.rstd2.pointer, inp: a.mid.pointer,
                     weight: normWeight(p.mlpNorm), rows: n, channels: c.hiddenSize, eps: c.rmsEps)
     MatMul.forward(out: a.gate.pointer, inp: a.norm2.pointer, weight: weight(p.gate), rows: n,
                    inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
     MatMul.forward(out: a.up.pointer, inp: a.norm2.pointer, weight: weight(p.up), rows: n,
                    inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
-    SwiGLU.forward(out: a.swiglu.pointer, gate: a.gate.pointer, up: a.up.pointer,
-                   count: n * c.intermediateSize)
+    if c.family.usesGeGLU {
+      GeGLU.forward(out: a.swiglu.pointer, gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
+    } else {
+      SwiGLU.forward(out: a.swiglu.pointer, gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
+    }
     sharded?.progress()
+    if let post = a.postNorms {  // output = mid + norm(down(act)); backward needs both, also when recomputing
+      MatMul.forward(out: post.mlpOutput.pointer, inp: a.swiglu.pointer, weight: weight(p.down), rows: n,
+                     inDim: c.intermediateSize, outDim: c.hiddenSize, scratch: gemm)
+      guard let output else {  // recomputing for backward: the norm's statistics, not its output
+        RMSNorm.reciprocalRMS(rstd: post.mlpRstd.pointer, inp: post.mlpOutput.pointer, rows: n,
+                              channels: c.hiddenSize, eps: c.rmsEps)
+        return
+      }
+      RMSNorm.forward(out: output, rstd: post.mlpRstd.pointer, inp: post.mlpOutput.pointer,
+                      weight: normWeight(p[.postMLPNorm]), rows: n, channels: c.hiddenSize, eps: c.rmsEps)
+      for i in 0..<n * c.hiddenSize { output[i] += a.mid.pointer[i] }
+      return
+    }
     guard let output else { return }
     output.update(from: a.mid.pointer, count: n * c.hiddenSize)
     MatMul.forward(out: output, inp: a.swiglu.pointer, weight: weight(p.down), rows: n,

@@ -9,10 +9,11 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
 
   /// A block's tensors. The nine of LLaMA are in every family; the biases only where
   /// `ModelFamily.hasAttentionBias`, the per-head query and key norms only where
-  /// `hasQueryKeyNorm` (`present(in:)`).
+  /// `hasQueryKeyNorm`, the norms of the attention and MLP outputs only where `hasPostNorms`
+  /// (`present(in:)`). `mlpNorm` is the norm before the MLP in every family.
   public enum LayerParameter: String, CaseIterable, Sendable {
     case attentionNorm, query, key, value, queryBias, keyBias, valueBias, queryNorm, keyNorm
-    case output, mlpNorm, gate, up, down
+    case output, postAttentionNorm, mlpNorm, gate, up, down, postMLPNorm
 
     /// The tensors a block of `config` has, in forward order.
     public static func present(in config: LlamaConfig) -> [LayerParameter] {
@@ -20,6 +21,7 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
         switch p {
         case .queryBias, .keyBias, .valueBias: config.family.hasAttentionBias
         case .queryNorm, .keyNorm: config.family.hasQueryKeyNorm
+        case .postAttentionNorm, .postMLPNorm: config.family.hasPostNorms
         default: true
         }
       }
@@ -44,7 +46,7 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
     case .finalNorm: [c.hiddenSize]
     case .layer(_, let p):
       switch p {
-      case .attentionNorm, .mlpNorm: [c.hiddenSize]
+      case .attentionNorm, .mlpNorm, .postAttentionNorm, .postMLPNorm: [c.hiddenSize]
       case .query: [c.queryDim, c.hiddenSize]
       case .key, .value: [c.kvDim, c.hiddenSize]
       case .queryBias: [c.queryDim]
@@ -69,7 +71,8 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
   /// A norm's scale (a vector initialised to 1).
   public var isNorm: Bool {
     switch self {
-    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm), .layer(_, .queryNorm), .layer(_, .keyNorm): true
+    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm), .layer(_, .queryNorm), .layer(_, .keyNorm),
+         .layer(_, .postAttentionNorm), .layer(_, .postMLPNorm): true
     default: false
     }
   }
@@ -82,7 +85,22 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// The Hugging Face checkpoint name, e.g. `model.layers.3.self_attn.q_proj.weight`.
+  /// The tensor's name in `family`'s Hugging Face checkpoints: `description`, but Gemma calls
+  /// the norm before its MLP `pre_feedforward_layernorm` and the one after attention
+  /// `post_attention_layernorm` (LLaMA's name of the norm before the MLP).
+  public func huggingFaceName(in family: ModelFamily) -> String {
+    guard family == .gemma3, case .layer(let l, let p) = self else { return description }
+    switch p {
+    case .mlpNorm: return "model.layers.\(l).pre_feedforward_layernorm.weight"
+    case .postAttentionNorm: return "model.layers.\(l).post_attention_layernorm.weight"
+    default: return description
+    }
+  }
+
+  /// The Hugging Face checkpoint name in LLaMA's naming, e.g.
+  /// `model.layers.3.self_attn.q_proj.weight` (lomo's own name for Gemma's norm after
+  /// attention, `post_attention_norm`, which LLaMA's naming gives to the MLP's); unique within
+  /// every family, so also the name in lomo's checkpoints.
   public var description: String {
     switch self {
     case .embedding: "model.embed_tokens.weight"
@@ -102,6 +120,8 @@ public enum ParameterID: Hashable, Sendable, CustomStringConvertible {
         case .keyNorm: "self_attn.k_norm.weight"
         case .output: "self_attn.o_proj.weight"
         case .mlpNorm: "post_attention_layernorm.weight"
+        case .postAttentionNorm: "post_attention_norm.weight"
+        case .postMLPNorm: "post_feedforward_layernorm.weight"
         case .gate: "mlp.gate_proj.weight"
         case .up: "mlp.up_proj.weight"
         case .down: "mlp.down_proj.weight"

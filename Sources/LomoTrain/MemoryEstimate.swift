@@ -68,7 +68,9 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     // Per-head query/key norms save q and k before the norm and 1/RMS per head row.
     let queryKeyNorm = c.family.hasQueryKeyNorm ? n * (Q + KV) + n * (c.heads + c.kvHeads) : 0
-    let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads + queryKeyNorm
+    // Norms of the attention and MLP outputs save both outputs and their 1/RMS.
+    let postNorms = c.family.hasPostNorms ? 2 * n * C + 2 * n : 0
+    let perLayer = n * (3 * C + 2 * Q + 2 * KV + 3 * F) + 2 * n + n * c.heads + queryKeyNorm + postNorms
     let residualBytes = dtype == .bf16 ? (c.layers + 1) * K * n * C * 2 + 2 * n * C * f
       : (c.layers + 1) * K * n * C * f
     let forwardState = (recomputes ? 1 : c.layers) * perLayer + n * C + n + 2 * K * n

@@ -5,8 +5,9 @@ import LomoModel
 import LomoTestSupport
 import XCTest
 
-/// Inference through a `KVCache` on the tiny random LLaMA: a continuation that runs only its
-/// new tokens gives what running the whole sequence gives.
+/// Inference through a `KVCache` on the tiny random LLaMA (and Gemma 3, whose sliding window
+/// masks cached keys): a continuation that runs only its new tokens gives what running the
+/// whole sequence gives.
 final class KVCacheTests: XCTestCase {
   let sequence: [Int32] = [1, 17, 33, 200, 5, 9, 101, 64, 3, 250, 12, 7]
 
@@ -18,15 +19,18 @@ final class KVCacheTests: XCTestCase {
   /// A prompt, then one token at a time: each step's logits equal those of the whole sequence
   /// so far, in f32 and in bf16.
   func testEachNewTokenGivesTheLogitsOfTheWholeSequence() throws {
-    for dtype in [DType.f32, .bf16] {
-      let model = LlamaModel(parameters: try TestModels.tinyLlama(dtype: dtype))
+    // The tiny Gemma 3's window of 4 positions: the cached keys outside it are masked.
+    let gemma = { (dtype: DType) in try ModelSource.huggingFace(FamilyParityTests.folder(.gemma3)).loadParameters(dtype: dtype) }
+    for (dtype, load) in [(DType.f32, { try TestModels.tinyLlama(dtype: $0) }), (.bf16, { try TestModels.tinyLlama(dtype: $0) }),
+                          (.f32, gemma)] as [(DType, (DType) throws -> LlamaParameters)] {
+      let model = LlamaModel(parameters: try load(dtype))
       let cache = KVCache(config: model.config, capacity: sequence.count)
       var pending = Array(sequence.prefix(5))
       for end in 5...sequence.count {
         let cached = model.nextTokenLogits(pending, appendingTo: cache)
         XCTAssertEqual(cache.counts, [end])
         let whole = lastLogits(model, Array(sequence.prefix(end)))
-        XCTAssertNil(allClose(cached, whole, atol: 1e-4, rtol: 1e-4, "\(dtype) after \(end) tokens"))
+        XCTAssertNil(allClose(cached, whole, atol: 1e-4, rtol: 1e-4, "\(model.config.family) \(dtype) after \(end) tokens"))
         if end < sequence.count { pending = [sequence[end]] }
       }
     }

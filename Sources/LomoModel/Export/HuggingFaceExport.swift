@@ -60,7 +60,7 @@ extension ModelExporter {
       case .bf16: .bf16
       }
       for tensor in parameters.all {
-        weights.addTensor(tensor.id.description, shape: tensor.shard.fullShape, dtype: stDType) { out in
+        weights.addTensor(tensor.id.huggingFaceName(in: parameters.config.family), shape: tensor.shard.fullShape, dtype: stDType) { out in
           parameters.copyWholeAsFloat(tensor, into: out.baseAddress!)
         }
       }
@@ -163,9 +163,18 @@ extension ModelExporter {
   static func configJSON(_ c: LlamaConfig, dtype: DType, special: SpecialTokens) -> Data {
     var json: JSONValue = [
       "architectures": [.string(c.family.huggingFaceArchitecture)], "model_type": .string(c.family.huggingFaceModelType),
-      "rope_parameters": ["rope_type": "default"],
     ]
-    for field in LlamaConfig.fields {
+    if c.family == .gemma3 {  // RoPE per layer type, the layers' types, GeGLU
+      set(["rope_type": "default"], at: ["rope_parameters", "full_attention"], in: &json)
+      set(["rope_type": "default"], at: ["rope_parameters", "sliding_attention"], in: &json)
+      let types = (0..<c.layers).map { JSONValue.string(c.isSlidingWindowLayer($0) ? "sliding_attention" : "full_attention") }
+      set(.array(types), at: ["layer_types"], in: &json)
+      set("gelu_pytorch_tanh", at: ["hidden_activation"], in: &json)
+    } else {
+      set(["rope_type": "default"], at: ["rope_parameters"], in: &json)
+      set("silu", at: ["hidden_act"], in: &json)
+    }
+    for field in LlamaConfig.fields(for: c.family) {
       let value: JSONValue = switch c.value(of: field) {
       case .int(let v): JSONValue(v)
       case .float(let v): JSONValue(v)
@@ -185,7 +194,6 @@ extension ModelExporter {
     let constants: [(key: String, value: JSONValue)] = [
       ("rope_scaling", legacyScaling),
       ("tie_word_embeddings", .bool(c.tiedEmbeddings)),
-      ("hidden_act", "silu"),
       ("attention_bias", .bool(c.family.hasAttentionBias)),
       ("use_sliding_window", false),
       ("mlp_bias", false),

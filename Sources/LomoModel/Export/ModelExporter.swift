@@ -113,6 +113,9 @@ public enum ModelExporter {
       let shape = tensor.shard.fullShape
       writer.addTensor(id.ggufName, shape: shape, type: type.tensorType(shape: shape)) { out in
         parameters.copyWholeAsFloat(tensor, into: out.baseAddress!)
+        if id.isNorm && config.family.normWeightOffset != 0 {  // llama.cpp's Gemma norms hold 1 + w
+          for i in out.indices { out[i] += config.family.normWeightOffset }
+        }
         if let heads { try QKPermutation.apply(out, rows: shape[0], columns: shape[1], heads: heads) }
       }
     }
@@ -124,7 +127,7 @@ public enum ModelExporter {
   /// The hyperparameters of `LlamaConfig.fields` under the family's keys (`llama.*`) as
   /// llama.cpp's convert script writes them (integers as UINT32, floats as FLOAT32).
   static func hyperparameterMetadata(_ c: LlamaConfig) -> [(String, GGUFValue)] {
-    LlamaConfig.fields.flatMap { field in
+    LlamaConfig.fields(for: c.family).flatMap { field in
       field.gguf.map { name -> (String, GGUFValue) in
         switch c.value(of: field) {
         case .int(let v): (c.family.ggufKey(name), .uint32(UInt32(v)))

@@ -72,6 +72,8 @@ extension ParameterID {
         case .keyNorm: "attn_k_norm.weight"
         case .output: "attn_output.weight"
         case .mlpNorm: "ffn_norm.weight"
+        case .postAttentionNorm: "post_attention_norm.weight"
+        case .postMLPNorm: "post_ffw_norm.weight"
         case .gate: "ffn_gate.weight"
         case .up: "ffn_up.weight"
         case .down: "ffn_down.weight"
@@ -105,6 +107,9 @@ extension LlamaParameters {
       }
       let values = UnsafeMutableBufferPointer(start: staging.pointer(count: count), count: count)
       try file.dequantize(name, into: values)
+      if tensor.id.isNorm && config.family.normWeightOffset != 0 {  // llama.cpp stores Gemma's 1 + w
+        for i in values.indices { values[i] -= config.family.normWeightOffset }
+      }
       switch tensor.id {
       case _ where !config.family.ggufPermutesQueryKey: break
       case .layer(_, .query):

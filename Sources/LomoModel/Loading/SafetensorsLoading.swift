@@ -13,13 +13,13 @@ extension LlamaParameters {
     shardedOver communicator: Communicator = Communicator(), streamingLayersIn folder: String? = nil,
     ledger: MemoryLedger = .shared
   ) throws -> LlamaParameters {
-    try TensorInventory(checkpoint: checkpoint, tied: config.tiedEmbeddings).check(config)
+    try TensorInventory(checkpoint: checkpoint, family: config.family, tied: config.tiedEmbeddings).check(config)
     let params = try LlamaParameters.zeros(config: config, dtype: dtype, shardedOver: communicator,
                                            streamingLayersIn: folder, ledger: ledger)
     let staging = ScratchBuffer<Float>(ledger: ledger)
     try params.forEachTensor(writing: true) { tensor in
       let values = staging.pointer(count: tensor.shard.fullCount)
-      try checkpoint.readFloats(tensor.id.description, expectedShape: tensor.shard.fullShape, into: values)
+      try checkpoint.readFloats(tensor.id.huggingFaceName(in: config.family), expectedShape: tensor.shard.fullShape, into: values)
       tensor.assign(values)
     }
     return params
@@ -30,11 +30,11 @@ extension TensorInventory {
   /// The tensors of a safetensors checkpoint under Hugging Face's names, config fields as
   /// config.json names. Left unread: `lm_head.weight` of a tied model and the `rotary_emb.inv_freq`
   /// buffers older transformers saved (recomputed from the config).
-  init(checkpoint: SafetensorsCheckpoint, tied: Bool) {
+  init(checkpoint: SafetensorsCheckpoint, family: ModelFamily, tied: Bool) {
     let shapes = Dictionary(checkpoint.tensorNames.compactMap { n in checkpoint.info(n).map { (n, $0.shape) } },
                             uniquingKeysWith: { a, _ in a })
     self.init(
-      path: checkpoint.directory, shapes: shapes, name: \.description,
+      path: checkpoint.directory, shapes: shapes, name: { $0.huggingFaceName(in: family) },
       fieldName: { $0.huggingFace[0] }, layer: { TensorInventory.layer(of: $0, prefix: "model.layers.") },
       ignored: { ($0 == ParameterID.lmHead.description && tied) || $0.hasSuffix(".rotary_emb.inv_freq") })
   }

@@ -63,7 +63,8 @@ struct TensorInventory {
     let paths: [WritableKeyPath<LlamaConfig, Int>]
     switch id {
     case .embedding, .lmHead: paths = [\.vocabSize, \.hiddenSize]
-    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm): paths = [\.hiddenSize]
+    case .finalNorm, .layer(_, .attentionNorm), .layer(_, .mlpNorm), .layer(_, .postAttentionNorm), .layer(_, .postMLPNorm):
+      paths = [\.hiddenSize]
     case .layer(_, .query), .layer(_, .output): paths = [\.hiddenSize, \.heads, \.headDim]
     case .layer(_, .key), .layer(_, .value): paths = [\.hiddenSize, \.kvHeads, \.headDim]
     case .layer(_, .queryBias): paths = [\.heads, \.headDim]
