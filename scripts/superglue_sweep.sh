@@ -18,6 +18,11 @@
 #
 #   bash scripts/superglue_sweep.sh                     # every task
 #   TASKS="cb copa" bash scripts/superglue_sweep.sh
+#
+# MODEL (default smollm2-135m) sweeps another model; SETTINGS ("optimizer lr" lines, default
+# scripts/superglue_sweep.py settings) runs some of the settings only, e.g. Gemma 3 270M on CB:
+#   MODEL=~/.cache/lomo/gemma-3-270m-q4_k_m.gguf SETTINGS="lomo 0.03" TASKS=cb \
+#     RESULTS=docs/gemma3-superglue OUT=runs/gemma3-superglue bash scripts/superglue_sweep.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
@@ -27,6 +32,8 @@ DATA="${DATA:-../shared/data/superglue}"
 OUT="${OUT:-runs/sweep}"
 RESULTS="${RESULTS:-docs/superglue-sweep}"
 TASKS="${TASKS:-cb copa wsc rte wic boolq multirc}"
+MODEL="${MODEL:-smollm2-135m}"
+SETTINGS="${SETTINGS:-$(python3 scripts/superglue_sweep.py settings)}"
 TRAIN_LIMIT="${TRAIN_LIMIT:-500}"
 DEV_COUNT="${DEV_COUNT:-100}"
 EVAL_LIMIT="${EVAL_LIMIT:-200}"
@@ -59,7 +66,7 @@ train_and_score() {  # train_and_score TASK RUN TRAIN_OPTION...: trains on TASK'
   echo "$task: $run"
   if [[ ! -f "$dir/$run/final/model.gguf" ]]; then
     local start=$(date +%s)
-    "$LOMO" train --data "$dir/train.jsonl" --task "$task" "$@" --output "$dir/$run" \
+    "$LOMO" train --model "$MODEL" --data "$dir/train.jsonl" --task "$task" "$@" --output "$dir/$run" \
       --metrics "$dir/$run-metrics.jsonl" >"$dir/$run-train.log" 2>&1 \
       || { echo "  training failed: $dir/$run-train.log"; touch "$results/$run.failed"; return; }
     echo $(( $(date +%s) - start )) >"$results/$run.seconds"
@@ -81,12 +88,12 @@ for task in $TASKS; do
   [[ -f "$dir/dev.jsonl" ]] || python3 scripts/superglue_sweep.py split \
     "$DATA/$(folder "$task")/train.jsonl" "$dev_count" "$dir/train.jsonl" "$dir/dev.jsonl"
   echo "$task: zero-shot"
-  evaluate "$task" smollm2-135m "$val" zeroshot-val
+  evaluate "$task" "$MODEL" "$val" zeroshot-val
   while read -r optimizer lr; do
     clip=(--clip-grad-norm 0)
     [[ "$optimizer" == lomo ]] && clip=(--clip-grad-norm 1.0)
     train_and_score "$task" "$optimizer-$lr" "${COMMON[@]}" --optimizer "$optimizer" --lr "$lr" "${clip[@]}"
-  done < <(python3 scripts/superglue_sweep.py settings)
+  done <<<"$SETTINGS"
   # lomo's defaults: only the data (its task, the same budget of examples) is given.
   train_and_score "$task" defaults --limit "$TRAIN_LIMIT" --overwrite
 done
