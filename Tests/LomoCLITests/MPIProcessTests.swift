@@ -147,14 +147,14 @@ final class ShardedTrainingTests: XCTestCase {
     }
   }
 
-  func assertShardedEqualsOneProcess(_ options: [String], _ what: String) throws {
+  func assertShardedEqualsOneProcess(_ options: [String], _ what: String, ranks counts: [Int] = [2, 3]) throws {
     let one = try train(ranks: nil, options, output: "one")
     XCTAssertEqual(one.status, 0, one.stderr)
     let reference = try finalParameters("one")
-    let base = try TestModels.tinyLlama()
+    let base = try ModelSource.huggingFace(model).loadParameters(dtype: .f32)
     XCTAssertGreaterThan(zip(reference.embedding.floats, base.embedding.floats).map { abs($0 - $1) }.max() ?? 0, 1e-5,
                          "\(what): training moved nothing (the comparison would prove nothing)")
-    for ranks in [2, 3] {
+    for ranks in counts {
       let run = try train(ranks: ranks, options, output: "ranks\(ranks)")
       XCTAssertEqual(run.status, 0, run.stderr)
       XCTAssertTrue(run.stderr.contains("over \(ranks) ranks"), run.stderr)
@@ -164,6 +164,16 @@ final class ShardedTrainingTests: XCTestCase {
 
   func testLOMOWithGlobalNormClippingOnTwoAndThreeRanksEqualsOneProcess() throws {
     try assertShardedEqualsOneProcess(["--optimizer", "lomo", "--lr", "0.01", "--clip-grad-norm", "1.0"], "LOMO, clip 1.0")
+  }
+
+  /// The families' own tensors (Qwen2's biases, Gemma 3's four norms and q/k norms) are
+  /// sharded, gathered and reduce-scattered as LLaMA's.
+  func testQwen2AndGemma3OnTwoRanksEqualOneProcess() throws {
+    for family in ["qwen2", "gemma3"] {
+      model = try TestModels.tinyLlamaFolder(in: directory, family: family)
+      try assertShardedEqualsOneProcess(["--optimizer", "lomo", "--lr", "0.01", "--clip-grad-norm", "1.0", "--overwrite"],
+                                        "\(family), LOMO, clip 1.0", ranks: [2])
+    }
   }
 
   func testAdaLomoOnTwoAndThreeRanksEqualsOneProcess() throws {

@@ -11,7 +11,6 @@ import XCTest
 final class StreamedLayersTests: XCTestCase {
   /// One fixed 64-token sequence of SmolLM2's vocabulary.
   static let tokens: [Int32] = (0..<64).map { Int32(($0 * 7919 + 13) % 49_152) }
-  static var targets: [Int32] { Array(tokens.dropFirst()) + [-1] }
 
   func testSmolLM2LOMOBF16AndF32AreBitIdenticalToInMemory() throws {
     let source = try TestModels.defaultSource()
@@ -25,22 +24,37 @@ final class StreamedLayersTests: XCTestCase {
     try assertSameTraining(source: source, dtype: .bf16, clipping: .none) { AdaLomo(parameters: $0) }
   }
 
+  /// The families' own tensors (Qwen2's biases, Qwen3's and Gemma 3's extra norms) stream and
+  /// train as in memory too.
+  func testTinyModelsOfEachFamilyAreBitIdenticalToInMemory() throws {
+    let tokens = (0..<11).map { Int32(($0 * 37 + 5) % 256) }
+    for family in ["qwen2", "qwen3", "gemma3"] {
+      let source = ModelSource.huggingFace(TestModels.tinyModelDirectory(family))
+      try assertSameTraining(source: source, dtype: .f32, clipping: .globalNorm(1.0), tokens: tokens,
+                             countsTraffic: false) { _ in LOMO() }
+      try assertSameTraining(source: source, dtype: .bf16, clipping: .none, tokens: tokens,
+                             countsTraffic: false) { AdaLomo(parameters: $0) }
+    }
+  }
+
   /// Three steps of the same optimizer on the model in memory and on the model streamed with
-  /// two resident layers, then every tensor compared bit for bit.
-  func assertSameTraining(source: ModelSource, dtype: DType, clipping: GradientClipping,
-                          optimizer: (LlamaParameters) -> any StepOptimizer) throws {
+  /// two resident layers, then every tensor compared bit for bit; `countsTraffic`: also the
+  /// reads and write-backs a model of many layers needs (not the tiny models' few).
+  func assertSameTraining(source: ModelSource, dtype: DType, clipping: GradientClipping, tokens: [Int32] = tokens,
+                          countsTraffic: Bool = true, optimizer: (LlamaParameters) -> any StepOptimizer) throws {
+    let targets = Array(tokens.dropFirst()) + [-1]
     let folder = try TemporaryDirectory("streamed", onDisk: true)
     let ledger = MemoryLedger()
     let inMemory = try source.loadParameters(dtype: dtype)
     let streamed = try source.loadParameters(dtype: dtype, streamingLayersIn: folder.path, ledger: ledger)
     let layers = try XCTUnwrap(streamed.streamed)
     XCTAssertEqual(TemporaryDirectory.contents(of: folder.path), [], "the file is unlinked at once")
-    let time = Self.tokens.count
+    let time = tokens.count
     for parameters in [inMemory, streamed] {
       let driver = LomoStep(model: LlamaModel(parameters: parameters), optimizer: optimizer(parameters),
                             clipping: clipping)
       for _ in 0..<3 {
-        let r = driver.step(tokens: Self.tokens, targets: Self.targets, batch: 1, time: time, learningRate: 1e-2)
+        let r = driver.step(tokens: tokens, targets: targets, batch: 1, time: time, learningRate: 1e-2)
         XCTAssertTrue(r.loss.isFinite)
       }
     }
@@ -51,9 +65,10 @@ final class StreamedLayersTests: XCTestCase {
       index += 1
     }
     XCTAssertEqual(differing, [], "\(dtype): tensors that differ from the in-memory run")
-    // The budget held: the embedding, norm and at most two layers were ever in memory.
-    let resident = streamed.embedding.count * dtype.byteSize + streamed.finalNorm.count * dtype.byteSize
+    // The budget held: the embedding, LM head, norm and at most two layers were ever in memory.
+    let resident = (streamed.embedding.count + (streamed.untiedLMHead?.count ?? 0) + streamed.finalNorm.count) * dtype.byteSize
     XCTAssertLessThanOrEqual(ledger.usage.peak[.parameters] ?? 0, resident + 2 * layers.layerBytes)
+    guard countsTraffic else { return }
     // Every step read each layer in forward and in each backward pass, and wrote it back.
     XCTAssertGreaterThan(layers.statistics.bytesRead, 3 * 2 * layers.fileBytes)
     XCTAssertGreaterThan(layers.statistics.bytesWritten, 2 * layers.fileBytes)

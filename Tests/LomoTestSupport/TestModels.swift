@@ -9,17 +9,21 @@ public enum TestModels {
   /// Tests/LomoModelTests/Fixtures/tiny-llama: the tiny LLaMA (2 layers, C=64, V=256) as a
   /// Hugging Face folder (scripts/make_model_fixtures.py), read from the source tree so that every
   /// test target reaches it.
-  public static var tinyLlamaDirectory: String {
+  public static var tinyLlamaDirectory: String { tinyModelDirectory("llama") }
+
+  /// The Hugging Face folder of the tiny random model of `family` (llama, qwen2, qwen3, gemma3:
+  /// scripts/make_model_fixtures.py).
+  public static func tinyModelDirectory(_ family: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("LomoModelTests/Fixtures/tiny-llama").path
+      .appendingPathComponent("LomoModelTests/Fixtures/tiny-\(family)").path
   }
 
-  /// A copy of the tiny LLaMA in `directory`/tiny-llama with a tokenizer.json (the tiny
-  /// byte-level BPE of the tokenizer tests), so the CLI loads it; returns its path. For
-  /// pre-tokenised data only: that tokenizer's ids go beyond the model's 256.
-  public static func tinyLlamaFolder(in directory: URL) throws -> String {
-    let folder = directory.appendingPathComponent("tiny-llama")
-    try FileManager.default.copyItem(atPath: tinyLlamaDirectory, toPath: folder.path)
+  /// A copy of the tiny model of `family` in `directory`/tiny-FAMILY with a tokenizer.json
+  /// (the tiny byte-level BPE of the tokenizer tests), so the CLI loads it; returns its path.
+  /// For pre-tokenised data only: that tokenizer's ids go beyond the model's 256.
+  public static func tinyLlamaFolder(in directory: URL, family: String = "llama") throws -> String {
+    let folder = directory.appendingPathComponent("tiny-\(family)")
+    try FileManager.default.copyItem(atPath: tinyModelDirectory(family), toPath: folder.path)
     let tokenizer = URL(fileURLWithPath: tinyLlamaDirectory).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("LomoTokenizerTests/Fixtures/tiny_bytelevel.json")
     try FileManager.default.copyItem(at: tokenizer, to: folder.appendingPathComponent("tokenizer.json"))
