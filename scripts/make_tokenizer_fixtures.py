@@ -4,8 +4,9 @@
 Pinned: transformers==5.23.0 tokenizers==0.23.3 gguf==0.19 (Python 3.11).
 
 Writes (committed, Tests/LomoTokenizerTests/Fixtures/):
-  tiny_bytelevel.json, tiny_spm.json      tokenizer.json files of two tiny BPEs trained here
-  tiny_cases.json                          strings and their ids/decodes under both tiny tokenizers
+  tiny_bytelevel.json, tiny_spm.json,     tokenizer.json files of three tiny BPEs trained here
+  tiny_qwen2.json                          (SmolLM2's, LLaMA 2's and Qwen2's layouts)
+  tiny_cases.json                          strings and their ids/decodes under the tiny tokenizers
   smollm2_cases.json, gemma3_cases.json    strings, HF ids (from the GGUF vocabularies) and decodes
 Writes (not committed, ~/.cache/lomo/): superglue-1mb.txt, text for the encode benchmark. The Swift
 tests read the real vocabularies from the GGUF files themselves (scripts/fetch-default-model.sh,
@@ -20,7 +21,7 @@ import json, os, random, sys
 from pathlib import Path
 
 from gguf import GGUFReader
-from tokenizers import Tokenizer, models, pre_tokenizers, decoders, normalizers, trainers, AddedToken
+from tokenizers import Tokenizer, Regex, models, pre_tokenizers, decoders, normalizers, trainers, AddedToken
 from transformers import AutoTokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,11 @@ def cases(tok_encode, tok_decode, strings, key_tokens=None):
     return out
 
 
+# Qwen2/2.5's pre-tokenizer regex, as its tokenizer.json holds it.
+QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+                 r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
 def tiny():
     corpus = [
         "The quick brown fox jumps over the lazy dog.", "I'm sure it's fine; they'll see, we've done it.",
@@ -120,6 +126,16 @@ def tiny():
     bl.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=400, special_tokens=special,
                                                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                                         show_progress=False))
+    # Qwen2's layout (its tokenizer.json): NFC, its Split regex (digits one by one), ByteLevel without regex.
+    qw = Tokenizer(models.BPE())
+    qw.normalizer = normalizers.NFC()
+    qw.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+    qw.decoder = decoders.ByteLevel()
+    qw.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=400, special_tokens=special,
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                        show_progress=False))
     # SentencePiece-style (LLaMA 2 layout): "▁" normaliser with a prefix, byte fallback.
     sp = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>", fuse_unk=True))
     sp.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
@@ -132,9 +148,10 @@ def tiny():
     FIX.mkdir(parents=True, exist_ok=True)
     (FIX / "tiny_bytelevel.json").write_text(bl.to_str())
     (FIX / "tiny_spm.json").write_text(sp.to_str())
+    (FIX / "tiny_qwen2.json").write_text(qw.to_str())
     strings = hand_strings()[:120]
     out = {}
-    for name, t in [("bytelevel", bl), ("spm", sp)]:
+    for name, t in [("bytelevel", bl), ("spm", sp), ("qwen2", qw)]:
         out[name] = cases(lambda s: t.encode(s).ids, lambda ids, skip=False: t.decode(ids, skip_special_tokens=skip), strings)
     (FIX / "tiny_cases.json").write_text(json.dumps(out, ensure_ascii=False, indent=0))
 

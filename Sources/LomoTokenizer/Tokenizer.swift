@@ -226,6 +226,12 @@ public final class Tokenizer: @unchecked Sendable {
       var pieces: [Range<Int>] = []
       added.scan(buf, parseSpecial: parseSpecial) { segment in
         switch segment {
+        case .text(let range) where spec.normalizesNFC && buf[range].contains(where: { $0.value >= 0x300 }):
+          // Below U+0300 (no combining marks) every text is already NFC.
+          let normalized = ContiguousArray(String(String.UnicodeScalarView(buf[range])).precomposedStringWithCanonicalMapping.unicodeScalars)
+          normalized.withUnsafeBufferPointer {
+            encodeSegment($0, 0..<$0.count, isFirst: range.lowerBound == 0, pieces: &pieces, into: &out)
+          }
         case .text(let range): encodeSegment(buf, range, isFirst: range.lowerBound == 0, pieces: &pieces, into: &out)
         case .token(let id): out.append(id)
         }

@@ -116,8 +116,15 @@ extension TokenizerSpec {
     let modelKind: Model
     var preTokenizer = PreTokenizer.none
     var spacePrefix = SpacePrefix.never
+    var normalizesNFC = false
     if preTypes.contains("ByteLevel") {
       modelKind = .bytePairGPT2
+      for n in norm {
+        guard n["type"].value?.stringValue == "NFC" else {
+          throw TokenizerError.unsupported("normalizer \(n["type"].value?.stringValue ?? "?") with a byte-level BPE")
+        }
+        normalizesNFC = true
+      }
       let bl = pre.first { $0["type"].value?.stringValue == "ByteLevel" }!
       if try bl["add_prefix_space"].ifPresent?.bool() == true {
         throw TokenizerError.unsupported("ByteLevel add_prefix_space = true")
@@ -251,6 +258,7 @@ extension TokenizerSpec {
       fuseUnknown: try model["fuse_unk"].ifPresent?.bool() ?? false,
       stripDecodedPrefixSpace: strip)
     if modelKind == .bytePairGPT2 || !merges.isEmpty { spec.mergePairs = merges }
+    spec.normalizesNFC = normalizesNFC
     return spec
   }
 

@@ -164,6 +164,8 @@ public struct TokenizerSpec: Sendable {
   public var fuseUnknown: Bool
   /// Decoding strips the one leading space the prefix added.
   public var stripDecodedPrefixSpace: Bool
+  /// Text between added tokens is put in Unicode NFC first (HF's `NFC` normalizer: Qwen2).
+  public var normalizesNFC = false
   /// The Jinja chat template the file carries (GGUF `tokenizer.chat_template`), if any.
   public var chatTemplate: String?
 

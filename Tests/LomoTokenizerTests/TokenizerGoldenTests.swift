@@ -58,9 +58,10 @@ final class TokenizerGoldenTests: XCTestCase {
   struct TinyCases: Decodable {
     let bytelevel: [GoldenCase]
     let spm: [GoldenCase]
+    let qwen2: [GoldenCase]
   }
 
-  /// The two small tokenizer.json files trained by the fixture script exercise the JSON loader.
+  /// The small tokenizer.json files trained by the fixture script exercise the JSON loader.
   func tiny(_ file: String, _ cases: KeyPath<TinyCases, [GoldenCase]>) throws -> (Tokenizer, [GoldenCase]) {
     let tok = try Tokenizer(tokenizerJSON: fixtureURL(file))
     let all = try JSONDecoder().decode(TinyCases.self, from: Data(contentsOf: fixtureURL("tiny_cases.json")))
@@ -71,6 +72,14 @@ final class TokenizerGoldenTests: XCTestCase {
     let (tok, cases) = try tiny("tiny_bytelevel.json", \.bytelevel)
     XCTAssertEqual(tok.spec.model, .bytePairGPT2)
     XCTAssertEqual(tok.spec.preTokenizer, .smollm)
+    checkGolden(tok, cases)
+  }
+
+  /// Qwen2/2.5's layout: NFC, its Split regex (each digit alone), byte-level BPE.
+  func testTinyQwen2LayoutMatchesHF() throws {
+    let (tok, cases) = try tiny("tiny_qwen2.json", \.qwen2)
+    XCTAssertEqual(tok.spec.model, .bytePairGPT2)
+    XCTAssertEqual(tok.spec.preTokenizer, .qwen2)
     checkGolden(tok, cases)
   }
 
