@@ -47,8 +47,26 @@ final class LlamaConfigFieldsTests: XCTestCase {
     XCTAssertEqual(metadata["llama.attention.value_length"], .uint32(24))
     XCTAssertEqual(metadata["llama.rope.freq_base"], .float32(500_000))
     XCTAssertEqual(metadata["llama.attention.layer_norm_rms_epsilon"], .float32(1e-5))
-    for field in LlamaConfig.fields {
+    for field in LlamaConfig.fields(for: config.family) {
       for name in field.gguf { XCTAssertNotNil(metadata[ModelFamily.llama.ggufKey(name)], name) }
     }
+  }
+
+  /// Gemma 3's own fields (window, pattern, local RoPE base, score scale) go out under
+  /// `gemma3.*` and config.json's names and come back; the LLaMA fields' keys do not carry them.
+  func testGemma3FieldsReadBackFromBothFormats() throws {
+    let gemma = LlamaConfig(
+      family: .gemma3, layers: 12, hiddenSize: 64, intermediateSize: 96, heads: 4, kvHeads: 1, headDim: 32,
+      vocabSize: 300, ropeTheta: 1_000_000, rmsEps: 1e-6, tiedEmbeddings: true, maxContext: 128,
+      slidingWindow: 16, slidingWindowPattern: 4, localRopeTheta: 20_000, queryPreAttentionScalar: 24)
+    let root = JSONField(try JSONValue(parsing: ModelExporter.configJSON(gemma, dtype: .f32, special: .init(bos: 2, eos: 1, pad: 0))))
+    XCTAssertEqual(try LlamaConfig(huggingFace: root, path: "config.json"), gemma)
+    XCTAssertEqual(try root["rope_parameters"]["sliding_attention"]["rope_theta"].float(), 20_000)
+    XCTAssertEqual(try root["layer_types"].array().map { try $0.string() }.filter { $0 == "full_attention" }.count, 3)
+    let metadata = Dictionary(ModelExporter.hyperparameterMetadata(gemma), uniquingKeysWith: { a, _ in a })
+    XCTAssertEqual(metadata["gemma3.attention.sliding_window"], .uint32(16))
+    XCTAssertEqual(metadata["gemma3.rope.freq_base"], .float32(1_000_000))
+    XCTAssertNil(metadata["llama.attention.sliding_window"])
+    XCTAssertNil(Dictionary(ModelExporter.hyperparameterMetadata(config), uniquingKeysWith: { a, _ in a })["llama.attention.sliding_window"])
   }
 }
