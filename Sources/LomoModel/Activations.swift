@@ -135,6 +135,10 @@ final class ForwardState {
   /// Rows of one micro-batch (N = B·T).
   var rows: Int { batch * time }
 
+  /// Rows of the whole step (K·N): what decides whether 16-bit weights are widened
+  /// (`LlamaModel.roundsToBF16(rows:)`), so that K micro-batches multiply as one batch does.
+  var stepRows: Int { microBatches * rows }
+
   func activations(ofLayer l: Int) -> LayerActivations { layers[checkpointing ? 0 : l] }
 }
 

@@ -68,7 +68,7 @@ extension LlamaModel {
     let c = config.hiddenSize
     return [Float](unsafeUninitializedCapacity: config.vocabSize) { out, initialized in
       MatMul.forward(out: out.baseAddress!, inp: s.finalNorm.pointer + (t - 1) * c,
-                     weight: weight(headWeights), rows: 1, inDim: c,
+                     weight: weight(headWeights, rows: 1), rows: 1, inDim: c,
                      outDim: config.vocabSize, scratch: gemm)
       initialized = config.vocabSize
     }

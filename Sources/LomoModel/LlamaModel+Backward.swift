@@ -101,7 +101,7 @@ extension LlamaModel {
       b.dNorm.fill(0)
       let part = CrossEntropy.forwardBackward(
         dHidden: b.dNorm.pointer, dWeight: buffers.vocabulary.pointer, nll: nil,
-        hidden: s.finalNorm.pointer, weight: weight(head),
+        hidden: s.finalNorm.pointer, weight: weight(head, rows: s.stepRows),
         targets: s.targets.pointer + k * n, rows: n, channels: c.hiddenSize, vocab: c.vocabSize,
         gradScale: gradScale, accumulateWeight: k > 0, scratch: crossEntropy)
       result = CrossEntropyResult(lossSum: result.lossSum + part.lossSum,
@@ -197,7 +197,7 @@ extension LlamaModel {
   ) {
     let c = config, a = s.activations(ofLayer: p.attentionNorm.id.layer!), n = rows
     let dResidual = b.dResidual(k)
-    let bf16 = parameters.dtype != .f32
+    let bf16 = roundsToBF16(rows: s.stepRows)
     func weightGradient(_ w: ParameterTensor, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>) {
       MatMul.backwardWeight(dWeight: sink.destination(w), dOut: dOut, inp: inp, rows: n,
                             inDim: w.shape[1], outDim: w.shape[0], bf16Operands: bf16,
@@ -224,7 +224,7 @@ extension LlamaModel {
     // until gate and up write it.
     let dMLPOutput = a.postNorms.map { postNormGradient(p[.postMLPNorm], inp: $0.mlpOutput, rstd: $0.mlpRstd) }
       ?? UnsafePointer(dResidual)
-    MatMul.backwardInput(dInp: b.dSwiglu.pointer, dOut: dMLPOutput, weight: weight(p.down),
+    MatMul.backwardInput(dInp: b.dSwiglu.pointer, dOut: dMLPOutput, weight: weight(p.down, rows: s.stepRows),
                          rows: n, inDim: c.intermediateSize, outDim: c.hiddenSize,
                          accumulate: false, scratch: gemm)
     weightGradient(p.down, dOut: dMLPOutput, inp: a.swiglu.pointer)
@@ -237,11 +237,11 @@ extension LlamaModel {
       SwiGLU.backward(dGate: b.dGate.pointer, dUp: b.dUp.pointer, dOut: b.dSwiglu.pointer,
                       gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
     }
-    MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: b.dUp.pointer, weight: weight(p.up),
+    MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: b.dUp.pointer, weight: weight(p.up, rows: s.stepRows),
                          rows: n, inDim: c.hiddenSize, outDim: c.intermediateSize,
                          accumulate: false, scratch: gemm)
     weightGradient(p.up, dOut: b.dUp.pointer, inp: a.norm2.pointer)
-    MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: b.dGate.pointer, weight: weight(p.gate),
+    MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: b.dGate.pointer, weight: weight(p.gate, rows: s.stepRows),
                          rows: n, inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
     weightGradient(p.gate, dOut: b.dGate.pointer, inp: a.norm2.pointer)
     normGradient(p.mlpNorm, dOut: b.dNorm.pointer, inp: a.mid.pointer, rstd: a.rstd2.pointer)
@@ -251,7 +251,7 @@ extension LlamaModel {
       postNormGradient(p[.postAttentionNorm], inp: $0.attentionOutput, rstd: $0.attentionRstd)
     } ?? UnsafePointer(dResidual)
     MatMul.backwardInput(dInp: b.dAttention.pointer, dOut: dAttentionOutput,
-                         weight: weight(p.output), rows: n, inDim: c.queryDim,
+                         weight: weight(p.output, rows: s.stepRows), rows: n, inDim: c.queryDim,
                          outDim: c.hiddenSize, accumulate: false, scratch: gemm)
     weightGradient(p.output, dOut: dAttentionOutput, inp: a.attention.pointer)
     let geometry = attentionGeometry(layer: p.attentionNorm.id.layer!)
@@ -291,7 +291,7 @@ extension LlamaModel {
                       accumulate: sink.accumulates)
         sink.finished(bias)
       }
-      MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: dOut.pointer, weight: weight(w), rows: n,
+      MatMul.backwardInput(dInp: b.dNorm.pointer, dOut: dOut.pointer, weight: weight(w, rows: s.stepRows), rows: n,
                            inDim: c.hiddenSize, outDim: width, accumulate: i > 0, scratch: gemm)
       weightGradient(w, dOut: dOut.pointer, inp: a.norm1.pointer)
     }

@@ -39,7 +39,7 @@ extension LlamaModel {
     let n = s.microBatches * rows
     return reducedOverRanks(CrossEntropy.forward(
       nll: nil, logSumExp: headLogSumExp.pointer(count: n), hidden: hidden,
-      weight: weight(headWeights), targets: s.targets.pointer, rows: n,
+      weight: weight(headWeights, rows: n), targets: s.targets.pointer, rows: n,
       channels: config.hiddenSize, vocab: config.vocabSize, scratch: crossEntropy))
   }
 
@@ -50,7 +50,7 @@ extension LlamaModel {
     let c = config, head = headWeights, n = s.microBatches * rows
     let kernel = LMHeadSlices(
       hidden: hidden, logSumExp: headLogSumExp.pointer(count: n), targets: s.targets.pointer,
-      weight: weight(head), rows: n, channels: c.hiddenSize, vocab: c.vocabSize, gradScale: gradScale,
+      weight: weight(head, rows: n), rows: n, channels: c.hiddenSize, vocab: c.vocabSize, gradScale: gradScale,
       scratch: headSlices)
     let gradient = RowSlicedGradient(rows: c.vocabSize, columns: c.hiddenSize, sliceRows: sliceRows,
                                      buffer: slice.pointer) { _, range, first in

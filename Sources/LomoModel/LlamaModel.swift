@@ -115,8 +115,27 @@ public final class LlamaModel {
 
   // MARK: Weights as the kernels take them
 
-  func weight(_ p: ParameterTensor) -> WeightPointer {
-    if let w = p.gemmWeight { return w }
+  /// Rows of a step (K·N) from which products with bf16 weights widen them to f32 when 16-bit
+  /// products are f32: below it a product is bound by reading the weights (generation's
+  /// single rows), which bf16 halves, and widening would cost more than the f32 GEMM saves.
+  public static let widenedRows = 64
+
+  /// Whether the products of a step of `rows` activation rows (K·N: micro-batches multiply as
+  /// their whole batch) round the activations to bf16: with 16-bit weights, when
+  /// `Runtime.sixteenBitProducts` is bf16 or there are fewer than `widenedRows` rows.
+  /// Otherwise they are f32 (bf16 weights widened).
+  func roundsToBF16(rows: Int) -> Bool {
+    parameters.dtype != .f32 && (Runtime.sixteenBitProducts == .bf16 || rows < Self.widenedRows)
+  }
+
+  /// Matrix `p` as a kernel in a step of `rows` activation rows takes it: f32 as stored; bf16
+  /// as stored when `roundsToBF16(rows:)`, else widened to f32 into `widened`; f16 widened.
+  /// `rows` nil: a gather (the embedding), bf16 as stored. The pointer is valid until the next
+  /// `weight` or `normWeight` call.
+  func weight(_ p: ParameterTensor, rows: Int? = nil) -> WeightPointer {
+    if let w = p.gemmWeight {
+      guard case .bf16 = w, let rows, !roundsToBF16(rows: rows) else { return w }
+    }
     let out = widened.pointer(count: p.count)
     p.copyAsFloat(into: out)
     return .f32(out)
@@ -192,7 +211,7 @@ public final class LlamaModel {
     }
     runLayers(s, cache: continuing.map { CacheUse.continuing($0.cache, sequences: $0.sequences) }, after: first)
     return CrossEntropy.forward(
-      nll: nll, hidden: s.finalNorm.pointer, weight: weight(headWeights),
+      nll: nll, hidden: s.finalNorm.pointer, weight: weight(headWeights, rows: rows),
       targets: s.targets.pointer, rows: rows, channels: config.hiddenSize,
       vocab: config.vocabSize, scratch: crossEntropy)
   }
@@ -205,7 +224,7 @@ public final class LlamaModel {
     let n = rows, v = config.vocabSize
     return [Float](unsafeUninitializedCapacity: n * v) { out, initialized in
       MatMul.forward(out: out.baseAddress!, inp: s.finalNorm.pointer,
-                     weight: weight(headWeights), rows: n, inDim: config.hiddenSize,
+                     weight: weight(headWeights, rows: n), rows: n, inDim: config.hiddenSize,
                      outDim: v, scratch: gemm)
       initialized = n * v
     }
@@ -327,7 +346,7 @@ public final class LlamaModel {
       (p.value, .valueBias, a.v, c.kvDim),
     ]
     for (w, biasID, out, width) in projections {
-      MatMul.forward(out: out.pointer, inp: a.norm1.pointer, weight: weight(w), rows: n,
+      MatMul.forward(out: out.pointer, inp: a.norm1.pointer, weight: weight(w, rows: s.stepRows), rows: n,
                      inDim: c.hiddenSize, outDim: width, scratch: gemm)
       if let bias = p.ifPresent(biasID) {
         Bias.forward(out: out.pointer, bias: normWeight(bias), rows: n, columns: width)
@@ -360,22 +379,22 @@ public final class LlamaModel {
     }
     sharded?.progress()
     if let post = a.postNorms {  // mid = input + norm(o(attention))
-      MatMul.forward(out: post.attentionOutput.pointer, inp: a.attention.pointer, weight: weight(p.output),
+      MatMul.forward(out: post.attentionOutput.pointer, inp: a.attention.pointer, weight: weight(p.output, rows: s.stepRows),
                      rows: n, inDim: c.queryDim, outDim: c.hiddenSize, scratch: gemm)
       RMSNorm.forward(out: a.mid.pointer, rstd: post.attentionRstd.pointer, inp: post.attentionOutput.pointer,
                       weight: normWeight(p[.postAttentionNorm]), rows: n, channels: c.hiddenSize, eps: c.rmsEps)
       for i in 0..<n * c.hiddenSize { a.mid.pointer[i] += input[i] }
     } else {
       a.mid.pointer.update(from: input, count: n * c.hiddenSize)
-      MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output),
+      MatMul.forward(out: a.mid.pointer, inp: a.attention.pointer, weight: weight(p.output, rows: s.stepRows),
                      rows: n, inDim: c.queryDim, outDim: c.hiddenSize, accumulate: true,
                      scratch: gemm)
     }
     RMSNorm.forward(out: a.norm2.pointer, rstd: a.rstd2.pointer, inp: a.mid.pointer,
                     weight: normWeight(p.mlpNorm), rows: n, channels: c.hiddenSize, eps: c.rmsEps)
-    MatMul.forward(out: a.gate.pointer, inp: a.norm2.pointer, weight: weight(p.gate), rows: n,
+    MatMul.forward(out: a.gate.pointer, inp: a.norm2.pointer, weight: weight(p.gate, rows: s.stepRows), rows: n,
                    inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
-    MatMul.forward(out: a.up.pointer, inp: a.norm2.pointer, weight: weight(p.up), rows: n,
+    MatMul.forward(out: a.up.pointer, inp: a.norm2.pointer, weight: weight(p.up, rows: s.stepRows), rows: n,
                    inDim: c.hiddenSize, outDim: c.intermediateSize, scratch: gemm)
     if c.family.usesGeGLU {
       GeGLU.forward(out: a.swiglu.pointer, gate: a.gate.pointer, up: a.up.pointer, count: n * c.intermediateSize)
@@ -384,7 +403,7 @@ public final class LlamaModel {
     }
     sharded?.progress()
     if let post = a.postNorms {  // output = mid + norm(down(act)); backward needs both, also when recomputing
-      MatMul.forward(out: post.mlpOutput.pointer, inp: a.swiglu.pointer, weight: weight(p.down), rows: n,
+      MatMul.forward(out: post.mlpOutput.pointer, inp: a.swiglu.pointer, weight: weight(p.down, rows: s.stepRows), rows: n,
                      inDim: c.intermediateSize, outDim: c.hiddenSize, scratch: gemm)
       guard let output else {  // recomputing for backward: the norm's statistics, not its output
         RMSNorm.reciprocalRMS(rstd: post.mlpRstd.pointer, inp: post.mlpOutput.pointer, rows: n,
@@ -398,7 +417,7 @@ public final class LlamaModel {
     }
     guard let output else { return }
     output.update(from: a.mid.pointer, count: n * c.hiddenSize)
-    MatMul.forward(out: output, inp: a.swiglu.pointer, weight: weight(p.down), rows: n,
+    MatMul.forward(out: output, inp: a.swiglu.pointer, weight: weight(p.down, rows: s.stepRows), rows: n,
                    inDim: c.intermediateSize, outDim: c.hiddenSize, accumulate: true,
                    scratch: gemm)
   }

@@ -106,8 +106,14 @@ public struct MemoryEstimate: Sendable, Equatable {
     }
     var state = 0
     var scratch = (K * n * C + n * (C + 2 * Q + 2 * KV + 3 * F) + (c.family.hasQueryKeyNorm ? n * KV : 0)) * f
-    // The model widens f16 weights (any tensor) and 16-bit norm scales to f32 at use.
-    if dtype == .f16 { scratch += (counts.max() ?? 0) * f } else if dtype == .bf16 { scratch += C * f }
+    // The model widens f16 weights (any tensor), bf16 ones where its products over the batch's
+    // rows are f32 (`Runtime.sixteenBitProducts`), and 16-bit norm scales, to f32 at use.
+    let widensBF16 = Runtime.sixteenBitProducts == .f32 && K * n >= LlamaModel.widenedRows
+    if dtype == .f16 || (dtype == .bf16 && widensBF16) {
+      scratch += (counts.max() ?? 0) * f
+    } else if dtype == .bf16 {
+      scratch += C * f
+    }
     switch optimizer {
     case .lomo:
       break

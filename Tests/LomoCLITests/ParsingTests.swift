@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import LomoCore
+import LomoKernels
 import LomoOptim
 import LomoTrain
 import XCTest
@@ -40,6 +42,23 @@ final class ParsingTests: XCTestCase {
     XCTAssertEqual(demo.learningRate, 0.03)
     XCTAssertEqual(demo.clipGradNorm, 1.0)
     XCTAssertEqual(try Demo.parse([]).trainingOptions.optimizer, .recommended)
+  }
+
+  /// LOMO_PRODUCTS chooses how 16-bit weights multiply; another word is refused by name.
+  func testProductsVariableIsBF16OrF32() throws {
+    defer {
+      unsetenv("LOMO_PRODUCTS")
+      Runtime.productsOverride = nil
+    }
+    for products in SixteenBitProducts.allCases {
+      setenv("LOMO_PRODUCTS", products.rawValue, 1)
+      try Train.parse(["--data", "d", "--output", "o"]).threads.apply()
+      XCTAssertEqual(Runtime.sixteenBitProducts, products)
+    }
+    setenv("LOMO_PRODUCTS", "fp8", 1)
+    XCTAssertThrowsError(try Train.parse(["--data", "d", "--output", "o"])) { error in
+      XCTAssertTrue(Train.message(for: error).contains("LOMO_PRODUCTS must be bf16 or f32"), Train.message(for: error))
+    }
   }
 
   func testByteCountsTakeDecimalAndBinaryUnitsAndNothingElse() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LomoDistributed
 import LomoCore
 import LomoKernels
@@ -20,7 +21,7 @@ struct ModelOption: ParsableArguments {
 
 /// `--dtype`: how the weights are stored while a command runs.
 struct DTypeOption: ParsableArguments {
-  @Option(help: "Weight storage: f32, bf16 or f16 (training in f16 uses dynamic loss scaling).")
+  @Option(help: "Weight storage: f32, bf16 or f16 (training in f16 uses dynamic loss scaling). 16-bit weights multiply in \(Runtime.machineProducts) on this CPU (bf16 with AMX or on AMD CPUs with AVX-512 bf16, where it is faster; f32 elsewhere); LOMO_PRODUCTS=bf16|f32 chooses.")
   var dtype: DType = .f32
 }
 
@@ -38,8 +39,20 @@ struct ThreadsOption: ParsableArguments {
     if let threads, !(1...Self.maximum).contains(threads) {
       throw ValidationError("--threads must be between 1 and \(Self.maximum) (this machine has \(Threads.hardwareCount) cores)")
     }
+    if let value = Self.productsVariable, SixteenBitProducts(rawValue: value) == nil {
+      throw ValidationError("LOMO_PRODUCTS must be bf16 or f32 (unset: \(Runtime.machineProducts) on this CPU), got '\(value)'")
+    }
   }
 
-  /// Sets the thread count of every kernel for the rest of the process.
-  func apply() { Runtime.setThreadCount(count) }
+  /// `LOMO_PRODUCTS`: how 16-bit weights multiply (`SixteenBitProducts`), when set.
+  static var productsVariable: String? { ProcessInfo.processInfo.environment["LOMO_PRODUCTS"] }
+
+  /// Sets the thread count of every kernel, and the 16-bit products `LOMO_PRODUCTS` names, for
+  /// the rest of the process.
+  func apply() {
+    Runtime.setThreadCount(count)
+    if let products = Self.productsVariable.flatMap(SixteenBitProducts.init(rawValue:)) {
+      Runtime.productsOverride = products
+    }
+  }
 }
