@@ -3,23 +3,35 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import CDNNL
 import LomoCore
 
-/// Scratch for attention: one [T, T] score block per concurrently processed (b, h), reused
-/// across calls and layers.
+/// Scratch for attention: one score block per concurrently processed (b, h), reused across
+/// calls and layers.
 ///
 /// Because queries are processed in blocks of `Attention.queryBlock` rows, the block actually
 /// held is [min(T, queryBlock), P + T] scores (forward, P prefix keys) plus [min(T,
-/// queryBlock), T] score gradients (backward): at T = 2048 that is 2 × 1 MiB. It grows to the
-/// largest block seen and never shrinks.
-/// One scratch serves one call at a time (calls run the (b, h) loop serially).
+/// queryBlock), T] score gradients (backward): at T = 2048 that is 2 × 1 MiB per worker. It
+/// grows to the largest block seen and never shrinks.
+/// One scratch serves one call at a time.
 public final class AttentionScratch: @unchecked Sendable {
-  /// S, then P = softmax(S): [rows, keys] of the current query block.
-  let scores = ScratchBuffer<Float>()
-  /// dP, then dS (backward only): [rows, keys] of the current query block.
-  let scoreGrads = ScratchBuffer<Float>()
+  /// One worker's blocks.
+  final class Slot: @unchecked Sendable {
+    /// S, then P = softmax(S): [rows, keys] of the current query block.
+    let scores = ScratchBuffer<Float>()
+    /// dP, then dS (backward only): [rows, keys] of the current query block.
+    let scoreGrads = ScratchBuffer<Float>()
+  }
+
+  private var slots: [Slot] = []
 
   public init() {}
+
+  /// The first `count` slots (made as needed; call outside the parallel region).
+  func slots(_ count: Int) -> [Slot] {
+    while slots.count < count { slots.append(Slot()) }
+    return Array(slots.prefix(count))
+  }
 }
 
 /// Causal self-attention with grouped-query heads, forward and backward (after FlashAttention-2's
@@ -37,8 +49,12 @@ public final class AttentionScratch: @unchecked Sendable {
 /// Work: queries go in blocks of `queryBlock` rows, and a block only multiplies against keys
 /// 0..<end of block, which skips the fully masked upper blocks: the GEMM work is
 /// (1 + 1/blocks)/2 of the full T×T products (5/8 at T = 512, 17/32 at T = 2048).
-/// The (b, h) loop is serial: oneDNN's sgemm threads each product (OpenMP), and the row loops
-/// (max, exp, softmax gradient) use 16-lane SIMD. exp is a Cephes-style polynomial (about 1 ulp
+/// Threads: with at least two (batch, kv head) groups per worker thread, the groups run in
+/// parallel, each on one thread with single-threaded oneDNN products (the GEMMs are small:
+/// K = D or a query block, and threading each of them cost more in wake-ups than it gained);
+/// otherwise the (b, h) loop is serial and oneDNN threads each product. Either way a group's
+/// heads go in order, so dK and dV sum their query heads in the same order. The row loops (max,
+/// exp, softmax gradient) use 16-lane SIMD; exp is a Cephes-style polynomial (about 1 ulp
 /// relative to expf), not libm.
 public enum Attention {
   /// Query rows per block. Each block's scores are [queryBlock, end of block]. Measured at
@@ -71,50 +87,48 @@ public enum Attention {
     guard batch > 0, time > 0 else { return }
     precondition(prefixes.isEmpty || prefixes.count == batch, "\(prefixes.count) prefixes for \(batch) sequences")
     let longest = prefixes.map(\.length).max() ?? 0
-    let s = scratch.scores.pointer(count: g.blockRows * (longest + time))  // [rows, keys]
-    for b in 0..<batch {
+    g.forEachHead(batch: batch, scratch: scratch) { b, h, slot in
+      let s = slot.scores.pointer(count: g.blockRows * (longest + time))  // [rows, keys]
       let prefix = prefixes.isEmpty ? nil : prefixes[b]
       let past = prefix?.length ?? 0
-      for h in 0..<heads {
-        let qh = q + g.qOffset(b, h)  // [T, D], row stride H·D
-        let kh = k + g.kvOffset(b, h)  // [T, D], row stride KVH·D
-        let vh = v + g.kvOffset(b, h)
-        let oh = out + g.qOffset(b, h)
-        let lseh = lse + (b * heads + h) * time  // [T]
-        for (i0, i1) in g.queryBlocks {
-          let rows = i1 - i0, keys = past + i1
-          if rows <= directRows {
-            directBlock(out: oh, lse: lseh, q: qh, k: kh, v: vh, prefix: prefix, rows: i0..<i1,
-                        scores: s, geometry: g, kvHead: g.kvHeadOffset(h))
-            continue
-          }
-          // S[rows, keys] = scale · Q[i0..<i1] · [K_prefix; K[0..<i1]]ᵀ
-          if let prefix, past > 0 {
-            Gemm.f32(transA: false, transB: true, m: rows, n: past, k: headDim, alpha: g.scale,
-                     a: qh + i0 * g.qStride, lda: g.qStride, b: prefix.keys + g.kvHeadOffset(h),
-                     ldb: g.kvStride, c: s, ldc: keys)
-          }
-          Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim, alpha: g.scale,
-                   a: qh + i0 * g.qStride, lda: g.qStride, b: kh, ldb: g.kvStride,
-                   c: s + past, ldc: keys)
-          for r in 0..<rows {
-            let row = s + r * keys
-            let valid = past + i0 + r + 1  // the prefix, then keys 0...t
-            let first = g.firstKey(position: past + i0 + r)
-            row.update(repeating: 0, count: first)
-            lseh[i0 + r] = RowOps.softmax(row + first, count: valid - first)
-            (row + valid).update(repeating: 0, count: keys - valid)
-          }
-          // O[i0..<i1] = P[rows, keys] · [V_prefix; V[0..<i1]]
-          if let prefix, past > 0 {
-            Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: past,
-                     a: s, lda: keys, b: prefix.values + g.kvHeadOffset(h), ldb: g.kvStride,
-                     c: oh + i0 * g.qStride, ldc: g.qStride)
-          }
-          Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: i1,
-                   a: s + past, lda: keys, b: vh, ldb: g.kvStride, beta: past > 0 ? 1 : 0,
+      let qh = q + g.qOffset(b, h)  // [T, D], row stride H·D
+      let kh = k + g.kvOffset(b, h)  // [T, D], row stride KVH·D
+      let vh = v + g.kvOffset(b, h)
+      let oh = out + g.qOffset(b, h)
+      let lseh = lse + (b * heads + h) * time  // [T]
+      for (i0, i1) in g.queryBlocks {
+        let rows = i1 - i0, keys = past + i1
+        if rows <= directRows {
+          directBlock(out: oh, lse: lseh, q: qh, k: kh, v: vh, prefix: prefix, rows: i0..<i1,
+                      scores: s, geometry: g, kvHead: g.kvHeadOffset(h))
+          continue
+        }
+        // S[rows, keys] = scale · Q[i0..<i1] · [K_prefix; K[0..<i1]]ᵀ
+        if let prefix, past > 0 {
+          Gemm.f32(transA: false, transB: true, m: rows, n: past, k: headDim, alpha: g.scale,
+                   a: qh + i0 * g.qStride, lda: g.qStride, b: prefix.keys + g.kvHeadOffset(h),
+                   ldb: g.kvStride, c: s, ldc: keys)
+        }
+        Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim, alpha: g.scale,
+                 a: qh + i0 * g.qStride, lda: g.qStride, b: kh, ldb: g.kvStride,
+                 c: s + past, ldc: keys)
+        for r in 0..<rows {
+          let row = s + r * keys
+          let valid = past + i0 + r + 1  // the prefix, then keys 0...t
+          let first = g.firstKey(position: past + i0 + r)
+          row.update(repeating: 0, count: first)
+          lseh[i0 + r] = RowOps.softmax(row + first, count: valid - first)
+          (row + valid).update(repeating: 0, count: keys - valid)
+        }
+        // O[i0..<i1] = P[rows, keys] · [V_prefix; V[0..<i1]]
+        if let prefix, past > 0 {
+          Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: past,
+                   a: s, lda: keys, b: prefix.values + g.kvHeadOffset(h), ldb: g.kvStride,
                    c: oh + i0 * g.qStride, ldc: g.qStride)
         }
+        Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: i1,
+                 a: s + past, lda: keys, b: vh, ldb: g.kvStride, beta: past > 0 ? 1 : 0,
+                 c: oh + i0 * g.qStride, ldc: g.qStride)
       }
     }
   }
@@ -172,51 +186,49 @@ public enum Attention {
   ) {
     let g = Heads(batch: batch, time: time, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window)
     guard batch > 0, time > 0 else { return }
-    let p = scratch.scores.pointer(count: g.blockRows * time)  // [rows, keys]
-    let dS = scratch.scoreGrads.pointer(count: g.blockRows * time)  // [rows, keys]
-    for b in 0..<batch {
-      for h in 0..<heads {
-        let qo = g.qOffset(b, h), kvo = g.kvOffset(b, h)
-        let lseh = lse + (b * heads + h) * time  // [T]
-        for (i0, i1) in g.queryBlocks {
-          let rows = i1 - i0
-          let qBlock = q + qo + i0 * g.qStride  // [rows, D]
-          let dOBlock = dOut + qo + i0 * g.qStride  // [rows, D]
-          // P = exp(scale · Q Kᵀ − lse), zero above the diagonal.
-          Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim, alpha: g.scale,
-                   a: qBlock, lda: g.qStride, b: k + kvo, ldb: g.kvStride, c: p, ldc: i1)
-          for r in 0..<rows {
-            let row = p + r * i1
-            let valid = i0 + r + 1, first = g.firstKey(position: i0 + r)
-            row.update(repeating: 0, count: first)
-            RowOps.exponentiate(row + first, count: valid - first, minus: lseh[i0 + r])
-            (row + valid).update(repeating: 0, count: i1 - valid)
-          }
-          // dV[0..<i1] += Pᵀ · dO
-          Gemm.f32(transA: true, transB: false, m: i1, n: headDim, k: rows,
-                   a: p, lda: i1, b: dOBlock, ldb: g.qStride,
-                   beta: 1, c: dV + kvo, ldc: g.kvStride)
-          // dP[rows, i1] = dO · Vᵀ
-          Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim,
-                   a: dOBlock, lda: g.qStride, b: v + kvo, ldb: g.kvStride, c: dS, ldc: i1)
-          // dS = P ∘ (dP − Di), Di = dO_i · O_i
-          for r in 0..<rows {
-            let valid = i0 + r + 1, first = g.firstKey(position: i0 + r)
-            let di = VectorMath.dot(dOBlock + r * g.qStride, out + qo + (i0 + r) * g.qStride,
-                                    headDim)
-            (dS + r * i1).update(repeating: 0, count: first)
-            RowOps.softmaxGrad(dS + r * i1 + first, probs: p + r * i1 + first, count: valid - first, rowDot: di)
-            (dS + r * i1 + valid).update(repeating: 0, count: i1 - valid)
-          }
-          // dQ[i0..<i1] += scale · dS · K[0..<i1]
-          Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: i1, alpha: g.scale,
-                   a: dS, lda: i1, b: k + kvo, ldb: g.kvStride,
-                   beta: 1, c: dQ + qo + i0 * g.qStride, ldc: g.qStride)
-          // dK[0..<i1] += scale · dSᵀ · Q[i0..<i1]
-          Gemm.f32(transA: true, transB: false, m: i1, n: headDim, k: rows, alpha: g.scale,
-                   a: dS, lda: i1, b: qBlock, ldb: g.qStride,
-                   beta: 1, c: dK + kvo, ldc: g.kvStride)
+    g.forEachHead(batch: batch, scratch: scratch) { b, h, slot in
+      let p = slot.scores.pointer(count: g.blockRows * time)  // [rows, keys]
+      let dS = slot.scoreGrads.pointer(count: g.blockRows * time)  // [rows, keys]
+      let qo = g.qOffset(b, h), kvo = g.kvOffset(b, h)
+      let lseh = lse + (b * heads + h) * time  // [T]
+      for (i0, i1) in g.queryBlocks {
+        let rows = i1 - i0
+        let qBlock = q + qo + i0 * g.qStride  // [rows, D]
+        let dOBlock = dOut + qo + i0 * g.qStride  // [rows, D]
+        // P = exp(scale · Q Kᵀ − lse), zero above the diagonal.
+        Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim, alpha: g.scale,
+                 a: qBlock, lda: g.qStride, b: k + kvo, ldb: g.kvStride, c: p, ldc: i1)
+        for r in 0..<rows {
+          let row = p + r * i1
+          let valid = i0 + r + 1, first = g.firstKey(position: i0 + r)
+          row.update(repeating: 0, count: first)
+          RowOps.exponentiate(row + first, count: valid - first, minus: lseh[i0 + r])
+          (row + valid).update(repeating: 0, count: i1 - valid)
         }
+        // dV[0..<i1] += Pᵀ · dO
+        Gemm.f32(transA: true, transB: false, m: i1, n: headDim, k: rows,
+                 a: p, lda: i1, b: dOBlock, ldb: g.qStride,
+                 beta: 1, c: dV + kvo, ldc: g.kvStride)
+        // dP[rows, i1] = dO · Vᵀ
+        Gemm.f32(transA: false, transB: true, m: rows, n: i1, k: headDim,
+                 a: dOBlock, lda: g.qStride, b: v + kvo, ldb: g.kvStride, c: dS, ldc: i1)
+        // dS = P ∘ (dP − Di), Di = dO_i · O_i
+        for r in 0..<rows {
+          let valid = i0 + r + 1, first = g.firstKey(position: i0 + r)
+          let di = VectorMath.dot(dOBlock + r * g.qStride, out + qo + (i0 + r) * g.qStride,
+                                  headDim)
+          (dS + r * i1).update(repeating: 0, count: first)
+          RowOps.softmaxGrad(dS + r * i1 + first, probs: p + r * i1 + first, count: valid - first, rowDot: di)
+          (dS + r * i1 + valid).update(repeating: 0, count: i1 - valid)
+        }
+        // dQ[i0..<i1] += scale · dS · K[0..<i1]
+        Gemm.f32(transA: false, transB: false, m: rows, n: headDim, k: i1, alpha: g.scale,
+                 a: dS, lda: i1, b: k + kvo, ldb: g.kvStride,
+                 beta: 1, c: dQ + qo + i0 * g.qStride, ldc: g.qStride)
+        // dK[0..<i1] += scale · dSᵀ · Q[i0..<i1]
+        Gemm.f32(transA: true, transB: false, m: i1, n: headDim, k: rows, alpha: g.scale,
+                 a: dS, lda: i1, b: qBlock, ldb: g.qStride,
+                 beta: 1, c: dK + kvo, ldc: g.kvStride)
       }
     }
   }
@@ -273,6 +285,31 @@ private struct Heads {
 
   /// Offset of the kv head that query head h reads within one position's [KVH, D].
   func kvHeadOffset(_ h: Int) -> Int { (h / group) * headDim }
+
+  /// Runs `body(b, h, slot)` for every batch b and query head h: in parallel over (b, kv head)
+  /// groups when there are at least two per worker thread (each group's heads in order on one
+  /// thread, its oneDNN products single-threaded), else serially in (b, h) order with slot 0.
+  func forEachHead(batch: Int, scratch: AttentionScratch,
+                   _ body: (Int, Int, AttentionScratch.Slot) -> Void) {
+    let groups = batch * kvHeads, workers = Threads.count
+    guard workers > 1, groups >= 2 * workers else {
+      let slot = scratch.slots(1)[0]
+      for b in 0..<batch { for h in 0..<heads { body(b, h, slot) } }
+      return
+    }
+    let slots = scratch.slots(workers)
+    Threads.parallelFor(workers) { range in
+      for worker in range {
+        let oneDNNThreads = omp_get_max_threads()
+        omp_set_num_threads(1)
+        defer { omp_set_num_threads(oneDNNThreads) }
+        for index in groups * worker / workers..<groups * (worker + 1) / workers {
+          let b = index / kvHeads, kv = index % kvHeads
+          for h in kv * group..<(kv + 1) * group { body(b, h, slots[worker]) }
+        }
+      }
+    }
+  }
 
   /// Query blocks (start, end) covering 0..<T.
   var queryBlocks: [(Int, Int)] {

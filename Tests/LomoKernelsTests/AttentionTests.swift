@@ -165,6 +165,22 @@ final class AttentionTests: XCTestCase {
     }
   }
 
+  /// With two threads and at least two (batch, kv head) groups per thread, the groups run in
+  /// parallel with single-threaded products: the same bits as the serial loop on one thread.
+  func testParallelGroupsGiveTheSerialLoopsBits() {
+    defer { Runtime.setThreadCount(Threads.hardwareCount) }
+    let p = Problem(batch: 3, time: 150, heads: 6, kvHeads: 2, headDim: 16, seed: 350)
+    var runs: [[[Float]]] = []
+    for threads in [1, 2] {
+      Runtime.setThreadCount(threads)
+      let (out, lse) = p.fastForward()
+      let grads = p.fastBackward(out: out, lse: lse)
+      runs.append([out, lse, grads.dQ, grads.dK, grads.dV])
+    }
+    XCTAssertEqual(runs[0], runs[1])
+    XCTAssertNil(allClose(runs[1][0], p.referenceForward().out, atol: 1e-5, rtol: 1e-4, "out"))
+  }
+
   /// Two backward calls on pre-filled gradients give prior + 2 · gradient.
   func testBackwardAccumulates() {
     let p = Problem(batch: 2, time: 70, heads: 4, kvHeads: 2, headDim: 10, seed: 300)
